@@ -1,0 +1,1 @@
+"""minidocker: Docker single-host networking on raw Linux primitives."""
