@@ -1,0 +1,89 @@
+"""A minimal ctypes binding to libnftables (the library behind the `nft` tool).
+
+``run(script)`` hands a whole nft script to the kernel as ONE netlink batch:
+either every command in it takes effect or none does. Output and error text are
+captured in memory (nft_ctx_buffer_output/error) instead of going to stdout.
+
+The netlink socket is opened when the context is created, in the network
+namespace of the calling thread; a fresh context is made for every call.
+"""
+import ctypes
+import json
+import threading
+
+from ..errors import KernelError
+
+# enum nft_output_flags (libnftables.h)
+OUTPUT_HANDLE = 1 << 3
+OUTPUT_JSON = 1 << 4
+
+_lib = None
+_lib_lock = threading.Lock()
+_run_lock = threading.Lock()
+
+
+def _load():
+    global _lib
+    with _lib_lock:
+        if _lib is not None:
+            return _lib
+        try:
+            lib = ctypes.CDLL("libnftables.so.1", use_errno=True)
+        except OSError as e:
+            raise KernelError(f"nftables: cannot load libnftables.so.1: {e}") from e
+        lib.nft_ctx_new.restype = ctypes.c_void_p
+        lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
+        lib.nft_ctx_free.restype = None
+        lib.nft_ctx_free.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_buffer_output.restype = ctypes.c_int
+        lib.nft_ctx_buffer_output.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_buffer_error.restype = ctypes.c_int
+        lib.nft_ctx_buffer_error.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_get_output_buffer.restype = ctypes.c_char_p
+        lib.nft_ctx_get_output_buffer.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_get_error_buffer.restype = ctypes.c_char_p
+        lib.nft_ctx_get_error_buffer.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_output_set_flags.restype = None
+        lib.nft_ctx_output_set_flags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
+        lib.nft_run_cmd_from_buffer.restype = ctypes.c_int
+        lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        _lib = lib
+        return lib
+
+
+def run(script: str, flags: int = 0) -> str:
+    """Run an nft script in one transaction; return nft's output text.
+
+    Raises KernelError carrying nft's own error message when the kernel (or
+    nft's parser) refuses it; in that case nothing in the script was applied.
+    """
+    lib = _load()
+    with _run_lock:
+        ctx = lib.nft_ctx_new(0)
+        if not ctx:
+            raise KernelError("nftables: cannot create context")
+        try:
+            lib.nft_ctx_buffer_output(ctx)
+            lib.nft_ctx_buffer_error(ctx)
+            if flags:
+                lib.nft_ctx_output_set_flags(ctx, flags)
+            rc = lib.nft_run_cmd_from_buffer(ctx, script.encode())
+            out = (lib.nft_ctx_get_output_buffer(ctx) or b"").decode(errors="replace")
+            err = (lib.nft_ctx_get_error_buffer(ctx) or b"").decode(errors="replace")
+        finally:
+            lib.nft_ctx_free(ctx)
+    if rc != 0:
+        raise KernelError("nftables: " + (err.strip() or f"command failed ({rc})"))
+    return out
+
+
+def list_json(what: str) -> list[dict] | None:
+    """``nft -j -a list <what>`` as the list of JSON objects, or None when the
+    object does not exist (or cannot be listed)."""
+    try:
+        out = run(f"list {what}", OUTPUT_JSON | OUTPUT_HANDLE)
+    except KernelError:
+        return None
+    if not out.strip():
+        return []
+    return json.loads(out).get("nftables", [])
