@@ -1,0 +1,379 @@
+"""The embedded DNS server: 127.0.0.11:53 (UDP and TCP) in each attached
+sandbox's netns, all served by one event-loop thread.
+
+Listening sockets are created on a thread that entered the sandbox's netns
+(they stay bound to it); the loop thread lives in the daemon's own netns. To
+forward a query to a container's ``--dns`` server, the loop thread enters the
+container's netns just long enough to create the socket (setns is per thread)
+and returns at once. ``detach`` closes every socket of a sandbox, since an open
+socket would keep its netns alive.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import selectors
+import socket
+import time
+from collections import OrderedDict
+from typing import Callable
+
+from .. import namespaces
+from ..errors import InvalidArgument, KernelError
+from . import answer, wire
+from .forward import MAX_SERVERS, Forward
+from .loop import Loop
+from .records import Table
+
+log = logging.getLogger("minidocker.dns")
+
+LISTEN_IP = "127.0.0.11"
+OUTBUF_MAX = 256 * 1024
+
+
+class _Sandbox:
+    def __init__(self, key, netns_path, ns_fd, udp, tcp, networks, dns_servers, internal):
+        self.key, self.netns_path, self.ns_fd = key, netns_path, ns_fd
+        self.udp, self.tcp = udp, tcp
+        self.networks, self.dns_servers, self.internal = list(networks), list(dns_servers), internal
+        self.conns: OrderedDict[int, _Conn] = OrderedDict()
+        self.pending: set[Forward] = set()
+        self.listen_paused = False
+
+
+class _UdpPeer:
+    __slots__ = ("sb", "addr")
+
+    def __init__(self, sb, addr):
+        self.sb, self.addr = sb, addr
+
+    def send(self, data: bytes) -> None:
+        if self.sb.udp.fileno() < 0:
+            return
+        try:
+            self.sb.udp.sendto(data, self.addr)
+        except OSError:
+            pass  # client gone or buffer full: UDP may drop
+
+
+class _Conn:
+    def __init__(self, srv, sb, sock):
+        self.srv, self.sb, self.sock = srv, sb, sock
+        self.inbuf = bytearray()
+        self.outbuf = bytearray()
+        self.closed = False
+        self.deadline = time.monotonic() + srv.tcp_first_timeout
+        self.timer = srv.loop.call_later(srv.tcp_first_timeout, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        if self.closed:
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.close()
+        else:
+            self.timer = self.srv.loop.call_later(left, self._check_deadline)
+
+    def on_event(self, mask) -> None:
+        if mask & selectors.EVENT_WRITE:
+            self._flush()
+        if self.closed or not mask & selectors.EVENT_READ:
+            return
+        try:
+            chunk = self.sock.recv(65537)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.close()
+            return
+        if not chunk:
+            self.close()
+            return
+        self.inbuf += chunk
+        while len(self.inbuf) >= 2 and not self.closed:
+            n = int.from_bytes(self.inbuf[:2], "big")
+            if n < wire.HEADER.size:
+                self.close()  # not even a header: nothing to answer
+                return
+            if len(self.inbuf) < 2 + n:
+                break
+            data = bytes(self.inbuf[2:2 + n])
+            del self.inbuf[:2 + n]
+            self.deadline = time.monotonic() + self.srv.tcp_idle_timeout
+            self.srv._touch(self)
+            self.srv._handle(self.sb, data, True, self)
+
+    def send(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self.outbuf += len(data).to_bytes(2, "big") + data
+        if len(self.outbuf) > OUTBUF_MAX:
+            self.close()  # the client does not read its answers
+            return
+        self._flush()
+
+    def _flush(self) -> None:
+        try:
+            while self.outbuf:
+                n = self.sock.send(self.outbuf)
+                del self.outbuf[:n]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self.close()
+            return
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.outbuf else 0)
+        self.srv.loop.sel.modify(self.sock, events, self.on_event)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.timer.cancel()
+        try:
+            self.srv.loop.sel.unregister(self.sock)
+        except (KeyError, ValueError):
+            pass
+        self.sock.close()
+        self.sb.conns.pop(id(self), None)
+        self.srv._conns.pop(id(self), None)
+        for fwd in [f for f in self.sb.pending if f.sink is self]:
+            fwd.cancel()
+
+
+def _listeners() -> tuple[socket.socket, socket.socket]:
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        udp.bind((LISTEN_IP, 53))
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind((LISTEN_IP, 53))
+        tcp.listen(128)
+        udp.setblocking(False)
+        tcp.setblocking(False)
+    except OSError:
+        udp.close()
+        tcp.close()
+        raise
+    return udp, tcp
+
+
+def _valid_servers(servers: list[str]) -> list[str]:
+    out = []
+    for s in servers:
+        try:
+            out.append(str(ipaddress.ip_address(s)))
+        except ValueError:
+            raise InvalidArgument(f"{s} is not an ip address") from None
+    return out
+
+
+class DNSServer:
+    def __init__(self, table: Table, host_resolvers: Callable[[], list[str]], *,
+                 upstream_timeout: float = 4.0, max_inflight: int = 1024,
+                 tcp_first_timeout: float = 2.0, tcp_idle_timeout: float = 8.0,
+                 max_tcp_per_sandbox: int = 64, max_tcp_total: int = 1024,
+                 upstream_port: int = 53):
+        self.table = table
+        self.host_resolvers = host_resolvers
+        self.upstream_timeout = upstream_timeout
+        self.max_inflight = max_inflight
+        self.tcp_first_timeout = tcp_first_timeout
+        self.tcp_idle_timeout = tcp_idle_timeout
+        self.max_tcp_per_sandbox = max_tcp_per_sandbox
+        self.max_tcp_total = max_tcp_total
+        self.upstream_port = upstream_port
+        self.loop = Loop()
+        self._sandboxes: dict[str, _Sandbox] = {}
+        self._conns: OrderedDict[int, _Conn] = OrderedDict()  # least recently active first
+        self._inflight = 0
+        self._host_fd = -1
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self) -> None:
+        def setup():
+            self._host_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        self.loop.start(setup)
+
+    def stop(self) -> None:
+        self.loop.stop()
+        for key in list(self._sandboxes):
+            self._remove(key)
+        self.loop.close()
+        self.loop = Loop()  # a stopped server can be started again
+        if self._host_fd >= 0:
+            os.close(self._host_fd)
+            self._host_fd = -1
+
+    @property
+    def thread_id(self) -> int | None:
+        t = self.loop.thread
+        return t.native_id if t is not None else None
+
+    # -- sandboxes ------------------------------------------------------------
+    def attach(self, key: str, netns_path: str, networks: list[str], dns_servers: list[str],
+               internal: bool) -> None:
+        servers = _valid_servers(dns_servers)
+        try:
+            udp, tcp = namespaces.run_in_netns(netns_path, _listeners)
+        except OSError as e:
+            raise KernelError(f"cannot listen on {LISTEN_IP}:53 in {netns_path}: {e.strerror or e}") from None
+        try:
+            ns_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as e:
+            udp.close()
+            tcp.close()
+            raise KernelError(f"cannot open netns {netns_path}: {e.strerror}") from None
+        sb = _Sandbox(key, netns_path, ns_fd, udp, tcp, networks, servers, internal)
+        try:
+            self.loop.call(lambda: self._add(sb))
+        except BaseException:
+            udp.close()
+            tcp.close()
+            os.close(ns_fd)
+            raise
+
+    def update(self, key: str, networks: list[str], dns_servers: list[str], internal: bool) -> None:
+        servers = _valid_servers(dns_servers)
+
+        def do():
+            sb = self._sandboxes.get(key)
+            if sb is None:
+                raise KeyError(key)
+            sb.networks, sb.dns_servers, sb.internal = list(networks), servers, internal
+        self.loop.call(do)
+
+    def detach(self, key: str) -> None:
+        self.loop.call(lambda: self._remove(key))
+
+    def attached(self) -> list[str]:
+        return self.loop.call(lambda: list(self._sandboxes))
+
+    def _add(self, sb: _Sandbox) -> None:
+        if sb.key in self._sandboxes:
+            self._remove(sb.key)
+        self._sandboxes[sb.key] = sb
+        self.loop.sel.register(sb.udp, selectors.EVENT_READ, lambda m, sb=sb: self._on_udp(sb))
+        self.loop.sel.register(sb.tcp, selectors.EVENT_READ, lambda m, sb=sb: self._on_accept(sb))
+
+    def _remove(self, key: str) -> None:
+        sb = self._sandboxes.pop(key, None)
+        if sb is None:
+            return
+        for fwd in list(sb.pending):
+            fwd.cancel()
+        for conn in list(sb.conns.values()):
+            conn.close()
+        for s in (sb.udp, sb.tcp):
+            try:
+                self.loop.sel.unregister(s)
+            except (KeyError, ValueError):
+                pass
+            s.close()
+        os.close(sb.ns_fd)
+
+    # -- sockets ------------------------------------------------------------------
+    def _new_socket(self, sb: _Sandbox | None, family: int, kind: int) -> socket.socket:
+        """A socket in ``sb``'s netns (None: the daemon's). Loop thread only."""
+        if sb is None:
+            return socket.socket(family, kind)
+        namespaces.setns(sb.ns_fd, namespaces.CLONE_NEWNET)
+        try:
+            return socket.socket(family, kind)
+        finally:
+            namespaces.setns(self._host_fd, namespaces.CLONE_NEWNET)
+
+    def _on_udp(self, sb: _Sandbox) -> None:
+        for _ in range(256):
+            try:
+                data, addr = sb.udp.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            self._handle(sb, data, False, _UdpPeer(sb, addr))
+            if sb.key not in self._sandboxes:
+                return
+
+    def _on_accept(self, sb: _Sandbox) -> None:
+        for _ in range(64):
+            try:
+                sock, _addr = sb.tcp.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:  # EMFILE and friends: shed load, pause briefly
+                log.warning("dns accept failed: %s", e)
+                if not self._evict(sb, force=True):
+                    self._pause_listen(sb)
+                return
+            sock.setblocking(False)
+            if len(sb.conns) >= self.max_tcp_per_sandbox:
+                self._evict(sb)
+            elif len(self._conns) >= self.max_tcp_total:
+                self._evict(None)
+            conn = _Conn(self, sb, sock)
+            sb.conns[id(conn)] = conn
+            self._conns[id(conn)] = conn
+            self.loop.sel.register(sock, selectors.EVENT_READ, conn.on_event)
+
+    def _evict(self, sb: _Sandbox | None, force: bool = False) -> bool:
+        """Close the least recently active connection (of ``sb`` if given)."""
+        pool = sb.conns if sb is not None and not force else self._conns
+        for conn in pool.values():
+            conn.close()
+            return True
+        return False
+
+    def _pause_listen(self, sb: _Sandbox) -> None:
+        if sb.listen_paused:
+            return
+        sb.listen_paused = True
+        self.loop.sel.unregister(sb.tcp)
+
+        def resume():
+            if self._sandboxes.get(sb.key) is sb:
+                sb.listen_paused = False
+                self.loop.sel.register(sb.tcp, selectors.EVENT_READ, lambda m: self._on_accept(sb))
+        self.loop.call_later(0.2, resume)
+
+    def _touch(self, conn: _Conn) -> None:
+        conn.sb.conns.move_to_end(id(conn))
+        self._conns.move_to_end(id(conn))
+
+    # -- queries -----------------------------------------------------------------
+    def _handle(self, sb: _Sandbox, data: bytes, tcp: bool, sink) -> None:
+        res = answer.parse_or_reject(data)
+        if res is None:
+            return
+        if isinstance(res, bytes):
+            sink.send(res)
+            return
+        out = answer.decide(self.table, sb.networks, sb.internal, res, tcp)
+        if out == answer.FORWARD:
+            self._forward(sb, res, data, tcp, sink)
+        else:
+            sink.send(out)
+
+    def _upstreams(self, sb: _Sandbox) -> list[tuple[str, bool]]:
+        if sb.dns_servers:
+            found = [(ip, True) for ip in sb.dns_servers if ip != LISTEN_IP]
+        else:
+            try:
+                hosts = list(self.host_resolvers())
+            except Exception:
+                log.exception("reading host resolvers failed")
+                hosts = []
+            found = []
+            for ip in hosts:
+                try:
+                    found.append((str(ipaddress.ip_address(ip)), False))
+                except ValueError:
+                    continue
+        return found[:MAX_SERVERS]
+
+    def _forward(self, sb: _Sandbox, msg: wire.Message, raw: bytes, tcp: bool, sink) -> None:
+        if self._inflight >= self.max_inflight:
+            sink.send(wire.error_reply(msg.id, msg.flags, wire.REFUSED, msg.question))
+            return
+        Forward(self, sb, msg, raw, tcp, sink, self._upstreams(sb)).start()
