@@ -83,7 +83,7 @@ def read_name(data: bytes, pos: int) -> tuple[list[bytes], int]:
         total += n + 1
         if total > 254:
             raise Malformed("name longer than 255 bytes")
-        labels.append(data[pos:pos + n])
+        labels.append(bytes(data[pos:pos + n]))
         pos += n
     return labels, (end if end >= 0 else pos)
 
