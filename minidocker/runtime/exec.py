@@ -1,0 +1,74 @@
+"""``docker exec``: run a process inside a running container's namespaces.
+
+The launcher (mode "exec") setns()es into ipc, uts, net, pid and mnt of the
+container init, chroots to its root, forks (a pid ns applies to children) and
+execs. It stays our child and exits with the process's status.
+"""
+import os
+
+from .. import explain
+from ..errors import InvalidArgument, NotFound
+from .errors import StartError
+from .spawn import spawn
+
+
+def container_env(init_pid: int) -> list[str]:
+    """The environment the container was started with (Docker's exec base env)."""
+    try:
+        with open(f"/proc/{init_pid}/environ", "rb") as f:
+            return [e.decode(errors="surrogateescape") for e in f.read().split(b"\0") if e]
+    except (FileNotFoundError, ProcessLookupError):
+        raise NotFound(f"container process {init_pid} is not running")
+
+
+def merge_env(base: list[str], extra: list[str]) -> list[str]:
+    keys = {e.split("=", 1)[0]: e for e in base}
+    for e in extra:
+        keys[e.split("=", 1)[0]] = e
+    return list(keys.values())
+
+
+def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None, tty: bool = False,
+          stdio_fds: tuple | None = None, stdin_open: bool = False, on_pty=None) -> int:
+    """Run ``argv`` in the container of ``init_pid``; block until it exits; its exit code.
+
+    stdio_fds: (stdin, stdout, stderr); with tty a (slave,) tuple, or None to
+    allocate a pty inside the container: ``on_pty(master_fd)`` is then called
+    (from this thread) once the process has started; the caller owns the fd.
+    Without tty, None means all stdio on /dev/null (``exec -d``).
+    Raises StartError(126, Docker's "OCI runtime exec failed: ..." text).
+    """
+    if not argv or not argv[0]:
+        raise InvalidArgument("No exec command specified")
+    if cwd and not os.path.isabs(cwd):
+        raise InvalidArgument(f"the working directory '{cwd}' is invalid, it needs to be an absolute path")
+    base = container_env(init_pid)
+    spec = {"mode": "exec", "init_pid": init_pid, "argv": list(argv), "env": merge_env(base, env),
+            "cwd": cwd or "/", "tty": tty, "stdin_open": stdin_open, "log_path": None,
+            "fds": None, "tty_fd": None, "alloc_pty": False, "hostname": None}
+    fds: list[int] = []
+    if tty and stdio_fds is None:
+        spec["alloc_pty"] = True
+    elif tty:
+        spec["tty_fd"] = stdio_fds[0]
+        fds = [stdio_fds[0]]
+    elif stdio_fds is not None:
+        if len(stdio_fds) != 3:
+            raise InvalidArgument("stdio_fds must be (stdin, stdout, stderr)")
+        spec["fds"] = list(stdio_fds)
+        spec["stdin_open"] = stdin_open
+        fds = list(stdio_fds)
+    explain.emit("nsenter", "-t", str(init_pid), "-i", "-u", "-n", "-p", "-m", "-r", "-w", "--", *argv)
+    rep = spawn(spec, fds, None, new_session=False)
+    if rep.error is not None or rep.pid is None:
+        rep.proc.wait()
+        if rep.pty_master is not None:
+            os.close(rep.pty_master)
+        code, reason = rep.error or (126, "exec helper did not start")
+        raise StartError.for_exec(code, reason)
+    if rep.pty_master is not None:
+        if on_pty is None:
+            os.close(rep.pty_master)
+        else:
+            on_pty(rep.pty_master)
+    return rep.proc.wait()

@@ -1,0 +1,332 @@
+"""Container launcher: a tiny single-threaded program the daemon starts with
+subprocess (never a fork of the threaded daemon itself).
+
+Run as ``python -I -S launcher.py``; stdlib only, so it starts in a few ms. It
+reads a JSON spec from fd 0 and reports on ``sync_fd`` (a SOCK_SEQPACKET
+socket, close-on-exec in the container process) one JSON message per packet:
+``{"pid": N, "start_time": T}`` from the shim, ``{"error": text, "code": n}``
+if the container process fails before exec, ``{"pty": true}`` with the pty
+master attached (SCM_RIGHTS). EOF without an error means exec succeeded.
+
+mode "run":  the launcher is the shim. unshare(CLONE_NEWPID), fork: the child is
+             PID 1 of the new pid ns and builds the container (mount ns, overlay,
+             /proc, /sys, /dev, /etc files, pivot_root, hostname), then execs.
+             The shim waits for it, writes exit.json into the bundle and exits.
+mode "exec": setns into all namespaces of the container init, fork (the pid ns
+             applies to children), exec; exit with the process's status.
+"""
+import ctypes
+import json
+import os
+import signal
+import sys
+
+NEWNS, NEWUTS, NEWIPC, NEWNET, NEWPID = 0x20000, 0x4000000, 0x8000000, 0x40000000, 0x20000000
+RDONLY, NOSUID, NODEV, NOEXEC, BIND, REC, PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
+DETACH = 2
+SYS_PIVOT_ROOT = 155  # x86_64
+TIOCSCTTY, TIOCSPTLCK, TIOCGPTN = 0x540E, 0x40045431, 0x80045430
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Fail(Exception):
+    """A pre-exec failure, reported to the daemon as Docker would word it."""
+
+    def __init__(self, text, code=None):
+        super().__init__(text)
+        self.text = text
+        self.code = code if code is not None else exit_code_for(text)
+
+
+def exit_code_for(text):
+    # docker CLI: 127 for "not found", 126 for "permission denied", else 125
+    if "executable file not found" in text or "no such file or directory" in text:
+        return 127
+    if "permission denied" in text:
+        return 126
+    return 125
+
+
+def check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise Fail(f"{what}: {os.strerror(err).lower()}")
+
+
+def mount(src, dst, fstype, flags=0, data=None):
+    enc = lambda s: None if s is None else os.fsencode(s)
+    check(libc.mount(enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {dst}")
+
+
+def send(sync_fd, msg, fds=()):
+    data = json.dumps(msg).encode()
+    if fds:
+        import socket
+        s = socket.socket(fileno=os.dup(sync_fd))
+        try:
+            socket.send_fds(s, [data], list(fds))
+        finally:
+            s.close()
+    else:
+        os.write(sync_fd, data)
+
+
+# --- container filesystem -------------------------------------------------
+
+def touch(path, mode=0o644):
+    if not os.path.lexists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, mode))
+
+
+def mkdirs(path, mode=0o755):
+    os.makedirs(path, mode, exist_ok=True)
+
+
+def build_rootfs(spec):
+    b = spec["bundle"]
+    upper, work, root = b + "/upper", b + "/work", b + "/merged"
+    mount("none", "/", None, REC | PRIVATE)
+    mount("overlay", root, "overlay", 0, f"lowerdir={spec['rootfs']},upperdir={upper},workdir={work}")
+    for d in ("proc", "sys", "dev", "etc", "tmp"):
+        mkdirs(f"{root}/{d}")
+    mount("proc", root + "/proc", "proc", NOSUID | NODEV | NOEXEC)
+    mount("sysfs", root + "/sys", "sysfs", RDONLY | NOSUID | NODEV | NOEXEC)
+    dev = root + "/dev"
+    mount("tmpfs", dev, "tmpfs", NOSUID, "mode=755,size=65536k")
+    for name, minor in (("null", 3), ("zero", 5), ("full", 7), ("random", 8), ("urandom", 9)):
+        os.mknod(f"{dev}/{name}", 0o20666, os.makedev(1, minor))
+        os.chmod(f"{dev}/{name}", 0o666)
+    os.mknod(dev + "/tty", 0o20666, os.makedev(5, 0))
+    os.chmod(dev + "/tty", 0o666)
+    for d in ("pts", "shm", "mqueue"):
+        mkdirs(f"{dev}/{d}")
+    mount("devpts", dev + "/pts", "devpts", NOSUID | NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    mount("shm", dev + "/shm", "tmpfs", NOSUID | NODEV | NOEXEC, "mode=1777,size=65536k")
+    mount("mqueue", dev + "/mqueue", "mqueue", NOSUID | NODEV | NOEXEC)
+    for name, target in (("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{dev}/{name}")
+    # bind the bundle's own files: the engine rewrites them in place later
+    for name, src in sorted(spec.get("etc_files", {}).items()):
+        dst = f"{root}/etc/{name}"
+        if os.path.islink(dst):
+            os.unlink(dst)
+        touch(dst)
+        mount(src, dst, None, BIND)
+    return root
+
+
+def alloc_pty(spec, sync_fd, devpts):
+    """Open a pty in the container's own devpts (so it is /dev/pts/0 inside) and
+    hand the master to the daemon; returns the slave's path under devpts."""
+    master = os.open(devpts + "/ptmx", os.O_RDWR | os.O_NOCTTY)
+    import fcntl
+    fcntl.ioctl(master, TIOCSPTLCK, b"\0\0\0\0")
+    n = int.from_bytes(fcntl.ioctl(master, TIOCGPTN, b"\0\0\0\0"), sys.byteorder)
+    send(sync_fd, {"pty": True}, [master])
+    os.close(master)
+    return n
+
+
+def pivot(root):
+    os.chdir(root)
+    check(libc.syscall(SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
+    check(libc.umount2(b".", DETACH), "umount old root")
+    os.chdir("/")
+
+
+# --- process --------------------------------------------------------------
+
+def setup_stdio(spec, pty_slave_path=None):
+    """Put the container's stdio on 0/1/2 (fds were opened by the caller)."""
+    if pty_slave_path is not None or spec.get("tty_fd") is not None:
+        os.setsid()
+        fd = os.open(pty_slave_path, os.O_RDWR) if pty_slave_path else spec["tty_fd"]
+        for i in range(3):
+            os.dup2(fd, i)
+        import fcntl
+        fcntl.ioctl(0, TIOCSCTTY, 0)
+        if fd > 2:
+            os.close(fd)
+        return
+    fds = spec["fds"]
+    for i in range(3):
+        os.dup2(fds[i], i)
+
+
+def build_env(spec):
+    env = list(spec.get("env") or [])
+    keys = {e.split("=", 1)[0] for e in env}
+    if "PATH" not in keys:
+        env.insert(0, "PATH=" + DEFAULT_PATH)
+    if spec.get("hostname") and "HOSTNAME" not in keys:
+        env.append("HOSTNAME=" + spec["hostname"])
+    if spec.get("tty") and "TERM" not in keys:
+        env.append("TERM=xterm")
+    if "HOME" not in keys:
+        env.append("HOME=/root")
+    return env
+
+
+def lookup(arg0, env):
+    """Resolve argv[0] as Go's exec.LookPath does (what runc reports)."""
+    if "/" in arg0:
+        try:
+            os.stat(arg0)
+        except OSError as e:
+            raise Fail(f'exec: "{arg0}": stat {arg0}: {os.strerror(e.errno).lower()}')
+        return arg0
+    path = next((e[5:] for e in env if e.startswith("PATH=")), "")
+    for d in path.split(":"):
+        cand = os.path.join(d or ".", arg0)
+        try:
+            st = os.stat(cand)
+        except OSError:
+            continue
+        if not (st.st_mode & 0o170000 == 0o040000) and st.st_mode & 0o111:
+            return cand
+    raise Fail(f'exec: "{arg0}": executable file not found in $PATH')
+
+
+def do_exec(spec):
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec would keep that
+        signal.signal(sig, signal.SIG_DFL)
+    env = build_env(spec)
+    argv = spec["argv"]
+    path = lookup(argv[0], env)
+    try:
+        os.execve(path, argv, dict(e.split("=", 1) for e in env))
+    except OSError as e:
+        raise Fail(f'exec: "{argv[0]}": {os.strerror(e.errno).lower()}')
+
+
+def enter_cwd(spec, create):
+    cwd = spec.get("cwd") or "/"
+    if create:
+        mkdirs(cwd)
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise Fail(f'chdir to cwd ("{cwd}") set in config.json failed: {os.strerror(e.errno).lower()}')
+
+
+def guarded(sync_fd, fn, *args):
+    """Run the pre-exec steps of a child; report any failure and exit."""
+    try:
+        fn(*args)
+        raise Fail("exec returned")
+    except Fail as e:
+        send(sync_fd, {"error": e.text, "code": e.code})
+        os._exit(e.code)
+    except BaseException as e:  # anything unexpected still reaches the daemon
+        send(sync_fd, {"error": f"{type(e).__name__}: {e}", "code": 125})
+        os._exit(125)
+
+
+def container_init(spec, sync_fd):
+    if spec.get("netns"):
+        fd = os.open(spec["netns"], os.O_RDONLY)
+        check(libc.setns(fd, NEWNET), "setns net")
+        os.close(fd)
+    check(libc.unshare(NEWNS | NEWUTS | NEWIPC), "unshare")
+    root = build_rootfs(spec)
+    slave = None
+    if spec.get("alloc_pty"):
+        slave = "/dev/pts/%d" % alloc_pty(spec, sync_fd, root + "/dev/pts")
+    pivot(root)
+    name = os.fsencode(spec.get("hostname") or "")
+    check(libc.sethostname(name, len(name)), "sethostname")
+    os.umask(0o022)
+    setup_stdio(spec, slave)
+    enter_cwd(spec, create=True)
+    do_exec(spec)
+
+
+def exec_child(spec, sync_fd):
+    slave = None
+    if spec.get("alloc_pty"):
+        slave = "/dev/pts/%d" % alloc_pty(spec, sync_fd, "/dev/pts")
+    setup_stdio(spec, slave)
+    enter_cwd(spec, create=False)
+    do_exec(spec)
+
+
+def enter_container(pid):
+    fds = [(os.open(f"/proc/{pid}/ns/{k}", os.O_RDONLY), k) for k in ("ipc", "uts", "net", "pid", "mnt")]
+    root = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY)
+    for fd, kind in fds:
+        check(libc.setns(fd, 0), "setns " + kind)
+        os.close(fd)
+    os.fchdir(root)
+    check(libc.chroot(b"."), "chroot")
+    os.close(root)
+
+
+def status_of(ws):
+    return os.waitstatus_to_exitcode(ws) if os.WIFEXITED(ws) else 128 + os.WTERMSIG(ws)
+
+
+def open_stdio(spec):
+    """Open the fds the container will get, while host paths are still visible."""
+    if spec.get("tty_fd") is not None or spec.get("alloc_pty"):
+        return
+    fds = spec.get("fds")
+    null = os.open("/dev/null", os.O_RDWR)
+    if fds is None and not spec.get("log_path"):
+        spec["fds"] = [null, null, null]
+    elif fds is None:
+        log = os.open(spec["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        spec["fds"] = [null, log, log]
+    elif not spec.get("stdin_open"):
+        spec["fds"] = [null, fds[1], fds[2]]
+
+
+def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    spec = json.loads(os.read(0, 1 << 20).decode())
+    sync_fd = spec["sync_fd"]
+    passed = [sync_fd, spec.get("tty_fd")] + list(spec.get("fds") or [])
+    for fd in passed:
+        if fd is not None:
+            os.set_inheritable(fd, False)
+    try:
+        open_stdio(spec)
+        if spec["mode"] == "exec":
+            enter_container(spec["init_pid"])
+        else:
+            check(libc.unshare(NEWPID), "unshare pid")
+    except Fail as e:
+        send(sync_fd, {"error": e.text, "code": e.code})
+        return e.code
+    pid = os.fork()
+    if pid == 0:
+        guarded(sync_fd, exec_child if spec["mode"] == "exec" else container_init, spec, sync_fd)
+    with open(f"/proc/{pid}/stat") as f:
+        start_time = int(f.read().rsplit(")", 1)[1].split()[19])
+    send(sync_fd, {"pid": pid, "start_time": start_time})
+    os.close(sync_fd)
+    for fd in set(passed[1:]) | set(spec.get("fds") or []):
+        if fd is not None:
+            os.close(fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    code = status_of(os.waitpid(pid, 0)[1])
+    if spec["mode"] == "run":
+        write_exit(spec["bundle"], code)
+    return code
+
+
+def write_exit(bundle, code):
+    import time
+    now = time.time()
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%09dZ" % int((now % 1) * 1e9)
+    tmp = bundle + "/exit.json.tmp"
+    with open(tmp, "w") as f:
+        json.dump({"ExitCode": code, "FinishedAt": ts}, f)
+    os.replace(tmp, bundle + "/exit.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

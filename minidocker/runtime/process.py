@@ -1,0 +1,253 @@
+"""Container processes: start, wait, stop, kill, clean up (daemon side).
+
+``start()`` runs launcher.py (see there for the in-container steps). The
+launcher's parent half is the shim: in its own session, it waits for the
+container init and writes ``<bundle>/exit.json``; it is the daemon's child
+until the daemon restarts. After a restart everything is found again from the
+serialized Handle and the bundle dir: pids are checked with their start time,
+and waiting uses pidfds, which work on non-children.
+
+All functions are safe to call from any thread.
+"""
+import json
+import os
+import shutil
+import signal as _signal
+import subprocess
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+from .. import explain
+from ..errors import InvalidArgument, KernelError
+from . import pids
+from .errors import StartError
+from .spawn import spawn
+
+EXIT_FILE = "exit.json"
+SHIM_LOG = "shim.log"
+
+_lock = threading.Lock()
+_shims: dict[int, subprocess.Popen] = {}  # shim pid -> Popen, while we are its parent
+
+
+@dataclass
+class ContainerSpec:
+    id: str
+    image_rootfs: str
+    bundle_dir: str
+    argv: list[str]
+    netns: str | None = None          # pinned netns file, /proc/PID/ns/net, or None = host stack
+    hostname: str = ""
+    env: list[str] = field(default_factory=list)   # "KEY=value"
+    cwd: str = "/"
+    tty: bool = False
+    stdin_open: bool = False
+    # (stdin, stdout, stderr) fds; for tty: (slave,) or None = allocate a pty
+    # inside the container (master comes back as Handle.pty_master); None without
+    # tty: stdin /dev/null, stdout+stderr appended to log_path
+    stdio_fds: tuple | None = None
+    log_path: str | None = None
+    etc_files: dict | None = None     # {"hosts": path, ...}; default: bundle's own files
+
+
+@dataclass
+class Handle:
+    pid: int            # host pid of the container init
+    start_time: int     # its /proc/PID/stat starttime
+    shim_pid: int
+    shim_start_time: int | None
+    bundle_dir: str
+    pty_master: int | None = None   # not serialized; the caller owns and closes it
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("pty_master")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Handle":
+        return cls(**{k: d[k] for k in ("pid", "start_time", "shim_pid", "shim_start_time", "bundle_dir")})
+
+
+ETC_FILES = ("hostname", "hosts", "resolv.conf")
+
+
+def _validate(spec: ContainerSpec) -> None:
+    if not spec.argv or not spec.argv[0]:
+        raise InvalidArgument("No command specified")
+    for what, p in (("image rootfs", spec.image_rootfs), ("bundle dir", spec.bundle_dir)):
+        if not os.path.isabs(p) or not os.path.isdir(p):
+            raise InvalidArgument(f"{what} {p} is not a directory")
+        if any(c in p for c in ",:\n"):
+            raise InvalidArgument(f"{what} {p}: overlay paths cannot contain ',' or ':'")
+    if spec.netns is not None and not os.path.exists(spec.netns):
+        raise InvalidArgument(f"network namespace {spec.netns} does not exist")
+    if not os.path.isabs(spec.cwd or "/"):
+        raise InvalidArgument(f"the working directory '{spec.cwd}' is invalid, it needs to be an absolute path")
+    if spec.stdio_fds is not None:
+        n = len(spec.stdio_fds)
+        if (spec.tty and n not in (1, 3)) or (not spec.tty and n != 3):
+            raise InvalidArgument("stdio_fds must be (stdin, stdout, stderr), or (pty slave,) with tty")
+    elif not spec.tty and not spec.log_path:
+        raise InvalidArgument("log_path is required when no stdio fds are given")
+
+
+def _etc_files(spec: ContainerSpec) -> dict:
+    if spec.etc_files is not None:
+        return dict(spec.etc_files)
+    out = {}
+    for name in ETC_FILES:
+        p = os.path.join(spec.bundle_dir, name)
+        if os.path.isfile(p):
+            out[name] = p
+    return out
+
+
+def start(spec: ContainerSpec) -> Handle:
+    """Start the container's init; returns once it has exec'd the command.
+    Raises StartError (code 125/126/127, Docker's text) with nothing left behind."""
+    _validate(spec)
+    b = spec.bundle_dir
+    for d in ("upper", "work", "merged"):
+        os.makedirs(os.path.join(b, d), exist_ok=True)
+    _remove(os.path.join(b, EXIT_FILE))
+    launch = {
+        "mode": "run", "id": spec.id, "rootfs": spec.image_rootfs, "bundle": b,
+        "netns": spec.netns, "hostname": spec.hostname, "argv": list(spec.argv),
+        "env": list(spec.env), "cwd": spec.cwd or "/", "tty": spec.tty,
+        "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
+        "fds": None, "tty_fd": None, "alloc_pty": False,
+    }
+    fds: list[int] = []
+    if spec.tty and spec.stdio_fds is None:
+        launch["alloc_pty"] = True
+    elif spec.tty:
+        launch["tty_fd"] = spec.stdio_fds[0]
+        fds = [spec.stdio_fds[0]]
+    elif spec.stdio_fds is not None:
+        launch["fds"] = list(spec.stdio_fds)
+        fds = list(spec.stdio_fds)
+    explain.emit("unshare", "--pid", "--fork", "--mount", "--uts", "--ipc",
+                 *(["nsenter", f"--net={spec.netns}"] if spec.netns else []),
+                 "--", "pivot_root", f"{b}/merged", *spec.argv)
+    rep = spawn(launch, fds, os.path.join(b, SHIM_LOG), new_session=True)
+    if rep.error is not None or rep.pid is None:
+        rep.proc.wait()
+        if rep.pty_master is not None:
+            os.close(rep.pty_master)
+        _remove(os.path.join(b, EXIT_FILE))
+        code, reason = rep.error or (125, _shim_log_tail(b) or "container init did not start")
+        raise StartError.for_run(code, reason)
+    with _lock:
+        _shims[rep.proc.pid] = rep.proc
+    return Handle(rep.pid, rep.start_time, rep.proc.pid, pids.start_time(rep.proc.pid), b, rep.pty_master)
+
+
+def _shim_log_tail(bundle: str) -> str:
+    try:
+        with open(os.path.join(bundle, SHIM_LOG)) as f:
+            lines = [l for l in f.read().splitlines() if l.strip()]
+        return lines[-1] if lines else ""
+    except OSError:
+        return ""
+
+
+def exit_status(bundle_dir: str) -> dict | None:
+    """{"ExitCode": n, "FinishedAt": iso} once the shim recorded the exit, else None."""
+    try:
+        with open(os.path.join(bundle_dir, EXIT_FILE)) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def is_running(handle: Handle) -> bool:
+    return pids.is_alive(handle.pid, handle.start_time)
+
+
+def _wait_shim(handle: Handle, timeout: float | None) -> bool:
+    with _lock:
+        proc = _shims.get(handle.shim_pid)
+    if proc is not None:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        with _lock:
+            _shims.pop(handle.shim_pid, None)
+        return True
+    if handle.shim_start_time is None:
+        return True
+    return pids.wait_gone(handle.shim_pid, handle.shim_start_time, timeout)
+
+
+def wait(handle: Handle, timeout: float | None = None) -> int:
+    """Block until the container has exited and its status is recorded; the exit code."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    left = lambda: None if deadline is None else max(0.0, deadline - time.monotonic())
+    if not pids.wait_gone(handle.pid, handle.start_time, left()):
+        raise TimeoutError(f"container process {handle.pid} still running")
+    if not _wait_shim(handle, left()):
+        raise TimeoutError(f"shim {handle.shim_pid} still running")
+    st = exit_status(handle.bundle_dir)
+    if st is None:  # the shim died before it could record the status
+        raise KernelError(f"exit status of container process {handle.pid} was lost")
+    return st["ExitCode"]
+
+
+def kill(handle: Handle, sig: int = _signal.SIGKILL) -> bool:
+    """Send ``sig`` to the container init; False if it is not running."""
+    explain.emit("kill", f"-{_signal.Signals(sig).name[3:]}", str(handle.pid))
+    return pids.send_signal(handle.pid, handle.start_time, sig)
+
+
+def stop(handle: Handle, timeout: float = 10) -> int | None:
+    """SIGTERM, then SIGKILL after ``timeout`` s (PID 1 of a pid ns ignores
+    SIGTERM unless it handles it, as in Docker). Returns the exit code."""
+    if kill(handle, _signal.SIGTERM) and not pids.wait_gone(handle.pid, handle.start_time, timeout):
+        kill(handle, _signal.SIGKILL)
+    try:
+        return wait(handle, timeout=30)
+    except KernelError:
+        return None
+
+
+def cleanup(bundle_dir: str) -> None:
+    """Remove the container's writable layer (upper/work/merged).
+    The overlay itself lived only in the container's mount namespace, which died
+    with its processes; an old-style host mount on merged is detached anyway."""
+    merged = os.path.join(bundle_dir, "merged")
+    errors = []
+    if _is_mountpoint(merged):
+        from .. import namespaces
+        try:
+            explain.emit("umount", "-l", merged)
+            namespaces.umount(merged, namespaces.MNT_DETACH)
+        except KernelError as e:
+            errors.append(str(e))
+    for d in ("merged", "upper", "work"):
+        try:
+            shutil.rmtree(os.path.join(bundle_dir, d))
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            errors.append(f"remove {d}: {e.strerror}")
+    if errors:
+        raise KernelError("cleanup of " + bundle_dir + ": " + "; ".join(errors))
+
+
+def _is_mountpoint(path: str) -> bool:
+    real = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            return any(line.split()[4] == real for line in f)
+    except OSError:
+        return False
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

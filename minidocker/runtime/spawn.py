@@ -1,0 +1,104 @@
+"""Start launcher.py and read its sync socket (daemon side, thread-safe).
+
+The daemon is multi-threaded, so it never forks Python itself: subprocess
+starts a fresh single-threaded interpreter running launcher.py, which does the
+namespace/mount/exec work. Its report arrives on a SOCK_SEQPACKET socket, one
+JSON object per packet, possibly with a pty master attached; EOF with no error
+means the container process exec'd.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from .errors import StartError
+
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
+SYNC_TIMEOUT = 30.0
+
+
+@dataclass
+class Report:
+    proc: subprocess.Popen
+    pid: int | None = None
+    start_time: int | None = None
+    pty_master: int | None = None
+    error: tuple[int, str] | None = None
+    extra: list = field(default_factory=list)
+
+
+def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool) -> Report:
+    """Run the launcher with ``spec``; ``fds`` are handed over (same numbers
+    in the spec after dup). Returns once the container process exec'd or failed."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    dups: dict[int, int] = {}
+    spec_r, spec_w = os.pipe()
+    err = None
+    try:
+        for fd in fds:
+            if fd is not None and fd not in dups:
+                dups[fd] = os.dup(fd)  # > 2, so it cannot clash with the launcher's stdio
+        spec = dict(spec, sync_fd=child.fileno())
+        if spec.get("fds") is not None:
+            spec["fds"] = [dups[f] for f in spec["fds"]]
+        if spec.get("tty_fd") is not None:
+            spec["tty_fd"] = dups[spec["tty_fd"]]
+        data = json.dumps(spec).encode()
+        if len(data) >= 65536:
+            raise StartError(125, "container spec too large")
+        os.write(spec_w, data)
+        os.close(spec_w)
+        spec_w = -1
+        err = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", LAUNCHER], stdin=spec_r, stdout=subprocess.DEVNULL,
+            stderr=err, pass_fds=[child.fileno(), *dups.values()], close_fds=True,
+            start_new_session=new_session)
+    finally:
+        child.close()
+        os.close(spec_r)
+        if spec_w >= 0:
+            os.close(spec_w)
+        for d in dups.values():
+            os.close(d)
+        if err not in (None, subprocess.DEVNULL):
+            err.close()
+    rep = Report(proc)
+    try:
+        _read_reports(parent, rep)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        _close(rep)
+        raise
+    finally:
+        parent.close()
+    return rep
+
+
+def _read_reports(sock: socket.socket, rep: Report) -> None:
+    sock.settimeout(SYNC_TIMEOUT)
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
+        except socket.timeout:
+            raise StartError(125, "container process did not report within %ds" % SYNC_TIMEOUT)
+        if not data and not fds:
+            return
+        msg = json.loads(data)
+        if "pid" in msg:
+            rep.pid, rep.start_time = msg["pid"], msg["start_time"]
+        if "error" in msg:
+            rep.error = (msg["code"], msg["error"])
+        if msg.get("pty") and fds:
+            rep.pty_master = fds.pop(0)
+        for fd in fds:
+            os.close(fd)
+
+
+def _close(rep: Report) -> None:
+    if rep.pty_master is not None:
+        os.close(rep.pty_master)
+        rep.pty_master = None
