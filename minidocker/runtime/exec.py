@@ -9,7 +9,7 @@ import os
 from .. import explain
 from ..errors import InvalidArgument, NotFound
 from .errors import StartError
-from .spawn import spawn
+from .spawn import spawn, stderr_tail
 
 
 def container_env(init_pid: int) -> list[str]:
@@ -61,14 +61,17 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
     explain.emit("nsenter", "-t", str(init_pid), "-i", "-u", "-n", "-p", "-m", "-r", "-w", "--", *argv)
     rep = spawn(spec, fds, None, new_session=False)
     if rep.error is not None or rep.pid is None:
+        tail = stderr_tail(rep)
         rep.proc.wait()
         if rep.pty_master is not None:
             os.close(rep.pty_master)
-        code, reason = rep.error or (126, "exec helper did not start")
+        code, reason = rep.error or (126, tail or "exec helper did not start")
         raise StartError.for_exec(code, reason)
     if rep.pty_master is not None:
         if on_pty is None:
             os.close(rep.pty_master)
         else:
             on_pty(rep.pty_master)
-    return rep.proc.wait()
+    code = rep.proc.wait()
+    rep.proc.stderr.close()
+    return code

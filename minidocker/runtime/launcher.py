@@ -16,6 +16,7 @@ mode "exec": setns into all namespaces of the container init, fork (the pid ns
              applies to children), exec; exit with the process's status.
 """
 import ctypes
+import fcntl
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ TIOCSCTTY, TIOCSPTLCK, TIOCGPTN = 0x540E, 0x40045431, 0x80045430
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 libc = ctypes.CDLL(None, use_errno=True)
+socket = None  # imported in main() only when a pty is allocated: nothing can be imported after pivot_root
 
 
 class Fail(Exception):
@@ -63,7 +65,6 @@ def mount(src, dst, fstype, flags=0, data=None):
 def send(sync_fd, msg, fds=()):
     data = json.dumps(msg).encode()
     if fds:
-        import socket
         s = socket.socket(fileno=os.dup(sync_fd))
         try:
             socket.send_fds(s, [data], list(fds))
@@ -122,7 +123,6 @@ def alloc_pty(spec, sync_fd, devpts):
     """Open a pty in the container's own devpts (so it is /dev/pts/0 inside) and
     hand the master to the daemon; returns the slave's path under devpts."""
     master = os.open(devpts + "/ptmx", os.O_RDWR | os.O_NOCTTY)
-    import fcntl
     fcntl.ioctl(master, TIOCSPTLCK, b"\0\0\0\0")
     n = int.from_bytes(fcntl.ioctl(master, TIOCGPTN, b"\0\0\0\0"), sys.byteorder)
     send(sync_fd, {"pty": True}, [master])
@@ -146,8 +146,7 @@ def setup_stdio(spec, pty_slave_path=None):
         fd = os.open(pty_slave_path, os.O_RDWR) if pty_slave_path else spec["tty_fd"]
         for i in range(3):
             os.dup2(fd, i)
-        import fcntl
-        fcntl.ioctl(0, TIOCSCTTY, 0)
+            fcntl.ioctl(0, TIOCSCTTY, 0)
         if fd > 2:
             os.close(fd)
         return
@@ -286,11 +285,15 @@ def open_stdio(spec):
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     spec = json.loads(os.read(0, 1 << 20).decode())
+    if spec.get("alloc_pty"):
+        global socket
+        import socket
     sync_fd = spec["sync_fd"]
     passed = [sync_fd, spec.get("tty_fd")] + list(spec.get("fds") or [])
     for fd in passed:
         if fd is not None:
             os.set_inheritable(fd, False)
+    host_proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)  # exec chroots into the container
     try:
         open_stdio(spec)
         if spec["mode"] == "exec":
@@ -303,8 +306,9 @@ def main():
     pid = os.fork()
     if pid == 0:
         guarded(sync_fd, exec_child if spec["mode"] == "exec" else container_init, spec, sync_fd)
-    with open(f"/proc/{pid}/stat") as f:
+    with open(f"{pid}/stat", opener=lambda p, fl: os.open(p, fl, dir_fd=host_proc)) as f:
         start_time = int(f.read().rsplit(")", 1)[1].split()[19])
+    os.close(host_proc)
     send(sync_fd, {"pid": pid, "start_time": start_time})
     os.close(sync_fd)
     for fd in set(passed[1:]) | set(spec.get("fds") or []):

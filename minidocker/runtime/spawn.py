@@ -51,7 +51,7 @@ def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool
         os.write(spec_w, data)
         os.close(spec_w)
         spec_w = -1
-        err = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
+        err = open(stderr_path, "ab") if stderr_path else subprocess.PIPE
         proc = subprocess.Popen(
             [sys.executable, "-I", "-S", LAUNCHER], stdin=spec_r, stdout=subprocess.DEVNULL,
             stderr=err, pass_fds=[child.fileno(), *dups.values()], close_fds=True,
@@ -63,7 +63,7 @@ def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool
             os.close(spec_w)
         for d in dups.values():
             os.close(d)
-        if err not in (None, subprocess.DEVNULL):
+        if err not in (None, subprocess.PIPE):
             err.close()
     rep = Report(proc)
     try:
@@ -96,6 +96,15 @@ def _read_reports(sock: socket.socket, rep: Report) -> None:
             rep.pty_master = fds.pop(0)
         for fd in fds:
             os.close(fd)
+
+
+def stderr_tail(rep: Report) -> str:
+    """Last line the launcher wrote to stderr (when started without a log file)."""
+    if rep.proc.stderr is None:
+        return ""
+    lines = [l for l in rep.proc.stderr.read().decode(errors="replace").splitlines() if l.strip()]
+    rep.proc.stderr.close()
+    return lines[-1] if lines else ""
 
 
 def _close(rep: Report) -> None:
