@@ -215,6 +215,7 @@ class DNSServer:
     def attach(self, key: str, netns_path: str, networks: list[str], dns_servers: list[str],
                internal: bool) -> None:
         servers = _valid_servers(dns_servers)
+        self.loop.call(lambda: self._remove(key))  # re-attach: free 127.0.0.11:53 first
         try:
             udp, tcp = namespaces.run_in_netns(netns_path, _listeners)
         except OSError as e:
