@@ -3,10 +3,10 @@
 The daemon is multi-threaded, so it never forks Python itself: subprocess
 starts a fresh single-threaded interpreter running launcher.py, which does the
 namespace/mount/exec work. Its report arrives on a SOCK_SEQPACKET socket, one
-JSON object per packet, possibly with a pty master attached; EOF with no error
+marshalled dict per packet, possibly with a pty master attached; EOF with no error
 means the container process exec'd.
 """
-import json
+import marshal
 import os
 import socket
 import subprocess
@@ -45,7 +45,7 @@ def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool
             spec["fds"] = [dups[f] for f in spec["fds"]]
         if spec.get("tty_fd") is not None:
             spec["tty_fd"] = dups[spec["tty_fd"]]
-        data = json.dumps(spec).encode()
+        data = marshal.dumps(spec)
         if len(data) >= 65536:
             raise StartError(125, "container spec too large")
         os.write(spec_w, data)
@@ -87,7 +87,7 @@ def _read_reports(sock: socket.socket, rep: Report) -> None:
             raise StartError(125, "container process did not report within %ds" % SYNC_TIMEOUT)
         if not data and not fds:
             return
-        msg = json.loads(data)
+        msg = marshal.loads(data)
         if "pid" in msg:
             rep.pid, rep.start_time = msg["pid"], msg["start_time"]
         if "error" in msg:
