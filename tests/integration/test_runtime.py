@@ -216,7 +216,7 @@ def test_exec_enters_namespaces(box, no_leaks):
         r, w = os.pipe()
         try:
             code = exec_(h.pid, ["sh", "-c", "hostname; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'; echo $$; cat /etc/hostname; pwd"],
-                         [], "/tmp", False, (os.open("/dev/null", os.O_RDONLY), w, w))
+                         [], "/tmp", False, (w, w, w))
         finally:
             os.close(w)
         with os.fdopen(r) as f:
@@ -290,3 +290,55 @@ def test_start_plus_wait_true_timing(box, no_leaks):
     best = min(times)
     print(f"start+wait of true: best {best * 1000:.1f} ms, median {sorted(times)[2] * 1000:.1f} ms")
     assert best < 1.0
+
+
+def test_exec_tty_and_env(box, no_leaks):
+    b = box()
+    h = process.start(b.spec("sleep", "600", env=["PATH=/bin", "A=1"]))
+    masters = []
+    try:
+        code = exec_(h.pid, ["sh", "-c", "tty; echo $A $B $TERM"], ["B=2"], "/", True, None, on_pty=masters.append)
+        assert code == 0
+        out = _drain(masters[0])
+        assert out.replace("\r", "").splitlines() == ["/dev/pts/0", "1 2 xterm"]
+    finally:
+        for m in masters:
+            os.close(m)
+        process.stop(h, timeout=0)
+
+
+def test_exec_stdin(box, no_leaks):
+    b = box()
+    h = process.start(b.spec("sleep", "600"))
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        os.write(in_w, b"hello\n")
+        os.close(in_w)
+        assert exec_(h.pid, ["cat"], [], "/", False, (in_r, out_w, out_w), stdin_open=True) == 0
+        os.close(out_w)
+        with os.fdopen(out_r) as f:
+            assert f.read() == "hello\n"
+    finally:
+        os.close(in_r)
+        process.stop(h, timeout=0)
+
+
+def test_log_mode_stdin_is_dev_null(box, no_leaks):
+    code, out = box().run("sh", "-c", "cat; echo done; echo err >&2")
+    assert (code, out) == (0, "done\nerr\n")
+
+
+def test_concurrent_starts_from_threads(box, no_leaks):
+    boxes = [box(f"c0ffee00000{i}") for i in range(6)]
+    results = {}
+
+    def go(b, i):
+        results[i] = b.run("sh", "-c", f"hostname; exit {i}")
+
+    threads = [threading.Thread(target=go, args=(b, i)) for i, b in enumerate(boxes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == {i: (i, f"c0ffee00000{i}\n") for i in range(6)}
