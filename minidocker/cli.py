@@ -1,0 +1,110 @@
+"""The `minidocker` command line: Docker's verbs, flags, output and errors.
+
+A thin edge: parse, send one request to minidockerd, print. No kernel work and no
+heavy imports here (click, the stdlib client, and the pure template renderer).
+"""
+import json
+import os
+import sys
+
+import click
+
+from . import gotemplate
+from .client import APIError, Client, q
+
+CTX = {"help_option_names": ["--help"]}
+
+
+class State:
+    def __init__(self, explain: bool):
+        self.explain = explain
+
+    def client(self) -> Client:
+        return Client(explain=self.explain)
+
+
+def fail(message: str, code: int = 1, prefix: bool = True) -> None:
+    click.echo(("Error response from daemon: " if prefix else "") + message, err=True)
+    sys.exit(code)
+
+
+def api_fail(ex: APIError, code: int = 1) -> None:
+    if ex.status == 0:
+        click.echo(ex.message, err=True)
+        sys.exit(code)
+    fail(ex.message, code, prefix=not ex.body.get("ClientSide"))
+
+
+def dump_json(obj) -> str:
+    """Like Docker: 4-space indent, HTML-safe escapes."""
+    text = json.dumps(obj, indent=4)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@click.group(context_settings=CTX)
+@click.option("--explain", is_flag=True, default=os.environ.get("MINIDOCKER_EXPLAIN") == "1",
+              help="Print every kernel change as the equivalent shell command")
+@click.pass_context
+def cli(ctx, explain):
+    """minidocker: Docker's single-host networking on raw Linux primitives."""
+    ctx.obj = State(explain)
+
+
+from . import cli_containers, cli_networks  # noqa: E402,F401  (register commands)
+
+
+@cli.command("daemon", context_settings=CTX)
+@click.option("--root", default=None)
+def daemon_cmd(root):
+    """Run minidockerd in the foreground."""
+    from .daemon import main as dmain
+    sys.exit(dmain(["--root", root] if root else []))
+
+
+@cli.command("import", context_settings=CTX)
+@click.argument("source")
+@click.argument("name")
+@click.pass_obj
+def import_cmd(st, source, name):
+    """Import a root filesystem tarball (FILE or - for stdin) as image NAME."""
+    try:
+        f = sys.stdin.buffer if source == "-" else open(source, "rb")
+    except OSError as ex:
+        fail(f"open {source}: {ex.strerror.lower()}", prefix=False)
+    try:
+        res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name}, fds=[f.fileno()])
+    except APIError as ex:
+        api_fail(ex)
+    click.echo(res["Id"])
+
+
+@cli.command("images", context_settings=CTX)
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_obj
+def images_cmd(st, quiet):
+    """List images."""
+    try:
+        imgs = st.client().get("/images/json")
+    except APIError as ex:
+        api_fail(ex)
+    rows = []
+    for m in imgs:
+        repo, _, tag = m["RepoTags"][0].rpartition(":")
+        rows.append({"Repository": repo, "Tag": tag, "ID": m["Id"].split(":")[-1][:12],
+                     "CreatedSince": m["Created"][:19].replace("T", " "),
+                     "Size": f"{m.get('Size', 0) / 1e6:.2f}MB"})
+    if quiet:
+        for r in rows:
+            click.echo(r["ID"])
+        return
+    click.echo(gotemplate.render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+                                       rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
+                                              ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)
+
+
+def main():
+    cli(prog_name="minidocker")
+
+
+if __name__ == "__main__":
+    main()

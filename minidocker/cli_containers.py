@@ -1,0 +1,391 @@
+"""Container commands: run, start, stop, kill, rm, ps, exec, logs, inspect."""
+import os
+import select
+import signal
+import sys
+import termios
+import threading
+import tty as ttymod
+
+import click
+
+from . import gotemplate, validation
+from .cli import CTX, api_fail, cli, dump_json, fail
+from .client import APIError, q
+
+RUN_CTX = dict(CTX, allow_interspersed_args=False)
+
+
+def run_fail(message: str, code: int = 125) -> None:
+    click.echo(f"minidocker: Error response from daemon: {message}\n\n"
+               "Run 'minidocker run --help' for more information", err=True)
+    sys.exit(code)
+
+
+@cli.command("run", context_settings=RUN_CTX)
+@click.option("-d", "--detach", is_flag=True)
+@click.option("-i", "--interactive", is_flag=True)
+@click.option("-t", "--tty", is_flag=True)
+@click.option("--rm", "auto_remove", is_flag=True)
+@click.option("--name", default="")
+@click.option("-h", "--hostname", default=None)
+@click.option("-e", "--env", multiple=True)
+@click.option("-w", "--workdir", default="")
+@click.option("--network", "--net", "network", default="default")
+@click.option("--ip", default="")
+@click.option("--network-alias", "--net-alias", "aliases", multiple=True)
+@click.option("--dns", multiple=True)
+@click.option("--dns-search", multiple=True)
+@click.option("--dns-option", "--dns-opt", "dns_options", multiple=True)
+@click.option("--add-host", multiple=True)
+@click.option("-p", "--publish", multiple=True)
+@click.option("--mac-address", default="")
+@click.option("--expose", multiple=True)
+@click.argument("image")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
+            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
+    """Create and start a container."""
+    try:
+        ports = [p for spec in publish for p in validation.parse_port(spec)]
+        extra_hosts = [validation.parse_add_host(h) for h in add_host]
+        env_list = validation.parse_env(list(env))
+    except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
+        click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
+        sys.exit(125)
+    if network.startswith("container:") and hostname is not None:
+        pass  # the daemon refuses it with Docker's message
+    cfg = {"Image": image, "Cmd": list(command) or None, "Env": env_list, "WorkingDir": workdir,
+           "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "AutoRemove": auto_remove,
+           "NetworkMode": network, "IP": ip, "Aliases": list(aliases), "Dns": list(dns),
+           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options), "ExtraHosts": extra_hosts,
+           "Ports": ports, "MacAddress": mac_address, "Expose": list(expose)}
+    client = st.client()
+    try:
+        cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]
+    except APIError as ex:
+        if ex.status == 0:
+            api_fail(ex, 125)
+        run_fail(ex.message)
+    if detach:
+        try:
+            client.post(f"/containers/{cid}/start")
+        except APIError as ex:
+            run_fail(ex.message, ex.body.get("ExitCode", 125))
+        click.echo(cid)
+        return
+    code = attach_and_run(client, cid, tty, interactive)
+    sys.exit(code)
+
+
+def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
+    """Foreground run: hand our stdio (or a pty slave) to the container, wait for it."""
+    if tty:
+        master, slave = os.openpty()
+        _copy_winsize(slave)
+        try:
+            client.post(f"/containers/{cid}/start", fds=[slave])
+        except APIError as ex:
+            run_fail(ex.message, ex.body.get("ExitCode", 125))
+        finally:
+            os.close(slave)
+        return _relay_pty(client, cid, master, interactive)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    stdin_fd = 0 if interactive else devnull
+    try:
+        client.post(f"/containers/{cid}/start", fds=[stdin_fd, 1, 2])
+    except APIError as ex:
+        run_fail(ex.message, ex.body.get("ExitCode", 125))
+    finally:
+        os.close(devnull)
+
+    def forward(signum, _frame):
+        try:
+            client.post(f"/containers/{cid}/kill", query={"signal": str(signum)})
+        except APIError:
+            pass
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        return client.post(f"/containers/{cid}/wait")["StatusCode"]
+    except APIError as ex:
+        fail(ex.message, 125)
+
+
+def _copy_winsize(fd: int) -> None:
+    import fcntl
+    try:
+        ws = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, ws)
+    except OSError:
+        pass
+
+
+def _relay_pty(client, cid: str, master: int, interactive: bool, exec_result=None) -> int:
+    result: dict = {}
+
+    def waiter():
+        try:
+            if exec_result is None:
+                result["code"] = client.post(f"/containers/{cid}/wait")["StatusCode"]
+        except APIError as ex:
+            result["error"] = ex.message
+    t = threading.Thread(target=waiter, daemon=True)
+    t.start()
+    old = None
+    if interactive and os.isatty(0):
+        old = termios.tcgetattr(0)
+        ttymod.setraw(0)
+    try:
+        fds = [master] + ([0] if interactive else [])
+        while True:
+            r, _, _ = select.select(fds, [], [], 0.2)
+            if master in r:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                os.write(1, data)
+            if 0 in r:
+                data = os.read(0, 65536)
+                if not data:
+                    fds.remove(0)
+                else:
+                    os.write(master, data)
+            if exec_result is None and not t.is_alive() and master not in r:
+                break
+    finally:
+        if old is not None:
+            termios.tcsetattr(0, termios.TCSADRAIN, old)
+        os.close(master)
+    if exec_result is not None:
+        exec_result["thread"].join()
+        return exec_result.get("code", 126)
+    t.join()
+    return result.get("code", 125)
+
+
+@cli.command("start", context_settings=CTX)
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def start_cmd(st, containers):
+    """Start one or more stopped containers."""
+    failed = False
+    for ref in containers:
+        try:
+            st.client().post(f"/containers/{q(ref)}/start")
+            click.echo(ref)
+        except APIError as ex:
+            click.echo(f"Error response from daemon: {ex.message}", err=True)
+            failed = True
+    if failed:
+        click.echo("Error: failed to start containers: " + ", ".join(containers), err=True)
+        sys.exit(1)
+
+
+def _each(st, refs, method, path_fmt, query=None):
+    failed = False
+    for ref in refs:
+        try:
+            st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
+            click.echo(ref)
+        except APIError as ex:
+            if ex.status == 404 and method == "DELETE":
+                click.echo(f"Error: {ex.message}", err=True)
+            else:
+                click.echo(f"Error response from daemon: {ex.message}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("stop", context_settings=CTX)
+@click.option("-t", "--time", "timeout", type=int, default=None)
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def stop_cmd(st, timeout, containers):
+    """Stop one or more running containers."""
+    _each(st, containers, "POST", "/containers/{}/stop", {"t": timeout})
+
+
+@cli.command("kill", context_settings=CTX)
+@click.option("-s", "--signal", "sig", default="KILL")
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def kill_cmd(st, sig, containers):
+    """Kill one or more running containers."""
+    _each(st, containers, "POST", "/containers/{}/kill", {"signal": sig})
+
+
+@cli.command("rm", context_settings=CTX)
+@click.option("-f", "--force", is_flag=True)
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def rm_cmd(st, force, containers):
+    """Remove one or more containers."""
+    _each(st, containers, "DELETE", "/containers/{}", {"force": "1" if force else None})
+
+
+PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", ".RunningFor": "CREATED",
+              ".Status": "STATUS", ".Ports": "PORTS", ".Names": "NAMES", ".State": "STATE",
+              ".CreatedAt": "CREATED AT", ".Networks": "NETWORKS"}
+
+
+@cli.command("ps", context_settings=CTX)
+@click.option("-a", "--all", "show_all", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True)
+@click.option("--no-trunc", is_flag=True)
+@click.option("--format", "fmt", default="")
+@click.pass_obj
+def ps_cmd(st, show_all, quiet, no_trunc, fmt):
+    """List containers."""
+    try:
+        rows = st.client().get("/containers/json", query={"all": "1" if show_all else None})
+    except APIError as ex:
+        api_fail(ex)
+    for r in rows:
+        if not no_trunc:
+            r["ID"] = r["ID"][:12]
+            if len(r["Command"]) > 20:
+                r["Command"] = r["Command"][:19] + "…"
+        r["Command"] = f'"{r["Command"]}"'
+    if quiet:
+        for r in rows:
+            click.echo(r["ID"])
+        return
+    out_format(fmt or PS_TABLE, rows, PS_HEADERS)
+
+
+def out_format(fmt: str, rows: list, headers: dict) -> None:
+    try:
+        if fmt == "json":
+            for r in rows:
+                click.echo(gotemplate.render("{{json .}}", r))
+        elif fmt.startswith("table"):
+            click.echo(gotemplate.render_table(fmt, rows, headers), nl=False)
+        else:
+            for r in rows:
+                click.echo(gotemplate.render(fmt, r))
+    except gotemplate.TemplateError as ex:
+        click.echo(f"Error: {ex}", err=True) if False else click.echo(str(ex), err=True)
+        sys.exit(1)
+
+
+@cli.command("exec", context_settings=RUN_CTX)
+@click.option("-i", "--interactive", is_flag=True)
+@click.option("-t", "--tty", is_flag=True)
+@click.option("-e", "--env", multiple=True)
+@click.option("-w", "--workdir", default="")
+@click.option("-d", "--detach", is_flag=True)
+@click.argument("container")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_obj
+def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
+    """Run a command in a running container."""
+    client = st.client()
+    body = {"Cmd": list(command), "Env": list(env), "WorkingDir": workdir, "Tty": tty}
+    if tty:
+        master, slave = os.openpty()
+        _copy_winsize(slave)
+        res: dict = {}
+
+        def go():
+            try:
+                res["code"] = client.post(f"/containers/{q(container)}/exec", body, fds=[slave])["ExitCode"]
+            except APIError as ex:
+                res["error"] = ex
+        t = threading.Thread(target=go, daemon=True)
+        res["thread"] = t
+        t.start()
+        code = None
+        try:
+            # keep our slave copy until the daemon has it, then the container holds it
+            import time
+            time.sleep(0.05)
+        finally:
+            os.close(slave)
+        code = _relay_pty(client, container, master, interactive, exec_result=res)
+        if "error" in res:
+            _exec_fail(res["error"])
+        sys.exit(code)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        res = client.post(f"/containers/{q(container)}/exec", body, fds=[0 if interactive else devnull, 1, 2])
+    except APIError as ex:
+        _exec_fail(ex)
+    finally:
+        os.close(devnull)
+    sys.exit(res["ExitCode"])
+
+
+def _exec_fail(ex: APIError) -> None:
+    click.echo(f"Error response from daemon: {ex.message}" if ex.status != 0 else ex.message, err=True)
+    sys.exit(ex.body.get("ExitCode", 1) if ex.body.get("ExitCode") else 1)
+
+
+@cli.command("logs", context_settings=CTX)
+@click.option("-f", "--follow", is_flag=True)
+@click.argument("container")
+@click.pass_obj
+def logs_cmd(st, follow, container):
+    """Fetch the logs of a container."""
+    try:
+        resp = st.client().get(f"/containers/{q(container)}/logs", query={"follow": "1" if follow else None},
+                               stream=True)
+    except APIError as ex:
+        fail(ex.message)
+    try:
+        for chunk in resp.chunks():
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        resp.sock.close()
+
+
+@cli.command("inspect", context_settings=CTX)
+@click.option("-f", "--format", "fmt", default="")
+@click.option("--type", "kind", type=click.Choice(["container", "network", "image"]), default=None)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def inspect_cmd(st, fmt, kind, names):
+    """Return low-level information on minidocker objects."""
+    client = st.client()
+    found, missing = [], []
+    for ref in names:
+        obj = None
+        for k, path in (("container", f"/containers/{q(ref)}/json"), ("network", f"/networks/{q(ref)}")):
+            if kind and kind != k:
+                continue
+            try:
+                obj = client.get(path)
+                break
+            except APIError as ex:
+                if ex.status != 404:
+                    api_fail(ex)
+        if obj is None:
+            missing.append(ref)
+        else:
+            found.append(obj)
+    print_objects(found, fmt)
+    for ref in missing:
+        click.echo(f"Error: No such object: {ref}", err=True)
+    if missing:
+        sys.exit(1)
+
+
+def print_objects(objs: list, fmt: str) -> None:
+    if not fmt:
+        click.echo(dump_json(objs))
+        return
+    for o in objs:
+        try:
+            click.echo(gotemplate.render(fmt, o))
+        except gotemplate.TemplateError as ex:
+            click.echo(str(ex), err=True)
+            sys.exit(1)

@@ -1,0 +1,314 @@
+"""Container verbs: create, start, wait, stop, kill, rm, exec, and the exit watcher.
+
+The runtime (runtime/) starts and stops processes; this module decides what to
+start, with which namespace (sandbox.py), and keeps the state in step.
+"""
+import contextlib
+import os
+import shutil
+import signal as signals
+import threading
+
+from . import validation
+from .errors import Conflict, InvalidArgument, MinidockerError, NotFound
+from .ids import new_id, now
+from .models import Container, Endpoint
+from .runtime import exec as runexec
+from .runtime import process
+from .sandbox import Sandboxes
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class ContainerVerbs:
+    def __init__(self, engine):
+        self.e = engine
+        self.sandbox = Sandboxes(engine)
+        self.exit_codes: dict[str, int] = {}
+
+    # ---- create ---------------------------------------------------------------
+    def create(self, cfg: dict) -> Container:
+        e = self.e
+        with e.lock:
+            name = (cfg.get("Name") or "").lstrip("/")
+            if name:
+                validation.validate_container_name(name)
+                for other in e.containers.values():
+                    if other.name == name:
+                        raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
+                                       f'"{other.id}". You have to remove (or rename) that container to be able to reuse that name.')
+            else:
+                taken = {c.name for c in e.containers.values()}
+                name = validation.generate_name()
+                while name in taken:
+                    name = validation.generate_name()
+            image = cfg.get("Image") or ""
+            img = e.images.get(image)
+            mode = cfg.get("NetworkMode") or "default"
+            ports = list(cfg.get("Ports") or [])
+            self._check_mode_conflicts(mode, cfg, ports)
+            cid = new_id()
+            c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
+                          argv=list(cfg.get("Cmd") or img.get("Cmd") or ["sh"]),
+                          env=_merge_env(img.get("Env") or [DEFAULT_PATH], cfg.get("Env") or []),
+                          workdir=cfg.get("WorkingDir") or "",
+                          hostname=cfg.get("Hostname") or cid[:12],
+                          tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")),
+                          auto_remove=bool(cfg.get("AutoRemove")),
+                          dns=list(cfg.get("Dns") or []), dns_search=list(cfg.get("DnsSearch") or []),
+                          dns_options=list(cfg.get("DnsOptions") or []),
+                          extra_hosts=list(cfg.get("ExtraHosts") or []), ports=ports)
+            if mode.startswith("container:"):
+                other = e.find_container(mode.split(":", 1)[1])
+                if other.status != "running":
+                    raise Conflict(f"cannot join network of a non running container: {other.id}")
+                c.network_mode = f"container:{other.id}"
+                c.hostname = other.hostname
+            elif mode == "host":
+                c.network_mode = "host"
+                c.hostname = cfg.get("Hostname") or os.uname().nodename
+            elif mode == "none":
+                c.network_mode = "none"
+                if cfg.get("IP"):
+                    raise InvalidArgument("user specified IP address is supported on user defined networks only")
+            else:
+                net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
+                if net.driver == "host":
+                    c.network_mode = "host"
+                elif net.driver == "null":
+                    c.network_mode = "none"
+                else:
+                    c.network_mode = "default" if mode == "default" else net.name
+                    aliases = list(cfg.get("Aliases") or [])
+                    ep = e.net.allocate_endpoint(net, c, cfg.get("IP") or "", aliases, "eth0")
+                    if not net.builtin:
+                        ep.aliases = aliases + [cid[:12]]
+                    c.endpoints[net.id] = ep.to_dict()
+            e.containers[cid] = c
+            try:
+                self.sandbox.write_etc(c)
+                e.store.save_container(c)
+            except BaseException:
+                e.containers.pop(cid, None)
+                shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
+                raise
+            return c
+
+    @staticmethod
+    def _check_mode_conflicts(mode: str, cfg: dict, ports: list) -> None:
+        if mode.startswith("container:"):
+            checks = [("Hostname", "conflicting options: hostname and the network mode"),
+                      ("Dns", "conflicting options: dns and the network mode"),
+                      ("ExtraHosts", "conflicting options: custom host-to-IP mapping and the network mode"),
+                      ("MacAddress", "conflicting options: mac-address and the network mode"),
+                      ("Expose", "conflicting options: port exposing and the container type network mode")]
+            if ports:
+                raise InvalidArgument("conflicting options: port publishing and the container type network mode")
+            for key, msg in checks:
+                if cfg.get(key):
+                    raise InvalidArgument(msg)
+            if cfg.get("IP"):
+                raise InvalidArgument("conflicting options: IP address and the network mode")
+        if mode == "host" and cfg.get("Hostname") is None:
+            pass
+
+    # ---- start ----------------------------------------------------------------
+    def start(self, ref: str, stdio_fds=None) -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status == "running":
+                return c
+            img = e.images.get(c.image)
+            with contextlib.ExitStack() as undo:
+                netns = self.sandbox.setup(c)
+                undo.callback(self._quiet_teardown, c)
+                spec = process.ContainerSpec(
+                    id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
+                    netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
+                    tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
+                    log_path=os.path.join(e.store.bundle(c.id), "container.log"),
+                    etc_files=self._etc_files(c))
+                handle = process.start(spec)
+                undo.pop_all()
+            c.handle = handle.to_dict()
+            c.pid = handle.pid
+            c.status = "running"
+            c.exit_code = 0
+            c.started_at = now()
+            c.finished_at = "0001-01-01T00:00:00Z"
+            self.exit_codes.pop(c.id, None)
+            e.store.save_container(c)
+            if c.ports:
+                e.sync_firewall()
+            self._watch(c.id, handle)
+            return c
+
+    def _etc_files(self, c: Container) -> dict:
+        """A joined container sees the /etc files of the container it joined."""
+        owner = c.network_mode.split(":", 1)[1] if c.network_mode.startswith("container:") else c.id
+        bundle = self.e.store.bundle(owner)
+        return {name: os.path.join(bundle, name) for name in ("hostname", "hosts", "resolv.conf")}
+
+    def _quiet_teardown(self, c: Container) -> None:
+        try:
+            self.sandbox.teardown(c)
+        except MinidockerError:
+            pass
+
+    def _watch(self, cid: str, handle) -> None:
+        t = threading.Thread(target=self._await_exit, args=(cid, handle), name=f"watch-{cid[:12]}", daemon=True)
+        self.e.watchers[cid] = t
+        t.start()
+
+    def _await_exit(self, cid: str, handle) -> None:
+        code = process.wait(handle)
+        self.finalize(cid, code)
+
+    def finalize(self, cid: str, code: int) -> None:
+        """The container's init is gone: release its namespace and wake waiters."""
+        e = self.e
+        with e.lock:
+            e.watchers.pop(cid, None)
+            c = e.containers.get(cid)
+            if c is None or c.status != "running":
+                return
+            c.status = "exited"
+            c.exit_code = code
+            c.finished_at = now()
+            c.pid = 0
+            try:
+                self.sandbox.teardown(c)
+            finally:
+                e.store.save_container(c)
+                self.exit_codes[cid] = code
+                if c.ports:
+                    e.sync_firewall()
+                if c.auto_remove:
+                    self._remove_stopped(c)
+                e.changed.notify_all()
+
+    # ---- wait / stop / kill ---------------------------------------------------
+    def wait(self, ref: str) -> int:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            cid = c.id
+            while True:
+                c = e.containers.get(cid)
+                if c is None or c.status != "running":
+                    break
+                e.changed.wait()
+            if c is not None:
+                return c.exit_code
+            return self.exit_codes.get(cid, 0)
+
+    def stop(self, ref: str, timeout: int | None = None) -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status != "running":
+                return c
+            handle = process.Handle.from_dict(c.handle)
+        process.stop(handle, 10 if timeout is None else timeout)
+        self.wait(c.id)
+        return c
+
+    def kill(self, ref: str, sig: str = "KILL") -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status != "running":
+                raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
+            signum = _signal(sig)
+            process.kill(process.Handle.from_dict(c.handle), signum)
+            return c
+
+    # ---- remove ---------------------------------------------------------------
+    def remove(self, ref: str, force: bool = False) -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status == "running":
+                if not force:
+                    raise Conflict(f"You cannot remove a running container {c.id}. "
+                                   "Stop the container before attempting removal or force remove")
+                process.kill(process.Handle.from_dict(c.handle), signals.SIGKILL)
+                cid = c.id
+                while cid in e.containers and e.containers[cid].status == "running":
+                    e.changed.wait(timeout=10)
+                c = e.containers.get(cid)
+                if c is None:
+                    return Container(id=cid, name=ref, created="", image="", image_id="", argv=[])
+            self._remove_stopped(c)
+            return c
+
+    def _remove_stopped(self, c: Container) -> None:
+        e = self.e
+        for ep in c.eps():
+            e.dns_table.remove_endpoint(ep.network_id, c.id)
+        c.endpoints.clear()
+        e.containers.pop(c.id, None)
+        process.cleanup(e.store.bundle(c.id))
+        shutil.rmtree(e.store.bundle(c.id), ignore_errors=True)
+
+    # ---- exec -----------------------------------------------------------------
+    def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds) -> int:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status != "running":
+                raise Conflict(f"Container {c.id} is not running")
+            if not argv:
+                raise InvalidArgument("No exec command specified")
+            full_env = _merge_env(c.env, env)
+            handle = process.Handle.from_dict(c.handle)
+        return runexec.exec_(handle.pid, argv, full_env, cwd or c.workdir or "/", tty, stdio_fds,
+                             stdin_open=True)
+
+    # ---- restart reconciliation ---------------------------------------------------
+    def reconcile(self) -> None:
+        """After a daemon (re)start: adopt live containers, release dead ones."""
+        e = self.e
+        for c in list(e.containers.values()):
+            if c.status != "running":
+                continue
+            handle = process.Handle.from_dict(c.handle)
+            if process.is_running(handle):
+                c.netns = c.netns if c.netns and os.path.exists(c.netns) else c.netns
+                try:
+                    self.sandbox.refresh_names(c)
+                except MinidockerError:
+                    pass
+                self._watch(c.id, handle)
+            else:
+                status = process.exit_status(e.store.bundle(c.id)) or {}
+                c.status = "running"  # let finalize do the release
+                self.finalize(c.id, int(status.get("ExitCode", 137)))
+
+
+def _merge_env(base: list, extra: list) -> list:
+    out: dict[str, str] = {}
+    for item in list(base) + list(extra):
+        k, _, v = item.partition("=")
+        out[k] = v
+    return [f"{k}={v}" for k, v in out.items()]
+
+
+def _signal(sig) -> int:
+    if isinstance(sig, int) or str(sig).isdigit():
+        return int(sig)
+    name = str(sig).upper()
+    if not name.startswith("SIG"):
+        name = "SIG" + name
+    try:
+        return int(getattr(signals, name))
+    except AttributeError:
+        raise InvalidArgument(f"Invalid signal: {sig}")
+
+
+def endpoint_list(c: Container) -> list[Endpoint]:
+    return c.eps()
+
+
+__all__ = ["ContainerVerbs", "NotFound"]

@@ -1,0 +1,386 @@
+"""minidockerd: a thin HTTP shell over the Engine, on a unix socket.
+
+Paths and JSON follow the Docker Engine API where it has them. Each connection is
+served on its own thread; the Engine serialises state changes with its lock.
+A request with header ``X-Explain: 1`` gets the kernel steps it caused back in
+the ``X-Explain`` response header (a JSON list of shell commands).
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import traceback
+
+from . import explain, views, wire
+from .errors import InvalidArgument, MinidockerError, NotFound
+
+ROUTES = []
+
+
+def route(method, pattern):
+    def deco(fn):
+        ROUTES.append((method, re.compile("^" + pattern + "$"), fn))
+        return fn
+    return deco
+
+
+class Stream:
+    """A handler result that writes its own body (logs -f)."""
+
+    def __init__(self, gen):
+        self.gen = gen
+
+
+# ---- networks ---------------------------------------------------------------------
+
+def _net_filters(req) -> dict:
+    raw = req.arg("filters")
+    return json.loads(raw) if raw else {}
+
+
+def network_matches(n, filters: dict) -> bool:
+    """Docker's `network ls --filter` semantics; values of one key are OR-ed."""
+    for key, values in filters.items():
+        vals = list(values.keys()) if isinstance(values, dict) else list(values)
+        if key == "name" and not any(v in n.name for v in vals):
+            return False
+        if key == "id" and not any(n.id.startswith(v) for v in vals):
+            return False
+        if key == "driver" and n.driver not in vals:
+            return False
+        if key == "type":
+            for v in vals:
+                if v not in ("builtin", "custom"):
+                    raise InvalidArgument(f"invalid filter: 'type'='{v}'")
+            if not any((v == "builtin") == n.builtin for v in vals):
+                return False
+        if key == "label":
+            def ok(v):
+                k, eq, want = v.partition("=")
+                return k in n.labels and (not eq or n.labels[k] == want)
+            if not any(ok(v) for v in vals):
+                return False
+        if key not in ("name", "id", "driver", "type", "label", "scope", "dangling"):
+            raise InvalidArgument(f"invalid filter '{key}'")
+    return True
+
+
+@route("GET", r"/networks")
+def networks_list(e, req):
+    filters = _net_filters(req)
+    with e.lock:
+        nets = [n for n in e.networks.values() if network_matches(n, filters)]
+        order = {"bridge": 0, "host": 1, "none": 2}
+        nets.sort(key=lambda n: (order.get(n.name, 3) if n.builtin else 3, n.name))
+        out = []
+        for n in nets:
+            d = views.network_inspect(n, list(e.containers.values()))
+            d["_row"] = views.network_row(n)
+            out.append(d)
+        return 200, out
+
+
+@route("GET", r"/networks/(?P<ref>[^/]+)")
+def networks_inspect(e, req, ref):
+    with e.lock:
+        return 200, views.network_inspect(e.find_network(ref), list(e.containers.values()))
+
+
+@route("POST", r"/networks/create")
+def networks_create(e, req):
+    b = req.json()
+    cfg = (b.get("IPAM") or {}).get("Config") or [{}]
+    if len(cfg) > 1:
+        raise InvalidArgument("multiple subnets are not supported")
+    c0 = cfg[0]
+    n = e.net.create(b.get("Name", ""), driver=b.get("Driver") or "bridge", subnet=c0.get("Subnet", ""),
+                     gateway=c0.get("Gateway", ""), ip_range=c0.get("IPRange", ""),
+                     aux=c0.get("AuxiliaryAddresses") or {}, internal=bool(b.get("Internal")),
+                     labels=b.get("Labels") or {}, options=b.get("Options") or {})
+    return 201, {"Id": n.id, "Warning": ""}
+
+
+@route("DELETE", r"/networks/(?P<ref>[^/]+)")
+def networks_remove(e, req, ref):
+    e.net.remove(ref)
+    return 204, None
+
+
+@route("POST", r"/networks/prune")
+def networks_prune(e, req):
+    return 200, {"NetworksDeleted": e.net.prune()}
+
+
+@route("POST", r"/networks/(?P<ref>[^/]+)/connect")
+def networks_connect(e, req, ref):
+    b = req.json()
+    epc = b.get("EndpointConfig") or {}
+    ip = (epc.get("IPAMConfig") or {}).get("IPv4Address", "")
+    e.net.connect(ref, b.get("Container", ""), ip=ip, aliases=epc.get("Aliases") or [])
+    return 200, None
+
+
+@route("POST", r"/networks/(?P<ref>[^/]+)/disconnect")
+def networks_disconnect(e, req, ref):
+    b = req.json()
+    e.net.disconnect(ref, b.get("Container", ""), force=bool(b.get("Force")))
+    return 200, None
+
+
+@route("POST", r"/minidocker/check")
+def networks_check(e, req):
+    from . import inspection
+    b = req.json()
+    return 200, inspection.check(e, b.get("Networks") or [], timeout=float(b.get("Timeout") or 0.5))
+
+
+@route("GET", r"/minidocker/graph")
+def networks_graph(e, req):
+    from . import inspection
+    return 200, inspection.graph(e, req.arg("format", "text"))
+
+
+# ---- containers ---------------------------------------------------------------------
+
+@route("GET", r"/containers/json")
+def containers_list(e, req):
+    with e.lock:
+        cs = sorted(e.containers.values(), key=lambda c: c.created, reverse=True)
+        return 200, [views.ps_row(c) for c in cs if req.flag("all") or c.status == "running"]
+
+
+@route("POST", r"/containers/create")
+def containers_create(e, req):
+    b = req.json()
+    b["Name"] = req.arg("name", "") or b.get("Name", "")
+    c = e.ctr.create(b)
+    return 201, {"Id": c.id, "Warnings": []}
+
+
+@route("POST", r"/containers/(?P<ref>[^/]+)/start")
+def containers_start(e, req, ref):
+    e.ctr.start(ref, stdio_fds=tuple(req.fds[:3]) or None)
+    return 204, None
+
+
+@route("POST", r"/containers/(?P<ref>[^/]+)/wait")
+def containers_wait(e, req, ref):
+    return 200, {"StatusCode": e.ctr.wait(ref)}
+
+
+@route("POST", r"/containers/(?P<ref>[^/]+)/stop")
+def containers_stop(e, req, ref):
+    t = req.arg("t")
+    e.ctr.stop(ref, int(t) if t not in (None, "") else None)
+    return 204, None
+
+
+@route("POST", r"/containers/(?P<ref>[^/]+)/kill")
+def containers_kill(e, req, ref):
+    e.ctr.kill(ref, req.arg("signal", "KILL"))
+    return 204, None
+
+
+@route("DELETE", r"/containers/(?P<ref>[^/]+)")
+def containers_remove(e, req, ref):
+    e.ctr.remove(ref, force=req.flag("force"))
+    return 204, None
+
+
+@route("GET", r"/containers/(?P<ref>[^/]+)/json")
+def containers_inspect(e, req, ref):
+    with e.lock:
+        c = e.find_container(ref)
+        return 200, views.container_inspect(c, e.networks, c.image_id, e.store.bundle(c.id))
+
+
+@route("POST", r"/containers/(?P<ref>[^/]+)/exec")
+def containers_exec(e, req, ref):
+    b = req.json()
+    code = e.ctr.exec(ref, b.get("Cmd") or [], b.get("Env") or [], b.get("WorkingDir") or "",
+                      bool(b.get("Tty")), tuple(req.fds[:3]) or None)
+    return 200, {"ExitCode": code}
+
+
+@route("GET", r"/containers/(?P<ref>[^/]+)/logs")
+def containers_logs(e, req, ref):
+    import time
+    with e.lock:
+        c = e.find_container(ref)
+        path = os.path.join(e.store.bundle(c.id), "container.log")
+        cid = c.id
+    follow = req.flag("follow")
+
+    def gen():
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            return
+        with f:
+            while True:
+                data = f.read(65536)
+                if data:
+                    yield data
+                    continue
+                if not follow:
+                    return
+                c2 = e.containers.get(cid)
+                if c2 is None or c2.status != "running":
+                    rest = f.read()
+                    if rest:
+                        yield rest
+                    return
+                time.sleep(0.1)
+    return 200, Stream(gen())
+
+
+# ---- images -----------------------------------------------------------------------
+
+@route("POST", r"/images/create")
+def images_import(e, req):
+    if not req.fds:
+        raise InvalidArgument("import needs the archive's file descriptor")
+    repo = req.arg("repo", "")
+    with os.fdopen(os.dup(req.fds[0]), "rb") as f:
+        meta = e.images.import_tar(repo, f)
+    return 200, {"Id": meta["Id"]}
+
+
+@route("GET", r"/images/json")
+def images_list(e, req):
+    return 200, e.images.list()
+
+
+@route("GET", r"/_ping")
+def ping(e, req):
+    return 200, "OK"
+
+
+# ---- server -------------------------------------------------------------------------
+
+def handle_connection(engine, conn: socket.socket) -> None:
+    req = None
+    try:
+        req = wire.read_request(conn)
+        lines: list = []
+        status, result, extra = 404, {"message": "page not found"}, {}
+        for method, rx, fn in ROUTES:
+            m = rx.match(req.path)
+            if m and method == req.method:
+                with explain.recording(lines):
+                    try:
+                        status, result = fn(engine, req, **m.groupdict())
+                    except MinidockerError as ex:
+                        status, result = ex.status, {"message": ex.message}
+                        if getattr(ex, "client_side", False):
+                            result["ClientSide"] = True
+                        if getattr(ex, "code", None) is not None:
+                            result["ExitCode"] = ex.code
+                    except Exception as ex:  # noqa: BLE001 - report, keep serving
+                        traceback.print_exc()
+                        status, result = 500, {"message": f"{type(ex).__name__}: {ex}"}
+                break
+        if req.headers.get("x-explain") == "1":
+            extra["X-Explain"] = json.dumps(lines)
+        if isinstance(result, Stream):
+            conn.sendall(wire.response_head(status, extra))
+            for chunk in result.gen:
+                conn.sendall(chunk)
+        else:
+            body = b"" if result is None else json.dumps(result).encode()
+            conn.sendall(wire.response_head(status, {"Content-Type": "application/json", **extra}, len(body)) + body)
+    except (ConnectionError, BrokenPipeError):
+        pass
+    finally:
+        if req is not None:
+            for fd in req.fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        conn.close()
+
+
+class Server:
+    def __init__(self, engine, socket_path: str):
+        self.engine = engine
+        self.path = socket_path
+        try:
+            os.unlink(socket_path)
+        except FileNotFoundError:
+            pass
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(socket_path)
+        os.chmod(socket_path, 0o660)
+        self.sock.listen(128)
+        self.stopping = False
+
+    def serve_forever(self) -> None:
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                if self.stopping:
+                    return
+                raise
+            threading.Thread(target=handle_connection, args=(self.engine, conn), daemon=True).start()
+
+    def shutdown(self) -> None:
+        self.stopping = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def default_root() -> str:
+    return os.environ.get("MINIDOCKER_ROOT", "/var/lib/minidocker")
+
+
+def default_run() -> str:
+    return os.environ.get("MINIDOCKER_RUN", "/run/minidocker")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="minidockerd", description="the minidocker daemon")
+    ap.add_argument("--root", default=default_root())
+    ap.add_argument("--run", dest="run_dir", default=default_run())
+    args = ap.parse_args(argv)
+    if os.geteuid() != 0:
+        print("minidockerd: must run as root", file=sys.stderr)
+        return 1
+    from .engine import Engine
+    os.makedirs(args.run_dir, exist_ok=True)
+    engine = Engine(args.root, args.run_dir,
+                    host_resolv_conf=os.environ.get("MINIDOCKER_HOST_RESOLV_CONF", "/etc/resolv.conf"))
+    server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"))
+    with open(os.path.join(args.run_dir, "minidockerd.pid"), "w") as f:
+        f.write(str(os.getpid()))
+
+    def stop(*_):
+        server.shutdown()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"minidockerd: serving on {server.path} (root {args.root})", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        engine.close()
+        try:
+            os.unlink(os.path.join(args.run_dir, "minidockerd.pid"))
+        except FileNotFoundError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

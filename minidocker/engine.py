@@ -1,0 +1,168 @@
+"""The Engine: all state and every decision. A plain library object.
+
+The daemon is a thin HTTP shell over it; tests construct it in-process. One lock
+guards the state: every verb validates first, then applies kernel steps with an
+undo stack, then saves. Network verbs live in networks.py, container verbs in
+containers.py, the per-container namespace plumbing in sandbox.py, and the
+Docker-shaped JSON views in views.py.
+"""
+import ipaddress
+import os
+import threading
+
+from . import namespaces, netlink
+from .dns.records import Table
+from .dns.server import DNSServer
+from .errors import NotFound
+from .firewall import nft
+from .images import Images
+from .ids import new_id, now  # noqa: F401 (re-exported)
+from .models import Container, Network
+from .store import Store
+
+DEFAULT_BRIDGE = "minidocker0"
+
+
+def resolv_servers(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            out.append(parts[1])
+    return out
+
+
+class Engine:
+    def __init__(self, root: str, run_dir: str, host_resolv_conf: str = "/etc/resolv.conf",
+                 dns_timeout: float | None = None):
+        self.root = root
+        self.run_dir = run_dir
+        self.netns_dir = os.path.join(run_dir, "netns")
+        self.host_resolv_conf = host_resolv_conf
+        self.store = Store(root)
+        self.images = Images(root)
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}
+        self.containers: dict[str, Container] = {c.id: c for c in self.store.load_containers()}
+        self.watchers: dict[str, threading.Thread] = {}
+        os.makedirs(run_dir, exist_ok=True)
+        namespaces.ensure_private_dir(self.netns_dir)
+        self.dns_table = Table()
+        self.dns = DNSServer(self.dns_table, self.host_resolvers,
+                             **({"upstream_timeout": dns_timeout} if dns_timeout else {}))
+        self.dns.start()
+        from . import containers, networks  # verbs, bound below
+        self.net = networks.NetworkVerbs(self)
+        self.ctr = containers.ContainerVerbs(self)
+        with self.lock:
+            self.net.ensure_builtin()
+            self.ctr.reconcile()
+            self.sync_firewall()
+
+    # ---- lookups ---------------------------------------------------------
+    def host_resolvers(self) -> list[str]:
+        try:
+            with open(self.host_resolv_conf) as f:
+                return resolv_servers(f.read())
+        except OSError:
+            return []
+
+    def host_resolv_text(self) -> str:
+        try:
+            with open(self.host_resolv_conf) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def find_network(self, ref: str) -> Network:
+        """By full name, full id, or unique id prefix (as Docker resolves)."""
+        for n in self.networks.values():
+            if n.name == ref:
+                return n
+        if ref in self.networks:
+            return self.networks[ref]
+        hits = [n for n in self.networks.values() if ref and n.id.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        raise NotFound(f"network {ref} not found")
+
+    def find_container(self, ref: str) -> Container:
+        ref = ref.lstrip("/")
+        for c in self.containers.values():
+            if c.name == ref:
+                return c
+        if ref in self.containers:
+            return self.containers[ref]
+        hits = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        raise NotFound(f"No such container: {ref}")
+
+    def default_bridge(self) -> Network:
+        return next(n for n in self.networks.values() if n.builtin and n.driver == "bridge")
+
+    def used_subnets(self) -> list[ipaddress.IPv4Network]:
+        return [ipaddress.ip_network(n.network) for n in self.networks.values() if n.network]
+
+    def foreign_routes(self) -> list[ipaddress.IPv4Network]:
+        """Host routes that are not our own bridges' (those are 'used' already)."""
+        ours = {n.bridge for n in self.networks.values() if n.bridge}
+        routes = netlink.host_routes_with_dev()
+        return [dst for dst, dev in routes if dev not in ours and dst.prefixlen > 0]
+
+    # ---- derived kernel state ----------------------------------------------
+    def sync_firewall(self) -> None:
+        """Re-render the whole nftables table from state and swap it in atomically."""
+        rules = [nft.NetworkRules(id=n.id, bridge=n.bridge, subnet=n.network, internal=n.internal,
+                                  icc=n.icc, masquerade=n.masquerade)
+                 for n in self.networks.values() if n.driver == "bridge"]
+        ports = []
+        for c in self.containers.values():
+            if c.status != "running" or not c.ports:
+                continue
+            eps = c.eps()
+            if not eps:
+                continue
+            ep = eps[0]
+            net = self.networks.get(ep.network_id)
+            for p in c.ports:
+                ports.append(nft.PortMapping(proto=p["proto"], host_ip=p.get("host_ip", ""),
+                                             host_port=int(p["host_port"]), container_ip=ep.ip,
+                                             container_port=int(p["container_port"]),
+                                             bridge=net.bridge if net else ""))
+        nft.apply(rules, ports)
+
+    # ---- shutdown ------------------------------------------------------------
+    def close(self, teardown: bool = False) -> None:
+        """Stop serving. With ``teardown`` (tests, `minidocker system reset`), remove
+        every container and network and the firewall table, leaving the host clean."""
+        with self.lock:
+            if teardown:
+                for c in list(self.containers.values()):
+                    self.ctr.remove(c.id, force=True)
+                for n in list(self.networks.values()):
+                    if not n.builtin:
+                        self.net.remove(n.id)
+                self.net.delete_builtin_bridge()
+                nft.remove()
+        self.dns.stop()
+        for t in list(self.watchers.values()):
+            t.join(timeout=5)
+        if teardown:
+            try:
+                namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+            except Exception:
+                pass
+
+
+def teardown_host(run_dir: str, bridge: str = DEFAULT_BRIDGE) -> None:
+    """Remove what a stopped daemon leaves on purpose (as dockerd leaves docker0):
+    the default bridge, the firewall table and the netns pin directory."""
+    netlink.delete_link(bridge)
+    nft.remove()
+    netns_dir = os.path.join(run_dir, "netns")
+    try:
+        namespaces.umount(netns_dir, namespaces.MNT_DETACH)
+    except Exception:  # noqa: BLE001 - not mounted
+        pass

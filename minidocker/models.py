@@ -1,0 +1,103 @@
+"""Plain data: networks, endpoints, containers. Serialised to JSON by store.py.
+
+The Network/Endpoint/Sandbox split follows libnetwork: a Network owns a subnet and
+a Linux bridge; an Endpoint is one container's attachment to one network (address,
+MAC, veth); the Sandbox is the container's network namespace (``netns``).
+"""
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _from(cls, d: dict):
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class Network:
+    id: str
+    name: str
+    driver: str                 # bridge | host | null
+    created: str
+    builtin: bool = False
+    bridge: str = ""            # Linux bridge name (bridge driver)
+    subnet: str = ""            # as configured/displayed, e.g. 172.20.16.0/16
+    network: str = ""           # the subnet's network, e.g. 172.20.0.0/16
+    gateway: str = ""
+    ip_range: str = ""
+    aux: dict = field(default_factory=dict)
+    user_subnet: bool = False
+    ipam_config: dict = field(default_factory=dict)  # IPAM.Config[0] as inspect shows it
+    internal: bool = False
+    icc: bool = True
+    masquerade: bool = True
+    mtu: int = 1500
+    labels: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+    ipam_options: dict | None = field(default_factory=dict)
+
+    to_dict = asdict
+
+    @classmethod
+    def from_dict(cls, d):
+        return _from(cls, d)
+
+
+@dataclass
+class Endpoint:
+    id: str
+    network_id: str
+    ip: str
+    prefixlen: int
+    gateway: str
+    mac: str
+    ifname: str = "eth0"        # inside the container
+    host_veth: str = ""         # on the bridge
+    aliases: list = field(default_factory=list)
+    static_ip: str = ""         # --ip given by the user (IPAMConfig.IPv4Address)
+
+    to_dict = asdict
+
+    @classmethod
+    def from_dict(cls, d):
+        return _from(cls, d)
+
+
+@dataclass
+class Container:
+    id: str
+    name: str
+    created: str
+    image: str
+    image_id: str
+    argv: list
+    env: list = field(default_factory=list)
+    workdir: str = ""
+    hostname: str = ""
+    tty: bool = False
+    open_stdin: bool = False
+    auto_remove: bool = False
+    network_mode: str = "default"   # default | bridge | none | host | NAME | container:ID
+    dns: list = field(default_factory=list)
+    dns_search: list = field(default_factory=list)
+    dns_options: list = field(default_factory=list)
+    extra_hosts: list = field(default_factory=list)
+    ports: list = field(default_factory=list)   # [{"proto","host_ip","host_port","container_port"}]
+    endpoints: dict = field(default_factory=dict)  # network id -> Endpoint dict
+    status: str = "created"      # created | running | exited
+    pid: int = 0
+    handle: dict = field(default_factory=dict)     # runtime handle (pid, start time, shim)
+    exit_code: int = 0
+    started_at: str = "0001-01-01T00:00:00Z"
+    finished_at: str = "0001-01-01T00:00:00Z"
+    netns: str = ""              # sandbox pin path while running (own namespace only)
+    sandbox_id: str = ""
+    error: str = ""
+
+    to_dict = asdict
+
+    @classmethod
+    def from_dict(cls, d):
+        return _from(cls, d)
+
+    def eps(self) -> list[Endpoint]:
+        return [Endpoint.from_dict(e) for e in self.endpoints.values()]

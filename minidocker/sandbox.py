@@ -1,0 +1,127 @@
+"""A container's network namespace (libnetwork's Sandbox): set up before the
+process starts, torn down when it exits, changed by connect/disconnect.
+
+Also keeps the names the embedded DNS answers and the container's /etc/hosts and
+/etc/resolv.conf in step with its endpoints.
+"""
+import contextlib
+import os
+
+from . import etcfiles, namespaces, netlink
+from .drivers import bridge as bridge_driver
+from .errors import Conflict
+from .models import Container, Endpoint, Network
+
+
+class Sandboxes:
+    def __init__(self, engine):
+        self.e = engine
+
+    def pin_path(self, c: Container) -> str:
+        return os.path.join(self.e.netns_dir, c.id[:12])
+
+    def netns_of(self, c: Container) -> str | None:
+        """The namespace the container's processes live in (None: the host's)."""
+        if c.network_mode == "host":
+            return None
+        if c.network_mode.startswith("container:"):
+            other = self.e.containers.get(c.network_mode.split(":", 1)[1])
+            if other is None or other.status != "running":
+                raise Conflict(f"cannot join network of a non running container: {c.network_mode.split(':', 1)[1]}")
+            return self.netns_of(other)
+        return c.netns or self.pin_path(c)
+
+    # ---- lifecycle -----------------------------------------------------------
+    def setup(self, c: Container) -> str | None:
+        if c.network_mode == "host" or c.network_mode.startswith("container:"):
+            return self.netns_of(c)
+        path = self.pin_path(c)
+        namespaces.create_netns(path)
+        with contextlib.ExitStack() as undo:
+            undo.callback(namespaces.delete_netns, path)
+            netlink.set_up_in(path, "lo")
+            c.netns = path
+            undo.callback(setattr, c, "netns", "")
+            for i, ep in enumerate(c.eps()):
+                net = self.e.networks[ep.network_id]
+                self._plumb(net, ep, path, default_route=(i == 0))
+                undo.callback(bridge_driver.leave, ep)
+            self.refresh_names(c)
+            undo.pop_all()
+        return path
+
+    def teardown(self, c: Container) -> None:
+        """Keeps going past failures; raises the first one at the end."""
+        errors = []
+        for step in [lambda: self.e.dns.detach(c.id)] + \
+                    [lambda ep=ep: bridge_driver.leave(ep) for ep in c.eps()] + \
+                    [lambda ep=ep: self.e.dns_table.remove_endpoint(ep.network_id, c.id) for ep in c.eps()]:
+            try:
+                step()
+            except Exception as ex:  # noqa: BLE001 - collect and go on
+                errors.append(ex)
+        if c.netns:
+            try:
+                namespaces.delete_netns(c.netns)
+            except Exception as ex:  # noqa: BLE001
+                errors.append(ex)
+            c.netns = ""
+        if errors:
+            raise errors[0]
+
+    def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
+        self._plumb(net, ep, c.netns, default_route)
+
+    def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
+        bridge_driver.leave(ep)
+        self.e.dns_table.remove_endpoint(net.id, c.id)
+
+    def _plumb(self, net: Network, ep: Endpoint, path: str, default_route: bool) -> None:
+        bridge_driver.join(net, ep, path, default_route)
+
+    # ---- names -----------------------------------------------------------------
+    def user_networks(self, c: Container) -> list[Network]:
+        return [self.e.networks[ep.network_id] for ep in c.eps()
+                if not self.e.networks[ep.network_id].builtin]
+
+    def refresh_names(self, c: Container) -> None:
+        """Register the container's names with the DNS, (de)attach the resolver to
+        its namespace, and rewrite its /etc/resolv.conf and /etc/hosts."""
+        e = self.e
+        users = self.user_networks(c)
+        for ep in c.eps():
+            net = e.networks[ep.network_id]
+            if net.builtin:
+                continue
+            names = [c.id[:12], c.hostname] + [a for a in ep.aliases if a != c.id[:12]]
+            e.dns_table.set_endpoint(net.id, net.name, c.id, c.name, ep.ip, names)
+        if c.netns and users:
+            ids = [n.id for n in users]
+            internal = all(n.internal for n in users)
+            if c.id in e.dns.attached():
+                e.dns.update(c.id, ids, c.dns, internal)
+            else:
+                e.dns.attach(c.id, c.netns, ids, c.dns, internal)
+        elif c.id in e.dns.attached():
+            e.dns.detach(c.id)
+        self.write_etc(c)
+
+    def write_etc(self, c: Container) -> None:
+        bundle = self.e.store.bundle(c.id)
+        os.makedirs(bundle, exist_ok=True)
+        if c.network_mode.startswith("container:"):
+            return  # shares the files of the container it joined (runtime binds them)
+        if c.network_mode == "host":
+            hosts = etcfiles.read_host_file("/etc/hosts")
+            resolv = self.e.host_resolv_text()
+        else:
+            addrs = [(ep.ip, c.hostname) for ep in c.eps()]
+            hosts = etcfiles.render_hosts(addrs, c.extra_hosts)
+            if self.user_networks(c):
+                resolv = etcfiles.render_resolv_embedded(c.dns_search, c.dns_options)
+            else:
+                resolv = etcfiles.render_resolv_host(self.e.host_resolv_text(), c.dns,
+                                                     c.dns_search, c.dns_options)
+        etcfiles.write_in_place(os.path.join(bundle, "hosts"), hosts)
+        etcfiles.write_in_place(os.path.join(bundle, "resolv.conf"), resolv)
+        etcfiles.write_in_place(os.path.join(bundle, "hostname"), c.hostname + "\n")

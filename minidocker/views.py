@@ -1,0 +1,190 @@
+"""Docker-shaped JSON views of networks and containers (pure: state in, dicts out).
+
+Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
+"""
+import os
+import time
+from datetime import datetime
+
+from .models import Container, Endpoint, Network
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def network_inspect(n: Network, containers: list[Container]) -> dict:
+    config = []
+    if n.driver == "bridge":
+        config.append(dict(n.ipam_config) or {"Subnet": n.subnet, "Gateway": n.gateway})
+    attached = {}
+    for c in containers:
+        if c.status != "running":
+            continue
+        if n.driver == "bridge" and n.id in c.endpoints:
+            ep = Endpoint.from_dict(c.endpoints[n.id])
+            attached[c.id] = {"Name": c.name, "EndpointID": ep.id, "MacAddress": ep.mac,
+                              "IPv4Address": f"{ep.ip}/{ep.prefixlen}", "IPv6Address": ""}
+        elif (n.driver == "host" and c.network_mode == "host") or \
+                (n.driver == "null" and c.network_mode == "none"):
+            attached[c.id] = {"Name": c.name, "EndpointID": c.sandbox_id or c.id, "MacAddress": "",
+                              "IPv4Address": "", "IPv6Address": ""}
+    return {
+        "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": n.driver,
+        "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": n.ipam_options, "Config": config},
+        "Internal": n.internal, "Attachable": False, "Ingress": False,
+        "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+        "Containers": attached, "Options": dict(n.options), "Labels": dict(n.labels),
+    }
+
+
+def network_row(n: Network) -> dict:
+    """The fields `network ls --format` offers."""
+    return {"ID": n.id, "Name": n.name, "Driver": n.driver, "Scope": "local",
+            "IPv6": "false", "Internal": str(n.internal).lower(), "CreatedAt": n.created,
+            "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items())}
+
+
+def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
+    return {
+        "IPAMConfig": ({"IPv4Address": ep.static_ip} if ep.static_ip else ({} if not n.builtin else None)),
+        "Links": None,
+        "Aliases": (list(ep.aliases) if not n.builtin else None),
+        "NetworkID": n.id,
+        "EndpointID": ep.id if running else "",
+        "Gateway": ep.gateway if running else "",
+        "IPAddress": ep.ip if running else "",
+        "IPPrefixLen": ep.prefixlen if running else 0,
+        "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "MacAddress": ep.mac if running else "",
+        "DriverOpts": None if n.builtin else {},
+    }
+
+
+def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
+                      joined_name: str | None = None) -> dict:
+    running = c.status == "running"
+    nets = {}
+    primary = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}
+    for nid, epd in c.endpoints.items():
+        n = networks.get(nid)
+        if n is None:
+            continue
+        ep = Endpoint.from_dict(epd)
+        nets[n.name] = _endpoint_settings(n, ep, running)
+        if n.builtin and running:
+            primary = {"EndpointID": ep.id, "Gateway": ep.gateway, "IPAddress": ep.ip,
+                       "IPPrefixLen": ep.prefixlen, "MacAddress": ep.mac}
+    if c.network_mode in ("host", "none"):
+        n = next((x for x in networks.values() if x.builtin and x.name == c.network_mode), None)
+        if n is not None:
+            nets[n.name] = {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": n.id,
+                            "EndpointID": c.sandbox_id if running else "", "Gateway": "", "IPAddress": "",
+                            "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+                            "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
+    status = c.status
+    return {
+        "Id": c.id, "Created": c.created, "Path": c.argv[0] if c.argv else "", "Args": c.argv[1:],
+        "State": {"Status": status, "Running": running, "Paused": False, "Restarting": False,
+                  "OOMKilled": False, "Dead": False, "Pid": c.pid if running else 0,
+                  "ExitCode": c.exit_code, "Error": c.error, "StartedAt": c.started_at,
+                  "FinishedAt": c.finished_at},
+        "Image": image_id,
+        "ResolvConfPath": os.path.join(bundle, "resolv.conf"),
+        "HostnamePath": os.path.join(bundle, "hostname"),
+        "HostsPath": os.path.join(bundle, "hosts"),
+        "LogPath": os.path.join(bundle, "container.log"),
+        "Name": "/" + c.name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
+        "HostConfig": {
+            "NetworkMode": c.network_mode, "PortBindings": _port_bindings(c.ports),
+            "AutoRemove": c.auto_remove, "Dns": list(c.dns), "DnsOptions": list(c.dns_options),
+            "DnsSearch": list(c.dns_search), "ExtraHosts": list(c.extra_hosts) or None,
+            "IpcMode": "private", "PidMode": "", "UTSMode": "", "Runtime": "minidocker",
+        },
+        "Config": {
+            "Hostname": c.hostname, "Domainname": "", "User": "", "Tty": c.tty,
+            "OpenStdin": c.open_stdin, "Env": list(c.env), "Cmd": list(c.argv), "Image": c.image,
+            "WorkingDir": c.workdir, "Entrypoint": None, "Labels": {},
+        },
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
+            "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Ports": _ports_view(c.ports) if running else {},
+            "SandboxKey": (c.netns if running and c.netns else ""),
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPAddress": primary["IPAddress"], "IPPrefixLen": primary["IPPrefixLen"],
+            "IPv6Gateway": "", "MacAddress": primary["MacAddress"],
+            "Networks": nets,
+        },
+    }
+
+
+def _port_bindings(ports: list) -> dict:
+    out: dict = {}
+    for p in ports:
+        out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
+            {"HostIp": p.get("host_ip", ""), "HostPort": str(p["host_port"])})
+    return out
+
+
+def _ports_view(ports: list) -> dict:
+    out: dict = {}
+    for p in ports:
+        out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
+            {"HostIp": p.get("host_ip") or "0.0.0.0", "HostPort": str(p["host_port"])})
+    return out
+
+
+# ---- ps -----------------------------------------------------------------------
+
+def _parse_time(s: str) -> float:
+    try:
+        return datetime.strptime(s[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").timestamp() - time.timezone
+    except ValueError:
+        return time.time()
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's units.HumanDuration."""
+    if seconds < 1:
+        return "Less than a second"
+    s = int(seconds)
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def ps_row(c: Container, now: float | None = None) -> dict:
+    now = time.time() if now is None else now
+    cmd = " ".join(c.argv)
+    if c.status == "running":
+        status = "Up " + human_duration(now - _parse_time(c.started_at))
+    elif c.status == "exited":
+        status = f"Exited ({c.exit_code}) {human_duration(now - _parse_time(c.finished_at))} ago"
+    else:
+        status = "Created"
+    ports = ", ".join(f"{p.get('host_ip') or '0.0.0.0'}:{p['host_port']}->{p['container_port']}/{p['proto']}"
+                      for p in c.ports) if c.status == "running" else ""
+    return {"ID": c.id, "Image": c.image, "Command": cmd,
+            "CreatedAt": c.created, "RunningFor": human_duration(now - _parse_time(c.created)) + " ago",
+            "Status": status, "Ports": ports, "Names": c.name, "State": c.status,
+            "Networks": ""}
