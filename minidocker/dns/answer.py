@@ -74,14 +74,14 @@ def _reply(msg: wire.Message) -> DNSRecord:
 
 
 def _pack(rec: DNSRecord, limit: int, tcp: bool) -> bytes:
-    data = rec.pack()
+    data = bytes(rec.pack())
     if len(data) <= limit:
         return data
     if not tcp:
         rec.header.tc = 1
     while rec.rr and len(data) > limit:  # drop answers from the end until it fits
         rec.rr.pop()
-        data = rec.pack()
+        data = bytes(rec.pack())
     return data
 
 

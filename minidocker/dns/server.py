@@ -351,7 +351,7 @@ class DNSServer:
             sink.send(res)
             return
         out = answer.decide(self.table, sb.networks, sb.internal, res, tcp)
-        if out == answer.FORWARD:
+        if out is answer.FORWARD:
             self._forward(sb, res, data, tcp, sink)
         else:
             sink.send(out)
