@@ -9,6 +9,8 @@ namespace of the calling thread; a fresh context is made for every call.
 """
 import ctypes
 import json
+import os
+import re
 import threading
 
 from ..errors import KernelError
@@ -47,6 +49,8 @@ def _load():
         lib.nft_ctx_output_set_flags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
         lib.nft_run_cmd_from_buffer.restype = ctypes.c_int
         lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.nft_run_cmd_from_filename.restype = ctypes.c_int
+        lib.nft_run_cmd_from_filename.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         _lib = lib
         return lib
 
@@ -67,14 +71,32 @@ def run(script: str, flags: int = 0) -> str:
             lib.nft_ctx_buffer_error(ctx)
             if flags:
                 lib.nft_ctx_output_set_flags(ctx, flags)
-            rc = lib.nft_run_cmd_from_buffer(ctx, script.encode())
+            rc = _run_script(lib, ctx, script)
             out = (lib.nft_ctx_get_output_buffer(ctx) or b"").decode(errors="replace")
             err = (lib.nft_ctx_get_error_buffer(ctx) or b"").decode(errors="replace")
         finally:
             lib.nft_ctx_free(ctx)
     if rc != 0:
-        raise KernelError("nftables: " + (err.strip() or f"command failed ({rc})"))
+        raise KernelError("nftables: " + (_clean(err) or f"command failed ({rc})"))
     return out
+
+
+def _run_script(lib, ctx, script: str) -> int:
+    """Multi-line scripts go through an in-memory file: nft 1.0.6 points its
+    error messages at the wrong line when given a buffer, but gets files right."""
+    if "\n" not in script.rstrip("\n"):
+        return lib.nft_run_cmd_from_buffer(ctx, script.encode())
+    fd = os.memfd_create("minidocker.nft", os.MFD_CLOEXEC)
+    try:
+        os.write(fd, script.encode())
+        return lib.nft_run_cmd_from_filename(ctx, f"/proc/self/fd/{fd}".encode())
+    finally:
+        os.close(fd)
+
+
+def _clean(err: str) -> str:
+    # "/proc/self/fd/7:3:17-27: Error: ..." -> "line 3:17-27: Error: ..."
+    return re.sub(r"/proc/self/fd/\d+:", "line ", err).strip()
 
 
 def list_json(what: str) -> list[dict] | None:
