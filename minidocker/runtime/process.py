@@ -166,6 +166,10 @@ def is_running(handle: Handle) -> bool:
     return pids.is_alive(handle.pid, handle.start_time)
 
 
+is_alive = pids.is_alive  # (pid, start_time) -> bool, for reconciliation from stored state
+poll_exit = exit_status   # the bundle's recorded exit, None while running (or if lost)
+
+
 def _wait_shim(handle: Handle, timeout: float | None) -> bool:
     with _lock:
         proc = _shims.get(handle.shim_pid)
