@@ -20,7 +20,7 @@ from collections import OrderedDict
 from typing import Callable
 
 from .. import namespaces
-from ..errors import InvalidArgument, KernelError
+from ..errors import InvalidArgument, KernelError, NotFound
 from . import answer, wire
 from .forward import MAX_SERVERS, Forward
 from .loop import Loop
@@ -241,7 +241,7 @@ class DNSServer:
         def do():
             sb = self._sandboxes.get(key)
             if sb is None:
-                raise KeyError(key)
+                raise NotFound(f"no DNS resolver attached for {key}")
             sb.networks, sb.dns_servers, sb.internal = list(networks), servers, internal
         self.loop.call(do)
 
