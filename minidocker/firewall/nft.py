@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import threading
 from dataclasses import dataclass
 
 from .. import explain
@@ -34,6 +35,7 @@ from . import coexist, libnft
 TABLE_FAMILY = "inet"
 TABLE_NAME = "minidocker"
 TABLE = f"{TABLE_FAMILY} {TABLE_NAME}"
+_apply_lock = threading.Lock()  # one read-plan-write cycle at a time
 
 _IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -208,6 +210,11 @@ def remove() -> None:
 
 
 def _run_with_coexist(script: str, bridges: list[str]) -> None:
+    with _apply_lock:
+        _run_locked(script, bridges)
+
+
+def _run_locked(script: str, bridges: list[str]) -> None:
     # Docker may edit its chains between our read and our write (stale rule
     # handles): read and try once more before giving up.
     for attempt in (1, 2):

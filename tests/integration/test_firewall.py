@@ -245,6 +245,33 @@ def test_internal_cannot_leave_normal_one_is_masqueraded(topo):
     assert not reach(t, "out", "c1", "10.53.0.2")
 
 
+def test_ip_forward_only_for_non_internal_networks(topo):
+    old = sysctl.read("net.ipv4.ip_forward")
+    internal = NetworkRules(**{**NET_A.__dict__, "internal": True})
+    try:
+        sysctl.write("net.ipv4.ip_forward", "0")
+        with explain.recording() as lines:
+            fw.apply([internal], [])
+        assert sysctl.read("net.ipv4.ip_forward") == "0"
+        assert not any(l.startswith("sysctl") for l in lines)
+        with explain.recording() as lines:
+            fw.apply([NET_A], [])
+        assert sysctl.read("net.ipv4.ip_forward") == "1"
+        assert "sysctl -w net.ipv4.ip_forward=1" in lines
+        with explain.recording() as lines:
+            sysctl.ensure_ip_forward()  # already on: nothing to do, nothing said
+        assert lines == []
+    finally:
+        sysctl.write("net.ipv4.ip_forward", old)
+
+
+def test_invalid_description_touches_nothing(topo):
+    from minidocker.errors import InvalidArgument
+    with pytest.raises(InvalidArgument):
+        fw.apply([NetworkRules(**{**NET_A.__dict__, "subnet": "10.51.0.0/99"})], [])
+    assert "minidocker" not in tables()
+
+
 def test_masquerade_off_keeps_source(topo):
     t = topo
     nomasq = NetworkRules(**{**NET_A.__dict__, "masquerade": False})
