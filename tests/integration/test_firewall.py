@@ -217,6 +217,12 @@ def test_icc_false_blocks_within_network(topo):
         assert f"sysctl -w {key}=1" in lines
         assert not reach(t, "a1", "a2", "10.51.0.3")
         assert reach(t, "b1", "b2", "10.52.0.3")
+        # the mechanism: without br_netfilter's pass to the inet hooks, bridged
+        # frames never meet our forward chain and icc=false would not hold
+        sysctl.write(key, "0")
+        assert reach(t, "a1", "a2", "10.51.0.3")
+        sysctl.write(key, "1")
+        assert not ping(t, "a1", "10.51.0.3")
         # re-enable icc: a re-render lets it through again
         fw.apply([NET_A, NET_B], [])
         assert reach(t, "a1", "a2", "10.51.0.3")
