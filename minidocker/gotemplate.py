@@ -506,6 +506,7 @@ class _Exec:
         self.root = root
         self.vars: list[list] = [[("$", root)]]
         self.out: list[str] = []
+        self.header = False
 
     def fail(self, node: Node, msg: str):
         pos = node.pos
@@ -639,6 +640,8 @@ class _Exec:
         return recv
 
     def call(self, name: str, args: list, cmd: Command):
+        if self.header and name in _HEADER_IDENTITY and args:
+            return args[0]
         try:
             return _call(name, args)
         except _CallError as e:
@@ -646,6 +649,8 @@ class _Exec:
 
 
 _NOFINAL = object()
+# docker's HeaderFunctions: these print the header text unchanged
+_HEADER_IDENTITY = {"json", "split", "join", "title", "lower", "upper", "pad", "truncate"}
 
 
 class _CallError(Exception):
@@ -763,7 +768,8 @@ def parse(template: str) -> list:
     return _Parser(template).parse()
 
 
-def render(template: str, data, missingkey: str = "error", struct_type: str | None = None) -> str:
+def render(template: str, data, missingkey: str = "error", struct_type: str | None = None,
+           header: bool = False) -> str:
     """Execute `template` on `data`.
 
     missingkey="error" (docker inspect's map fallback): a missing map key is an
@@ -773,6 +779,7 @@ def render(template: str, data, missingkey: str = "error", struct_type: str | No
     """
     tree = parse(template)
     ex = _Exec(template, missingkey, struct_type, data)
+    ex.header = header
     ex.walk(tree, data)
     return "".join(ex.out)
 
@@ -835,7 +842,8 @@ def render_table(template: str, rows: list[dict], headers: dict[str, str],
     (cell width = max(widest + 3, 10); the last column is not padded).
     `\\t` and `\\n` written literally in the template become tab/newline."""
     _, body = _prepare(template)
-    head = render(body, headers, missingkey="default")
+    head = render(body, {k.lstrip("."): v for k, v in headers.items()},
+                  missingkey="default", header=True)
     lines = [head] + [render(body, r, struct_type=struct_type) for r in rows]
     return tabwrite("".join(x + "\n" for x in lines))
 
