@@ -48,9 +48,10 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
             aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
     """Create and start a container."""
     try:
-        ports = [p for spec in publish for p in validation.parse_port(spec)]
-        extra_hosts = [validation.parse_add_host(h) for h in add_host]
-        env_list = validation.parse_env(list(env))
+        ports = [{"proto": p.proto, "host_ip": p.host_ip, "host_port": p.host_port.split("-")[0],
+                  "container_port": p.port} for spec in publish for p in validation.parse_port(spec)]
+        extra_hosts = [":".join(validation.parse_add_host(h)) for h in add_host]
+        env_list = [validation.parse_env(v, os.environ) for v in env]
     except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
         click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
         sys.exit(125)
@@ -262,16 +263,9 @@ def ps_cmd(st, show_all, quiet, no_trunc, fmt):
 
 def out_format(fmt: str, rows: list, headers: dict) -> None:
     try:
-        if fmt == "json":
-            for r in rows:
-                click.echo(gotemplate.render("{{json .}}", r))
-        elif fmt.startswith("table"):
-            click.echo(gotemplate.render_table(fmt, rows, headers), nl=False)
-        else:
-            for r in rows:
-                click.echo(gotemplate.render(fmt, r))
+        click.echo(gotemplate.render_rows(fmt, rows, headers, default_table=fmt, json_keyword=True), nl=False)
     except gotemplate.TemplateError as ex:
-        click.echo(f"Error: {ex}", err=True) if False else click.echo(str(ex), err=True)
+        click.echo(str(ex), err=True)
         sys.exit(1)
 
 

@@ -131,6 +131,8 @@ class ContainerVerbs:
                     etc_files=self._etc_files(c))
                 handle = process.start(spec)
                 undo.pop_all()
+            if handle.pty_master is not None:
+                _drain_to_log(handle.pty_master, os.path.join(e.store.bundle(c.id), "container.log"))
             c.handle = handle.to_dict()
             c.pid = handle.pid
             c.status = "running"
@@ -285,6 +287,22 @@ class ContainerVerbs:
                 status = process.exit_status(e.store.bundle(c.id)) or {}
                 c.status = "running"  # let finalize do the release
                 self.finalize(c.id, int(status.get("ExitCode", 137)))
+
+
+def _drain_to_log(master: int, log_path: str) -> None:
+    """`run -td`: nobody holds the terminal, so its output goes to the log."""
+    def pump():
+        with open(log_path, "ab", buffering=0) as log:
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                log.write(data)
+        os.close(master)
+    threading.Thread(target=pump, name="pty-log", daemon=True).start()
 
 
 def _merge_env(base: list, extra: list) -> list:

@@ -47,18 +47,26 @@ class Engine:
         self.containers: dict[str, Container] = {c.id: c for c in self.store.load_containers()}
         self.watchers: dict[str, threading.Thread] = {}
         os.makedirs(run_dir, exist_ok=True)
-        namespaces.ensure_private_dir(self.netns_dir)
-        self.dns_table = Table()
-        self.dns = DNSServer(self.dns_table, self.host_resolvers,
-                             **({"upstream_timeout": dns_timeout} if dns_timeout else {}))
-        self.dns.start()
         from . import containers, networks  # verbs, bound below
         self.net = networks.NetworkVerbs(self)
         self.ctr = containers.ContainerVerbs(self)
-        with self.lock:
-            self.net.ensure_builtin()
-            self.ctr.reconcile()
-            self.sync_firewall()
+        self.dns_table = Table()
+        self.dns = DNSServer(self.dns_table, self.host_resolvers,
+                             **({"upstream_timeout": dns_timeout} if dns_timeout else {}))
+        namespaces.ensure_private_dir(self.netns_dir)
+        try:
+            self.dns.start()
+            with self.lock:
+                self.net.ensure_builtin()
+                self.ctr.reconcile()
+                self.sync_firewall()
+        except BaseException:
+            self.dns.stop()
+            try:
+                namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+            except Exception:  # noqa: BLE001
+                pass
+            raise
 
     # ---- lookups ---------------------------------------------------------
     def host_resolvers(self) -> list[str]:

@@ -3,6 +3,8 @@
     ROOT/images/<name_tag>/rootfs/   the extracted tree (the overlay's lower layer)
     ROOT/images/<name_tag>/image.json {"Id", "RepoTags", "Created", "Env", "Cmd", "Size"}
 """
+from __future__ import annotations
+
 import hashlib
 import os
 import shutil

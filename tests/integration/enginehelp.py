@@ -1,0 +1,53 @@
+"""Small helpers for engine-level integration tests."""
+import json
+import os
+import subprocess
+
+
+def run(engine, *argv, name="", network="default", **cfg):
+    """Create and start a detached container; returns the Container."""
+    body = {"Name": name, "Image": "busybox", "Cmd": list(argv) or ["sleep", "600"], "NetworkMode": network}
+    body.update(cfg)
+    c = engine.ctr.create(body)
+    engine.ctr.start(c.id)
+    return c
+
+
+def ex(engine, c, *argv) -> tuple[int, str]:
+    """`exec` in the container; (exit code, combined output)."""
+    r, w = os.pipe()
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        code = engine.ctr.exec(c.id, list(argv), [], "", False, (null, w, w))
+    finally:
+        os.close(w)
+        os.close(null)
+    out = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        out += chunk
+    os.close(r)
+    return code, out.decode()
+
+
+def ip_j(*args, netns=None) -> list:
+    cmd = ["ip", "-j", *args]
+    if netns:
+        cmd = ["nsenter", f"--net={netns}", *cmd]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout or "[]")
+
+
+def kernel_snapshot(engine) -> dict:
+    """Everything a failed command must leave unchanged."""
+    links = sorted(l["ifname"] for l in ip_j("link"))
+    addrs = sorted((a["ifname"], i["local"]) for a in ip_j("addr") for i in a.get("addr_info", []))
+    nft = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    pins = sorted(os.listdir(engine.netns_dir))
+    with engine.lock:
+        state = (sorted(engine.networks), sorted(engine.containers),
+                 sorted(json.dumps(c.endpoints, sort_keys=True) for c in engine.containers.values()))
+    return {"links": links, "addrs": addrs, "nft": nft, "pins": pins, "state": state,
+            "files": sorted(os.listdir(os.path.join(engine.root, "containers"))),
+            "netfiles": sorted(os.listdir(os.path.join(engine.root, "networks")))}

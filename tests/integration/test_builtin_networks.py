@@ -1,0 +1,98 @@
+"""Issue 2: none, host, the default bridge, joined containers — on the real kernel."""
+import pytest
+
+from minidocker.errors import Conflict, InvalidArgument, NotFound
+
+from .enginehelp import ex, ip_j, kernel_snapshot, run
+
+
+def test_builtin_networks_exist(engine):
+    names = {n.name: n.driver for n in engine.networks.values()}
+    assert names == {"bridge": "bridge", "host": "host", "none": "null"}
+    br = ip_j("addr", "show", "minidocker0")[0]
+    assert [(a["local"], a["prefixlen"]) for a in br["addr_info"] if a["family"] == "inet"] == [("172.17.0.1", 16)]
+
+
+def test_none_has_only_lo(engine):
+    c = run(engine, network="none")
+    code, out = ex(engine, c, "ip", "-o", "link")
+    assert code == 0
+    assert [l.split(":")[1].strip() for l in out.splitlines()] == ["lo"]
+    code, out = ex(engine, c, "ip", "-o", "addr")
+    assert "127.0.0.1/8" in out and "eth0" not in out
+
+
+def test_host_sees_host_links(engine):
+    c = run(engine, network="host")
+    code, out = ex(engine, c, "ip", "-o", "link")
+    assert code == 0
+    assert "minidocker0" in out
+    host = {l["ifname"] for l in ip_j("link")}
+    seen = {l.split(":")[1].strip().split("@")[0] for l in out.splitlines()}
+    assert host <= seen | {l for l in host if l.startswith("mdv")}
+
+
+def test_default_bridge_addresses_mac_route(engine):
+    a = run(engine, name="aa")
+    b = run(engine, name="bb")
+    code, out = ex(engine, a, "ip", "-o", "-4", "addr", "show", "eth0")
+    assert "inet 172.17.0.2/16" in out
+    code, out = ex(engine, b, "ip", "link", "show", "eth0")
+    assert "link/ether 02:42:ac:11:00:03" in out
+    code, out = ex(engine, a, "ip", "route")
+    assert out.splitlines()[0].split()[:3] == ["default", "via", "172.17.0.1"]
+    code, out = ex(engine, a, "ip", "-o", "link", "show", "lo")
+    assert "UP" in out
+    # the host ends are on the bridge
+    ports = {l["ifname"] for l in ip_j("link", "show", "master", "minidocker0")}
+    assert len(ports) == 2 and all(p.startswith("mdv") and len(p) == 10 for p in ports)
+    assert ex(engine, a, "ping", "-c1", "-W2", "172.17.0.3")[0] == 0
+    assert ex(engine, b, "ping", "-c1", "-W2", "172.17.0.1")[0] == 0
+    # hostname = short id; /etc/hosts maps the address to it
+    assert ex(engine, a, "hostname")[1].strip() == a.id[:12]
+    assert f"172.17.0.2\t{a.id[:12]}" in ex(engine, a, "cat", "/etc/hosts")[1]
+
+
+def test_rm_f_leaves_nothing(engine):
+    before = kernel_snapshot(engine)
+    c = run(engine, name="gone")
+    engine.ctr.remove(c.id, force=True)
+    assert kernel_snapshot(engine) == before
+
+
+def test_joined_container_shares_stack(engine):
+    a = run(engine, name="centos5")
+    j = run(engine, name="centos6", network="container:centos5")
+    la = ex(engine, a, "ip", "-o", "link", "show", "eth0")[1]
+    lj = ex(engine, j, "ip", "-o", "link", "show", "eth0")[1]
+    assert la == lj and "02:42:ac:11:00:02" in la
+    assert ex(engine, j, "hostname")[1] == ex(engine, a, "hostname")[1]
+    assert j.endpoints == {}
+
+
+@pytest.mark.parametrize("cfg,err,msg", [
+    ({"NetworkMode": "container:nosuch"}, NotFound, "No such container: nosuch"),
+    ({"NetworkMode": "container:centos5", "Hostname": "foo"}, InvalidArgument,
+     "conflicting options: hostname and the network mode"),
+    ({"NetworkMode": "container:centos5", "Ports": [{"proto": "tcp", "host_ip": "", "host_port": 8080,
+                                                      "container_port": 80}]},
+     InvalidArgument, "conflicting options: port publishing and the container type network mode"),
+    ({"NetworkMode": "container:centos5", "Dns": ["1.2.3.4"]}, InvalidArgument,
+     "conflicting options: dns and the network mode"),
+    ({"NetworkMode": "container:centos5", "ExtraHosts": ["a:1.2.3.4"]}, InvalidArgument,
+     "conflicting options: custom host-to-IP mapping and the network mode"),
+    ({"NetworkMode": "container:centos5", "MacAddress": "02:42:00:00:00:01"}, InvalidArgument,
+     "conflicting options: mac-address and the network mode"),
+    ({"NetworkMode": "container:centos5", "Expose": ["80"]}, InvalidArgument,
+     "conflicting options: port exposing and the container type network mode"),
+    ({"NetworkMode": "container:stopped"}, Conflict, "cannot join network of a non running container"),
+])
+def test_joined_errors_change_nothing(engine, cfg, err, msg):
+    run(engine, name="centos5")
+    s = engine.ctr.create({"Name": "stopped", "Image": "busybox", "Cmd": ["true"]})
+    before = kernel_snapshot(engine)
+    with pytest.raises(err) as info:
+        engine.ctr.create(dict({"Image": "busybox", "Cmd": ["true"]}, **cfg))
+    assert msg in info.value.message
+    assert kernel_snapshot(engine) == before
+    assert s.status == "created"
