@@ -194,7 +194,12 @@ class ContainerVerbs:
     def wait(self, ref: str) -> int:
         e = self.e
         with e.lock:
-            c = e.find_container(ref)
+            try:
+                c = e.find_container(ref)
+            except NotFound:
+                if ref in self.exit_codes:  # --rm: already gone, its code kept
+                    return self.exit_codes[ref]
+                raise
             cid = c.id
             while True:
                 c = e.containers.get(cid)

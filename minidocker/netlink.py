@@ -47,12 +47,12 @@ def create_bridge(name: str, mtu: int = 1500) -> None:
 
 
 def add_address(ifname: str, cidr: str) -> None:
-    explain.emit("ip", "addr", "add", cidr, "dev", ifname)
+    explain.emit("ip", "addr", "add", cidr, "brd", "+", "dev", ifname)
     iface = ipaddress.ip_interface(cidr)
     with IPRoute() as ipr:
         try:
             ipr.addr("add", index=_index(ipr, ifname), address=str(iface.ip),
-                     prefixlen=iface.network.prefixlen)
+                     prefixlen=iface.network.prefixlen, broadcast=str(iface.network.broadcast_address))
         except NetlinkError as e:
             if e.code != errno.EEXIST:
                 raise _fail(f"add address {cidr} to {ifname}", e)
@@ -80,13 +80,14 @@ def delete_link(ifname: str) -> None:
 
 def create_veth_into(host_name: str, peer_name: str, netns_path: str, mtu: int = 1500) -> None:
     """Create a veth pair whose peer is born inside the container's namespace."""
-    explain.emit("ip", "link", "add", host_name, "mtu", str(mtu), "type", "veth",
-                 "peer", "name", peer_name, "netns", _nsname(netns_path))
+    # txqueuelen 0 on both ends, as Docker creates them (a veth needs no queue)
+    explain.emit("ip", "link", "add", host_name, "mtu", str(mtu), "txqueuelen", "0", "type", "veth",
+                 "peer", "name", peer_name, "mtu", str(mtu), "txqueuelen", "0", "netns", _nsname(netns_path))
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         with IPRoute() as ipr:
-            ipr.link("add", ifname=host_name, kind="veth", mtu=mtu,
-                     peer={"ifname": peer_name, "net_ns_fd": fd, "mtu": mtu})
+            ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, txqlen=0,
+                     peer={"ifname": peer_name, "net_ns_fd": fd, "mtu": mtu, "txqlen": 0})
     except NetlinkError as e:
         raise _fail(f"create veth {host_name}", e)
     finally:
@@ -115,13 +116,13 @@ def set_mac_in(netns_path: str, ifname: str, mac: str) -> None:
 
 
 def add_address_in(netns_path: str, ifname: str, cidr: str) -> None:
-    _ns_explain(netns_path, "addr", "add", cidr, "dev", ifname)
+    _ns_explain(netns_path, "addr", "add", cidr, "brd", "+", "dev", ifname)
     iface = ipaddress.ip_interface(cidr)
 
     def work():
         with IPRoute() as ipr:
             ipr.addr("add", index=_index(ipr, ifname), address=str(iface.ip),
-                     prefixlen=iface.network.prefixlen)
+                     prefixlen=iface.network.prefixlen, broadcast=str(iface.network.broadcast_address))
     run_in_netns(netns_path, work)
 
 

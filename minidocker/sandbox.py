@@ -7,10 +7,25 @@ Also keeps the names the embedded DNS answers and the container's /etc/hosts and
 import contextlib
 import os
 
-from . import etcfiles, namespaces, netlink
+from . import etcfiles, explain, namespaces, netlink
 from .drivers import bridge as bridge_driver
 from .errors import Conflict
 from .models import Container, Endpoint, Network
+
+
+def disable_ipv6_in(path: str) -> None:
+    """Docker 20.10 turns IPv6 off inside containers of IPv4-only networks
+    (so `ip addr` shows no ::1 and no fe80:: addresses)."""
+    def work():
+        for scope in ("all", "default", "lo"):
+            key = f"net.ipv6.conf.{scope}.disable_ipv6"
+            explain.emit("ip", "netns", "exec", os.path.basename(path), "sysctl", "-w", f"{key}=1")
+            try:
+                with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                    f.write("1")
+            except OSError:
+                pass  # IPv6 compiled out: nothing to disable
+    namespaces.run_in_netns(path, work)
 
 
 class Sandboxes:
@@ -39,6 +54,7 @@ class Sandboxes:
         namespaces.create_netns(path)
         with contextlib.ExitStack() as undo:
             undo.callback(namespaces.delete_netns, path)
+            disable_ipv6_in(path)
             netlink.set_up_in(path, "lo")
             c.netns = path
             undo.callback(setattr, c, "netns", "")
