@@ -27,6 +27,8 @@ class Lab:
         self.bridges: list[str] = []
         self.veths: list[str] = []
         self.netns: list[str] = []
+        with open("/proc/sys/net/ipv4/ip_forward") as f:
+            self.forward = f.read().strip()
         ns.ensure_private_dir(NSDIR)
 
     def bridge(self, name, cidr):
@@ -61,6 +63,8 @@ class Lab:
             ns.delete_netns(path)
         ns.umount(NSDIR, ns.MNT_DETACH)
         subprocess.run(["nft", "delete", "table", "bridge", TABLE], capture_output=True)
+        with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
+            f.write(self.forward)
         assert not errors, errors
 
 
@@ -172,3 +176,36 @@ def test_rejects_bad_input(no_leaks):
         probe.probe(None, "not-an-ip")
     with pytest.raises(InvalidArgument):
         probe.probe(None, "10.0.0.1", protos=("sctp",))
+
+
+def test_run_check_finds_broken_isolation(lab):
+    from minidocker.check import Endpoint, Target, format_matrix, run_check
+    lab.bridge("mdtb0", "10.77.0.1/24")
+    lab.bridge("mdtb1", "10.78.0.1/24")
+    a = lab.container("a", "mdtb0", "10.77.0.2/24", "10.77.0.1")
+    b = lab.container("b", "mdtb0", "10.77.0.3/24", "10.77.0.1")
+    c = lab.container("c", "mdtb1", "10.78.0.2/24", "10.78.0.1")
+    targets = [Target("a", a, [Endpoint("n0", "10.77.0.2")]),
+               Target("b", b, [Endpoint("n0", "10.77.0.3")]),
+               Target("c", c, [Endpoint("n1", "10.78.0.2")]),
+               Target("j", None, joined_to="container:a")]
+    # isolation between the two bridges, as the firewall would do it
+    sh("nft", "-f", "-", stdin=f"table inet {TABLE} {{ chain probefwd {{ type filter hook forward priority 0;"
+       f" iifname mdtb0 oifname mdtb1 drop; iifname mdtb1 oifname mdtb0 drop; }}\n}}\n")
+    try:
+        sh("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        res = run_check(targets, timeout=0.3)
+        assert res.ok, format_matrix(res)
+        assert res.cell("j", ("a", "n0", "10.77.0.2")).observed == ALL
+        sh("nft", "delete", "table", "inet", TABLE)  # isolation broken: routed across
+        res = run_check(targets, timeout=0.3)
+        bad = sorted((v.source, v.ip, tuple(v.disagreements)) for v in res.violations)
+        assert bad == [("a", "10.78.0.2", ("icmp", "tcp", "udp")),
+                       ("b", "10.78.0.2", ("icmp", "tcp", "udp")),
+                       ("c", "10.77.0.2", ("icmp", "tcp", "udp")),
+                       ("c", "10.77.0.3", ("icmp", "tcp", "udp")),
+                       ("j", "10.78.0.2", ("icmp", "tcp", "udp"))], format_matrix(res)
+        print(format_matrix(res))
+        assert "5 violations:" in format_matrix(res)
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True)
