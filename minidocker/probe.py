@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import explain, namespaces
-from .errors import InvalidArgument
+from .errors import InvalidArgument, KernelError, NotFound
 
 PROTOS = ("arp", "icmp", "tcp", "udp")
 ETH_P_ALL = 0x0003
@@ -105,7 +105,12 @@ def probe_many(jobs: list[tuple[str | None, str]], protos=PROTOS, timeout: float
                                  dsts, protos, port, timeout)
                 for src, dsts in by_src.items()}
         for src, fut in futs.items():
-            results[src] = fut.result()
+            try:
+                results[src] = fut.result()
+            except FileNotFoundError:
+                raise NotFound(f"network namespace {src} not found") from None
+            except OSError as e:
+                raise KernelError(f"probe from {src or 'this namespace'}: {e.strerror or e}") from None
     return [dict(results[src][ip]) for src, ip in jobs]
 
 

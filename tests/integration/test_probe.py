@@ -176,6 +176,9 @@ def test_rejects_bad_input(no_leaks):
         probe.probe(None, "not-an-ip")
     with pytest.raises(InvalidArgument):
         probe.probe(None, "10.0.0.1", protos=("sctp",))
+    from minidocker.errors import NotFound
+    with pytest.raises(NotFound):
+        probe.probe("/run/no-such-netns", "10.0.0.1")
 
 
 def test_run_check_finds_broken_isolation(lab):
