@@ -105,6 +105,3 @@ def images_cmd(st, quiet):
 def main():
     cli(prog_name="minidocker")
 
-
-if __name__ == "__main__":
-    main()

@@ -81,17 +81,21 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
 
 
 def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
-    """Foreground run: hand our stdio (or a pty slave) to the container, wait for it."""
+    """Foreground run: hand our stdio to the container (or, with -t, take the
+    master of a terminal opened inside it), then wait for it to exit."""
     if tty:
-        master, slave = os.openpty()
-        _copy_winsize(slave)
         try:
-            client.post(f"/containers/{cid}/start", fds=[slave])
+            resp = client.request("POST", f"/containers/{cid}/start", {}, query={"pty": "1"}, stream=True)
         except APIError as ex:
             run_fail(ex.message, ex.body.get("ExitCode", 125))
-        finally:
-            os.close(slave)
-        return _relay_pty(client, cid, master, interactive)
+        resp.sock.close()
+        master = resp.fds[0]
+        _copy_winsize(master)
+        _relay_pty(master, interactive)
+        try:
+            return client.post(f"/containers/{cid}/wait")["StatusCode"]
+        except APIError as ex:
+            fail(ex.message, 125)
     devnull = os.open(os.devnull, os.O_RDONLY)
     stdin_fd = 0 if interactive else devnull
     try:
@@ -123,17 +127,8 @@ def _copy_winsize(fd: int) -> None:
         pass
 
 
-def _relay_pty(client, cid: str, master: int, interactive: bool, exec_result=None) -> int:
-    result: dict = {}
-
-    def waiter():
-        try:
-            if exec_result is None:
-                result["code"] = client.post(f"/containers/{cid}/wait")["StatusCode"]
-        except APIError as ex:
-            result["error"] = ex.message
-    t = threading.Thread(target=waiter, daemon=True)
-    t.start()
+def _relay_pty(master: int, interactive: bool) -> None:
+    """Copy our terminal (raw mode) to the container's and back until it closes."""
     old = None
     if interactive and os.isatty(0):
         old = termios.tcgetattr(0)
@@ -141,7 +136,7 @@ def _relay_pty(client, cid: str, master: int, interactive: bool, exec_result=Non
     try:
         fds = [master] + ([0] if interactive else [])
         while True:
-            r, _, _ = select.select(fds, [], [], 0.2)
+            r, _, _ = select.select(fds, [], [])
             if master in r:
                 try:
                     data = os.read(master, 65536)
@@ -156,17 +151,10 @@ def _relay_pty(client, cid: str, master: int, interactive: bool, exec_result=Non
                     fds.remove(0)
                 else:
                     os.write(master, data)
-            if exec_result is None and not t.is_alive() and master not in r:
-                break
     finally:
         if old is not None:
             termios.tcsetattr(0, termios.TCSADRAIN, old)
         os.close(master)
-    if exec_result is not None:
-        exec_result["thread"].join()
-        return exec_result.get("code", 126)
-    t.join()
-    return result.get("code", 125)
 
 
 @cli.command("start", context_settings=CTX)
@@ -283,28 +271,17 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     client = st.client()
     body = {"Cmd": list(command), "Env": list(env), "WorkingDir": workdir, "Tty": tty}
     if tty:
-        master, slave = os.openpty()
-        _copy_winsize(slave)
-        res: dict = {}
-
-        def go():
-            try:
-                res["code"] = client.post(f"/containers/{q(container)}/exec", body, fds=[slave])["ExitCode"]
-            except APIError as ex:
-                res["error"] = ex
-        t = threading.Thread(target=go, daemon=True)
-        res["thread"] = t
-        t.start()
-        code = None
         try:
-            # keep our slave copy until the daemon has it, then the container holds it
-            import time
-            time.sleep(0.05)
-        finally:
-            os.close(slave)
-        code = _relay_pty(client, container, master, interactive, exec_result=res)
-        if "error" in res:
-            _exec_fail(res["error"])
+            resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)
+        except APIError as ex:
+            _exec_fail(ex)
+        if not resp.fds:  # failed before a terminal existed
+            sys.exit(resp.json().get("ExitCode", 126))
+        master = resp.fds[0]
+        _copy_winsize(master)
+        _relay_pty(master, interactive)
+        code = (resp.json() or {}).get("ExitCode", 126)
+        resp.sock.close()
         sys.exit(code)
     devnull = os.open(os.devnull, os.O_RDONLY)
     try:

@@ -113,7 +113,14 @@ class ContainerVerbs:
             pass
 
     # ---- start ----------------------------------------------------------------
-    def start(self, ref: str, stdio_fds=None) -> Container:
+    def start_with_pty(self, ref: str) -> int:
+        """Start with a terminal opened inside the container; returns its master fd
+        (the caller owns it: `run -it` hands it to the CLI)."""
+        masters: list = []
+        self.start(ref, None, _pty_out=masters)
+        return masters[0]
+
+    def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
         e = self.e
         with e.lock:
             c = e.find_container(ref)
@@ -129,9 +136,21 @@ class ContainerVerbs:
                     tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
                     log_path=os.path.join(e.store.bundle(c.id), "container.log"),
                     etc_files=self._etc_files(c))
-                handle = process.start(spec)
+                try:
+                    handle = process.start(spec)
+                except MinidockerError as ex:
+                    c.exit_code = getattr(ex, "code", None) or 128
+                    c.error = ex.message
+                    undo.close()
+                    if c.auto_remove:
+                        self._remove_stopped(c)
+                    else:
+                        e.store.save_container(c)
+                    raise
                 undo.pop_all()
-            if handle.pty_master is not None:
+            if handle.pty_master is not None and _pty_out is not None:
+                _pty_out.append(handle.pty_master)
+            elif handle.pty_master is not None:
                 _drain_to_log(handle.pty_master, os.path.join(e.store.bundle(c.id), "container.log"))
             c.handle = handle.to_dict()
             c.pid = handle.pid
@@ -260,7 +279,7 @@ class ContainerVerbs:
         shutil.rmtree(e.store.bundle(c.id), ignore_errors=True)
 
     # ---- exec -----------------------------------------------------------------
-    def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds) -> int:
+    def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
         e = self.e
         with e.lock:
             c = e.find_container(ref)
@@ -271,7 +290,7 @@ class ContainerVerbs:
             full_env = _merge_env(c.env, env)
             handle = process.Handle.from_dict(c.handle)
         return runexec.exec_(handle.pid, argv, full_env, cwd or c.workdir or "/", tty, stdio_fds,
-                             stdin_open=True)
+                             stdin_open=True, on_pty=on_pty)
 
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:

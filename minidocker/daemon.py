@@ -28,6 +28,9 @@ def route(method, pattern):
     return deco
 
 
+RAW = object()  # a handler that wrote its whole response itself returns this
+
+
 class Stream:
     """A handler result that writes its own body (logs -f)."""
 
@@ -163,6 +166,14 @@ def containers_create(e, req):
 
 @route("POST", r"/containers/(?P<ref>[^/]+)/start")
 def containers_start(e, req, ref):
+    if req.flag("pty"):
+        # run -it: the pty is opened inside the container; its master goes to the CLI
+        master = e.ctr.start_with_pty(ref)
+        try:
+            wire.send_with_fds(req.conn, wire.response_head(200, {}, 0), [master])
+        finally:
+            os.close(master)
+        return 200, RAW
     e.ctr.start(ref, stdio_fds=tuple(req.fds[:3]) or None)
     return 204, None
 
@@ -201,8 +212,21 @@ def containers_inspect(e, req, ref):
 @route("POST", r"/containers/(?P<ref>[^/]+)/exec")
 def containers_exec(e, req, ref):
     b = req.json()
+    fds = tuple(req.fds[:3]) or None
+    sent = []
+
+    def on_pty(master):
+        # exec -it: hand the pty master over now, the exit code follows as the body
+        try:
+            wire.send_with_fds(req.conn, wire.response_head(200, {"Content-Type": "application/json"}), [master])
+            sent.append(True)
+        finally:
+            os.close(master)
     code = e.ctr.exec(ref, b.get("Cmd") or [], b.get("Env") or [], b.get("WorkingDir") or "",
-                      bool(b.get("Tty")), tuple(req.fds[:3]) or None)
+                      bool(b.get("Tty")), fds, on_pty=on_pty if (b.get("Tty") and not fds) else None)
+    if sent:
+        req.conn.sendall(json.dumps({"ExitCode": code}).encode())
+        return 200, RAW
     return 200, {"ExitCode": code}
 
 
@@ -266,6 +290,7 @@ def handle_connection(engine, conn: socket.socket) -> None:
     req = None
     try:
         req = wire.read_request(conn)
+        req.conn = conn
         lines: list = []
         status, result, extra = 404, {"message": "page not found"}, {}
         for method, rx, fn in ROUTES:
@@ -286,7 +311,9 @@ def handle_connection(engine, conn: socket.socket) -> None:
                 break
         if req.headers.get("x-explain") == "1":
             extra["X-Explain"] = json.dumps(lines)
-        if isinstance(result, Stream):
+        if result is RAW:
+            pass
+        elif isinstance(result, Stream):
             conn.sendall(wire.response_head(status, extra))
             for chunk in result.gen:
                 conn.sendall(chunk)

@@ -59,11 +59,7 @@ def read_request(sock: socket.socket) -> Request:
     buf, fds = b"", []
     while b"\r\n\r\n" not in buf:
         data, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
-        for level, kind, cdata in anc:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                arr = array.array("i")
-                arr.frombytes(cdata[: len(cdata) - len(cdata) % arr.itemsize])
-                fds.extend(arr)
+        _collect_fds(anc, fds)
         if not data:
             raise ConnectionError("client went away")
         buf += data
@@ -81,6 +77,21 @@ def read_request(sock: socket.socket) -> Request:
     return Request(method, url.path, parse_qs(url.query), headers, body, fds)
 
 
+def send_with_fds(sock: socket.socket, data: bytes, fds) -> None:
+    """Send bytes with file descriptors attached to the first one."""
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", list(fds)))]
+    sent = sock.sendmsg([data[:1]], anc)
+    sock.sendall(data[sent:])
+
+
+def _collect_fds(anc, out: list) -> None:
+    for level, kind, cdata in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            arr = array.array("i")
+            arr.frombytes(cdata[: len(cdata) - len(cdata) % arr.itemsize])
+            out.extend(arr)
+
+
 def response_head(status: int, headers: dict | None = None, length: int | None = None) -> bytes:
     lines = [f"HTTP/1.1 {status} {'OK' if status < 400 else 'Error'}", "Connection: close"]
     if length is not None:
@@ -95,9 +106,11 @@ class Response:
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
+        self.fds: list[int] = []
         buf = b""
         while b"\r\n\r\n" not in buf:
-            data = sock.recv(65536)
+            data, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
+            _collect_fds(anc, self.fds)
             if not data:
                 raise ConnectionError("daemon closed the connection")
             buf += data

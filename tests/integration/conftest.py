@@ -57,7 +57,7 @@ class CLI:
         self.run_dir = run
 
     def __call__(self, *args, input=None, timeout=60, check=False):
-        p = subprocess.run([sys.executable, "-m", "minidocker.cli", *args], env=self.env, input=input,
+        p = subprocess.run([sys.executable, "-m", "minidocker", *args], env=self.env, input=input,
                            capture_output=True, text=True, timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"minidocker {' '.join(args)} -> {p.returncode}\n{p.stdout}\n{p.stderr}")

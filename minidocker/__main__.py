@@ -1,0 +1,4 @@
+"""`python -m minidocker ...` is the `minidocker` command."""
+from .cli import main
+
+main()

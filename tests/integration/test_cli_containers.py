@@ -1,0 +1,171 @@
+"""Issue 2 through the real CLI and a real daemon process."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .enginehelp import ip_j
+
+
+def test_run_exit_codes_and_output(cli):
+    p = cli("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (p.returncode, p.stdout, p.stderr) == (3, "out\n", "err\n")
+    p = cli("run", "--rm", "busybox", "nosuch")
+    assert p.returncode == 127
+    assert 'exec: "nosuch": executable file not found in $PATH' in p.stderr
+    p = cli("run", "--rm", "busybox", "/etc/hosts")
+    assert p.returncode == 126
+    p = cli("run", "--rm", "nosuchimage", "true")
+    assert p.returncode == 125 and "No such image" in p.stderr
+    assert cli.ok("ps", "-aq") == ""
+
+
+def test_run_options_env_workdir_hostname(cli):
+    out = cli.ok("run", "--rm", "-e", "FOO=bar", "-w", "/tmp/wd", "--hostname", "box1", "busybox",
+                 "sh", "-c", "echo $FOO; pwd; hostname; cat /etc/hostname")
+    assert out.split() == ["bar", "/tmp/wd", "box1", "box1"]
+
+
+def test_stdin_with_i(cli):
+    assert cli.ok("run", "--rm", "-i", "busybox", "cat", input="piped\n") == "piped\n"
+    assert cli.ok("run", "--rm", "busybox", "cat", input="ignored\n") == ""
+
+
+def test_name_rules(cli):
+    cli.ok("run", "-d", "--name", "web", "busybox", "sleep", "600")
+    p = cli("run", "-d", "--name", "web", "busybox", "true")
+    assert p.returncode == 125
+    assert re.search(r'Conflict\. The container name "/web" is already in use by container "[0-9a-f]{64}"', p.stderr)
+    p = cli("run", "--name", "a", "busybox", "true")
+    assert p.returncode == 125 and "Invalid container name (a)" in p.stderr
+
+
+def test_ps_inspect_stop_start_logs_rm(cli):
+    cid = cli.ok("run", "-d", "--name", "c1", "busybox", "sh", "-c", "echo hello; sleep 600").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    lines = cli.ok("ps").splitlines()
+    assert lines[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    assert lines[1].startswith(cid[:12]) and '"sh -c echo hello; s…"' in lines[1] and lines[1].endswith("c1")
+    info = json.loads(cli.ok("inspect", "c1"))[0]
+    assert info["Id"] == cid and info["Name"] == "/c1" and info["State"]["Running"] is True
+    net = info["NetworkSettings"]
+    assert net["IPAddress"] == "172.17.0.2" and net["MacAddress"] == "02:42:ac:11:00:02"
+    assert net["Networks"]["bridge"]["Gateway"] == "172.17.0.1"
+    assert cli.ok("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", "c1") == "172.17.0.2\n"
+    assert cli.ok("inspect", "-f", "{{.Config.Hostname}}", "c1") == cid[:12] + "\n"
+    for _ in range(50):
+        if cli.ok("logs", "c1"):
+            break
+        time.sleep(0.05)
+    assert cli.ok("logs", "c1") == "hello\n"
+    assert cli.ok("stop", "-t", "1", "c1") == "c1\n"
+    assert cli.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "c1") == "exited 137\n"
+    assert "Exited (137)" in cli.ok("ps", "-a")
+    assert cli.ok("ps", "-q") == ""
+    assert cli.ok("start", "c1") == "c1\n"
+    assert cli.ok("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "c1") == "172.17.0.2\n"
+    assert cli.ok("exec", "c1", "hostname") == cid[:12] + "\n"
+    p = cli("rm", "c1")
+    assert p.returncode == 1 and "You cannot remove a running container" in p.stderr
+    assert cli.ok("kill", "c1") == "c1\n"
+    assert cli.ok("rm", "c1") == "c1\n"
+    p = cli("inspect", "c1")
+    assert p.returncode == 1 and "No such object: c1" in p.stderr
+
+
+def test_exec_errors(cli):
+    cli.ok("run", "-d", "--name", "c2", "busybox", "sleep", "600")
+    p = cli("exec", "c2", "nosuch")
+    assert p.returncode == 126 and "executable file not found" in (p.stdout + p.stderr)
+    assert cli("exec", "c2", "sh", "-c", "exit 4").returncode == 4
+    p = cli("exec", "nosuch", "true")
+    assert p.returncode == 1 and p.stderr == "Error response from daemon: No such container: nosuch\n"
+    assert cli.ok("exec", "-e", "X=1", "c2", "sh", "-c", "echo $X") == "1\n"
+
+
+def test_rm_f_leaves_nothing(cli):
+    before = sorted(l["ifname"] for l in ip_j("link"))
+    cli.ok("run", "-d", "--name", "x1", "busybox", "sleep", "600")
+    cli.ok("run", "-d", "--name", "x2", "--network", "none", "busybox", "sleep", "600")
+    assert cli.ok("rm", "-f", "x1", "x2") == "x1\nx2\n"
+    assert sorted(l["ifname"] for l in ip_j("link")) == before
+    assert os.listdir(os.path.join(cli.run_dir, "netns")) == []
+
+
+def test_import_from_stdin_and_images(cli):
+    tar = os.environ.get("MINIDOCKER_TEST_IMAGE_TAR") or os.path.join(
+        os.path.dirname(__file__), "..", "..", "rootfs", "build", "busybox.tar")
+    with open(tar, "rb") as f:
+        p = subprocess.run([sys.executable, "-m", "minidocker", "import", "-", "mybox"], stdin=f,
+                           env=cli.env, capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("sha256:")
+    assert "mybox" in cli.ok("images")
+    assert cli.ok("run", "--rm", "mybox", "echo", "ok") == "ok\n"
+
+
+def test_interactive_tty(cli, tmp_path):
+    """`run -it` gives a working shell in a real terminal (driven through a pty)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update(cli.env)
+        os.execv(sys.executable, [sys.executable, "-m", "minidocker", "run", "-it", "--rm", "busybox", "sh"])
+    out = b""
+
+    def read_until(token, timeout=10):
+        nonlocal out
+        deadline = time.time() + timeout
+        while token not in out and time.time() < deadline:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+        return token in out
+    assert read_until(b"# ")
+    os.write(fd, b"tty; hostname; exit 7\r")
+    read_until(b"exit 7", 5)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert b"/dev/pts/0" in out
+    assert os.waitstatus_to_exitcode(status) == 7
+
+
+def test_daemon_autostart(cli):
+    """The CLI starts minidockerd when none runs, and says so on stderr."""
+    cli.daemon.terminate()
+    cli.daemon.wait(timeout=30)
+    p = cli("ps")
+    assert p.returncode == 0 and "starting minidockerd" in p.stderr
+    with open(os.path.join(cli.run_dir, "minidockerd.pid")) as f:
+        pid = int(f.read())
+
+    class Proc:
+        def terminate(self):
+            os.kill(pid, signal.SIGTERM)
+
+        def wait(self, timeout=None):
+            for _ in range(int((timeout or 30) * 20)):
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return 0
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.05)
+    cli.daemon = Proc()
