@@ -19,13 +19,19 @@ OPT_MTU = "com.docker.network.driver.mtu"
 KNOWN_DRIVERS = ("bridge",)
 
 
+class Forbidden(MinidockerError):
+    """Docker answers 403 for operations on pre-defined or busy networks."""
+    status = 403
+
+
 def _bool_opt(value: str, key: str) -> bool:
     v = str(value).lower()
     if v in ("1", "t", "true"):
         return True
     if v in ("0", "f", "false"):
         return False
-    raise InvalidArgument(f'failed to parse {key} value "{value}"')
+    raise InvalidArgument(f'failed to parse {key} value: {value} '
+                          f'(strconv.ParseBool: parsing "{value}": invalid syntax)')
 
 
 class NetworkVerbs:
@@ -72,14 +78,14 @@ class NetworkVerbs:
         driver = driver or "bridge"
         with e.lock:
             validation.validate_network_name(name)
+            if any(n.name == name and n.builtin for n in e.networks.values()):
+                raise Forbidden(f"operation is not permitted on predefined {name} network")
             if any(n.name == name for n in e.networks.values()):
-                if name in ("host", "none"):
-                    raise Conflict(f'only one instance of "{name}" network is allowed')
                 raise Conflict(f"network with name {name} already exists")
             if driver in ("host", "null"):
                 raise Conflict(f'only one instance of "{driver}" network is allowed')
             if driver not in KNOWN_DRIVERS:
-                raise NotFound(f"plugin {driver} not found")
+                raise NotFound(f'plugin "{driver}" not found')
             icc = _bool_opt(options[OPT_ICC], OPT_ICC) if OPT_ICC in options else True
             masq = _bool_opt(options[OPT_MASQ], OPT_MASQ) if OPT_MASQ in options else True
             mtu = 1500
@@ -87,7 +93,8 @@ class NetworkVerbs:
                 try:
                     mtu = int(options[OPT_MTU])
                 except ValueError:
-                    raise InvalidArgument(f'invalid MTU value "{options[OPT_MTU]}"')
+                    raise InvalidArgument(f"failed to parse {OPT_MTU} value: {options[OPT_MTU]} "
+                                          f'(strconv.Atoi: parsing "{options[OPT_MTU]}": invalid syntax)')
                 if not 68 <= mtu <= 65535:
                     raise InvalidArgument(f"invalid MTU value {mtu}")
             net_id = e_new_id()
@@ -128,9 +135,9 @@ class NetworkVerbs:
         with e.lock:
             n = e.find_network(ref)
             if n.builtin:
-                raise MinidockerError(f"{n.name} is a pre-defined network and cannot be removed")
+                raise Forbidden(f"{n.name} is a pre-defined network and cannot be removed")
             if any(n.id in c.endpoints for c in e.containers.values()):
-                raise MinidockerError(
+                raise Forbidden(
                     f"error while removing network: network {n.name} id {n.id} has active endpoints")
             del e.networks[n.id]
             try:
