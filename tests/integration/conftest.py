@@ -56,8 +56,11 @@ class CLI:
         self.env.pop("MINIDOCKER_EXPLAIN", None)
         self.run_dir = run
 
+    def cmd(self, *args) -> list:
+        return [sys.executable, "-m", "minidocker", *args]
+
     def __call__(self, *args, input=None, timeout=60, check=False):
-        p = subprocess.run([sys.executable, "-m", "minidocker", *args], env=self.env, input=input,
+        p = subprocess.run(self.cmd(*args), env=self.env, input=input,
                            capture_output=True, text=True, timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"minidocker {' '.join(args)} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
