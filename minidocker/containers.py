@@ -25,6 +25,7 @@ class ContainerVerbs:
         self.e = engine
         self.sandbox = Sandboxes(engine)
         self.exit_codes: dict[str, int] = {}
+        self.tearing_down = False
 
     # ---- create ---------------------------------------------------------------
     def create(self, cfg: dict) -> Container:
@@ -45,7 +46,7 @@ class ContainerVerbs:
             image = cfg.get("Image") or ""
             img = e.images.get(image)
             mode = cfg.get("NetworkMode") or "default"
-            ports = list(cfg.get("Ports") or [])
+            ports = self._assign_host_ports(list(cfg.get("Ports") or []))
             self._check_mode_conflicts(mode, cfg, ports)
             cid = new_id()
             c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
@@ -93,6 +94,25 @@ class ContainerVerbs:
                 shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
                 raise
             return c
+
+    def _assign_host_ports(self, ports: list) -> list:
+        """Refuse a host port another container holds; give `-p 80` an ephemeral one."""
+        held = {(p["proto"], str(p["host_port"])) for c in self.e.containers.values() for p in c.ports}
+        out = []
+        for p in ports:
+            p = dict(p)
+            if not str(p.get("host_port") or ""):
+                port = 32768
+                while (p["proto"], str(port)) in held:
+                    port += 1
+                p["host_port"] = str(port)
+            elif (p["proto"], str(p["host_port"])) in held:
+                raise Conflict(f"driver failed programming external connectivity on endpoint: "
+                               f"Bind for {p.get('host_ip') or '0.0.0.0'}:{p['host_port']} failed: "
+                               "port is already allocated")
+            held.add((p["proto"], str(p["host_port"])))
+            out.append(p)
+        return out
 
     @staticmethod
     def _check_mode_conflicts(mode: str, cfg: dict, ports: list) -> None:
@@ -192,7 +212,7 @@ class ContainerVerbs:
         with e.lock:
             e.watchers.pop(cid, None)
             c = e.containers.get(cid)
-            if c is None or c.status != "running":
+            if c is None or c.status != "running" or (e.closed and not self.tearing_down):
                 return
             c.status = "exited"
             c.exit_code = code

@@ -46,6 +46,7 @@ class Engine:
         self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}
         self.containers: dict[str, Container] = {c.id: c for c in self.store.load_containers()}
         self.watchers: dict[str, threading.Thread] = {}
+        self.closed = False
         os.makedirs(run_dir, exist_ok=True)
         from . import containers, networks  # verbs, bound below
         self.net = networks.NetworkVerbs(self)
@@ -146,6 +147,8 @@ class Engine:
         """Stop serving. With ``teardown`` (tests, `minidocker system reset`), remove
         every container and network and the firewall table, leaving the host clean."""
         with self.lock:
+            self.closed = True  # watchers of this engine stop acting on exits...
+            self.ctr.tearing_down = teardown  # ...unless we are removing everything
             if teardown:
                 for c in list(self.containers.values()):
                     self.ctr.remove(c.id, force=True)
@@ -155,8 +158,6 @@ class Engine:
                 self.net.delete_builtin_bridge()
                 nft.remove()
         self.dns.stop()
-        for t in list(self.watchers.values()):
-            t.join(timeout=5)
         if teardown:
             try:
                 namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)

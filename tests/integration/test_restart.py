@@ -1,0 +1,48 @@
+"""Issue 2: state survives a daemon restart, and the restarted daemon reconciles
+with the kernel (dead containers released, live ones adopted)."""
+import os
+import signal
+import time
+
+from minidocker.engine import Engine
+
+from .conftest import _fresh_root
+from .enginehelp import ex, ip_j, run
+
+
+def test_restart_reconciles(no_leaks, tmp_path, image_root):
+    root, run_dir, resolv = _fresh_root(tmp_path, image_root)
+    e1 = Engine(root, run_dir, host_resolv_conf=resolv)
+    e2 = None
+    try:
+        e1.net.create("keep_net", subnet="10.55.0.0/24")
+        live = run(e1, name="live", network="keep_net")
+        dead = run(e1, name="dead")
+        dead_veth = next(iter(dead.endpoints.values()))["host_veth"]
+        net_ids = sorted(e1.networks)
+        e1.close()  # the daemon goes away; containers keep running
+        os.kill(dead.pid, signal.SIGKILL)
+        for _ in range(100):
+            try:
+                os.kill(dead.pid, 0)
+                time.sleep(0.02)
+            except ProcessLookupError:
+                break
+        e2 = Engine(root, run_dir, host_resolv_conf=resolv)
+        assert sorted(e2.networks) == net_ids
+        d = e2.containers[dead.id]
+        assert d.status == "exited" and d.exit_code == 137
+        assert dead_veth not in {l["ifname"] for l in ip_j("link")}
+        assert not os.path.exists(os.path.join(run_dir, "netns", dead.id[:12]))
+        l2 = e2.containers[live.id]
+        assert l2.status == "running"
+        code, out = ex(e2, l2, "ip", "-o", "-4", "addr", "show", "eth0")
+        assert code == 0 and "10.55.0.2/24" in out
+        # the resolver came back to the live container
+        code, out = ex(e2, l2, "nslookup", "live", "127.0.0.11")
+        assert code == 0 and "10.55.0.2" in out, out
+        # and a new container still gets a fresh address, not the live one's
+        other = run(e2, name="other", network="keep_net")
+        assert next(iter(other.endpoints.values()))["ip"] == "10.55.0.3"
+    finally:
+        (e2 or e1).close(teardown=True)
