@@ -62,7 +62,7 @@ class Sandboxes:
                 net = self.e.networks[ep.network_id]
                 self._plumb(net, ep, path, default_route=(i == 0))
                 undo.callback(bridge_driver.leave, ep)
-            self.refresh_names(c)
+            self.refresh_names(c, fresh=True)
             undo.pop_all()
         return path
 
@@ -100,9 +100,14 @@ class Sandboxes:
         return [self.e.networks[ep.network_id] for ep in c.eps()
                 if not self.e.networks[ep.network_id].builtin]
 
-    def refresh_names(self, c: Container) -> None:
+    def refresh_names(self, c: Container, fresh: bool = False) -> None:
         """Register the container's names with the DNS, (de)attach the resolver to
-        its namespace, and rewrite its /etc/resolv.conf and /etc/hosts."""
+        its namespace, and bring its /etc/resolv.conf and /etc/hosts in step.
+
+        ``fresh`` (sandbox setup): the files are rendered from scratch. Otherwise
+        (connect, disconnect, daemon restart) they are edited as Docker edits them:
+        the embedded resolver, once set up, stays until the sandbox goes, and so
+        does ``nameserver 127.0.0.11``."""
         e = self.e
         users = self.user_networks(c)
         for ep in c.eps():
@@ -111,33 +116,45 @@ class Sandboxes:
                 continue
             names = [c.id[:12], c.hostname] + [a for a in ep.aliases if a != c.id[:12]]
             e.dns_table.set_endpoint(net.id, net.name, c.id, c.name, ep.ip, names)
-        if c.netns and users:
+        embedded = bool(users) or (not fresh and self._embedded_now(c))
+        if c.netns and embedded:
             ids = [n.id for n in users]
-            internal = all(n.internal for n in users)
+            internal = bool(users) and all(n.internal for n in users)
             if c.id in e.dns.attached():
                 e.dns.update(c.id, ids, c.dns, internal)
             else:
                 e.dns.attach(c.id, c.netns, ids, c.dns, internal)
         elif c.id in e.dns.attached():
             e.dns.detach(c.id)
-        self.write_etc(c)
+        self.write_etc(c, fresh=fresh, embedded=embedded)
 
-    def write_etc(self, c: Container) -> None:
+    def _embedded_now(self, c: Container) -> bool:
+        if c.id in self.e.dns.attached():
+            return True
+        path = os.path.join(self.e.store.bundle(c.id), "resolv.conf")
+        return etcfiles.uses_embedded_dns(etcfiles.read_host_file(path, ""))
+
+    def write_etc(self, c: Container, fresh: bool = True, embedded: bool | None = None) -> None:
+        """Write the container's hostname, hosts and resolv.conf in its bundle."""
         bundle = self.e.store.bundle(c.id)
         os.makedirs(bundle, exist_ok=True)
         if c.network_mode.startswith("container:"):
             return  # shares the files of the container it joined (runtime binds them)
+        hosts_path = os.path.join(bundle, "hosts")
+        addrs = [ep.ip for ep in c.eps()]
         if c.network_mode == "host":
             hosts = etcfiles.read_host_file("/etc/hosts")
             resolv = self.e.host_resolv_text()
         else:
-            addrs = [(ep.ip, c.hostname) for ep in c.eps()]
-            hosts = etcfiles.render_hosts(addrs, c.extra_hosts)
-            if self.user_networks(c):
-                resolv = etcfiles.render_resolv_embedded(c.dns_search, c.dns_options)
+            if fresh or not os.path.exists(hosts_path):
+                hosts = etcfiles.container_hosts(c.hostname, addrs, c.extra_hosts)
             else:
-                resolv = etcfiles.render_resolv_host(self.e.host_resolv_text(), c.dns,
-                                                     c.dns_search, c.dns_options)
-        etcfiles.write_in_place(os.path.join(bundle, "hosts"), hosts)
+                hosts = etcfiles.sync_hosts(etcfiles.read_host_file(hosts_path), c.hostname, addrs,
+                                            c.extra_hosts)
+            if embedded is None:
+                embedded = bool(self.user_networks(c))
+            render = etcfiles.embedded_resolv_conf if embedded else etcfiles.default_resolv_conf
+            resolv = render(self.e.host_resolv_text(), c.dns, c.dns_search, c.dns_options)
+        etcfiles.write_in_place(hosts_path, hosts)
         etcfiles.write_in_place(os.path.join(bundle, "resolv.conf"), resolv)
         etcfiles.write_in_place(os.path.join(bundle, "hostname"), c.hostname + "\n")
