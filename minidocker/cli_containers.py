@@ -10,7 +10,7 @@ import tty as ttymod
 import click
 
 from . import gotemplate, validation
-from .cli import CTX, api_fail, cli, dump_json, fail
+from .cli_base import CTX, api_fail, cli, dump_json, fail
 from .client import APIError, q
 
 RUN_CTX = dict(CTX, allow_interspersed_args=False)

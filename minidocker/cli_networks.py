@@ -1,17 +1,24 @@
 """`minidocker network ...` commands."""
 import json
+import re
 import sys
 
 import click
 
 from . import validation
-from .cli import CTX, api_fail, cli, fail
+from .cli_base import CTX, api_fail, cli, fail
 from .cli_containers import out_format, print_objects
 from .client import APIError, q
 
 LS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 LS_HEADERS = {".ID": "NETWORK ID", ".Name": "NAME", ".Driver": "DRIVER", ".Scope": "SCOPE",
               ".IPv6": "IPV6", ".Internal": "INTERNAL", ".Labels": "LABELS", ".CreatedAt": "CREATED AT"}
+
+
+def natural_key(name: str) -> list:
+    """docker's sortorder.NaturalLess: digit runs compare as numbers."""
+    return [(0, int(part), part) if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name) if part]
 
 
 @cli.group("network", context_settings=CTX)
@@ -88,7 +95,7 @@ def ls(st, quiet, no_trunc, fmt, filters):
         nets = st.client().get("/networks", query={"filters": json.dumps(fl) if fl else None})
     except APIError as ex:
         api_fail(ex)
-    rows = [n["_row"] for n in nets]
+    rows = sorted((n["_row"] for n in nets), key=lambda r: natural_key(r["Name"]))
     if not no_trunc:
         for r in rows:
             r["ID"] = r["ID"][:12]
@@ -186,10 +193,8 @@ def prune(st, force):
     except APIError as ex:
         api_fail(ex)
     gone = res.get("NetworksDeleted") or []
-    if gone:
-        click.echo("Deleted Networks:")
-        for n in gone:
-            click.echo(n)
+    if gone:  # as docker: a heading, the names, then an empty line
+        click.echo("Deleted Networks:\n" + "".join(f"{n}\n" for n in gone))
 
 
 @network.command("check", context_settings=CTX)
