@@ -185,3 +185,95 @@ def test_connect_and_disconnect_edit_files_like_docker(engine, host_upstream):
     engine.ctr.start("t4b")
     assert cat(engine, b, "/etc/resolv.conf") == "nameserver 198.51.100.9\n"
     assert cat(engine, b, "/etc/hosts") == HOSTS_DEFAULTS + f"{bridge_ip}\t{b.id[:12]}\n"
+
+
+# ---- 2. names ---------------------------------------------------------------------
+def test_names_answered(engine, host_upstream):
+    net = engine.net.create("self_net")
+    a = run(engine, name="web", network="self_net", Hostname="webhost", Aliases=["al1", "Al2"])
+    b = run(engine, name="centos2", network="self_net")
+    want = [ip_of(a, net)]
+    for name in ("web", a.id[:12], "webhost", "al1", "al2", "web.self_net", "WEB", "Web.Self_Net", "AL1.self_net",
+                 "web."):
+        reply = q(b, name)
+        assert reply.header.rcode == RCODE.NOERROR and addrs(reply) == want, name
+    reply = q(b, "web")
+    assert [r.ttl for r in reply.rr] == [600]
+    six = q(b, "web", "AAAA")
+    assert six.header.rcode == RCODE.NOERROR and six.rr == []
+    rev = ".".join(reversed(want[0].split("."))) + ".in-addr.arpa"
+    ptr = q(b, rev, "PTR")
+    assert [str(r.rdata) for r in ptr.rr] == ["web.self_net."]
+    assert q(b, "web", tcp=True).rr[0].rdata == A(want[0])
+    # busybox's own resolver, as a user would type it
+    code, out = nslookup(engine, b, "web")
+    assert code == 0 and f"Address: {want[0]}" in out
+    code, out = ex(engine, b, "ping", "-c1", "-W2", "webhost")
+    assert code == 0 and f"({want[0]})" in out
+    # network connect --alias
+    other = engine.net.create("net2")
+    engine.net.connect("net2", "web", aliases=["ca"])
+    a = engine.find_container("web")
+    assert addrs(q(a, "ca")) == [ip_of(a, other)]
+    assert addrs(q(a, "ca.net2")) == [ip_of(a, other)]
+    assert q(b, "ca").header.rcode == RCODE.NXDOMAIN  # b is not on net2
+
+
+def test_shared_alias_returns_all_in_random_order(engine):
+    net = engine.net.create("self_net")
+    cs = [run(engine, name=f"s{i}", network="self_net", Aliases=["shared"]) for i in range(3)]
+    ips = sorted(ip_of(c, net) for c in cs)
+    orders = set()
+    for _ in range(40):
+        got = addrs(q(cs[0], "shared"))
+        assert sorted(got) == ips
+        orders.add(tuple(got))
+    assert len(orders) > 1
+
+
+# ---- 3. scope ------------------------------------------------------------------------
+def test_scope_and_changes_take_effect_at_once(engine, host_upstream):
+    n1 = engine.net.create("net1")
+    n2 = engine.net.create("net2")
+    a = run(engine, name="aa", network="net1")
+    x = run(engine, name="xx", network="net2")
+    assert q(a, "xx").header.rcode == RCODE.NXDOMAIN
+    assert q(a, "xx.net2").header.rcode == RCODE.NXDOMAIN
+    assert q(x, "aa").header.rcode == RCODE.NXDOMAIN
+    assert host_upstream.names().count("xx") == 1  # unknown here: asked upstream, which said NXDOMAIN
+    code, out = nslookup(engine, a, "xx")
+    assert code != 0 and "NXDOMAIN" in out
+    # run
+    b = run(engine, name="bb", network="net1")
+    assert addrs(q(a, "bb")) == [ip_of(b, n1)]
+    # connect / disconnect
+    engine.net.connect("net1", "xx")
+    x = engine.find_container("xx")
+    assert addrs(q(a, "xx")) == [ip_of(x, n1)]
+    assert addrs(q(x, "aa")) == [ip_of(a, n1)]
+    engine.net.disconnect("net1", "xx")
+    assert q(a, "xx").header.rcode == RCODE.NXDOMAIN
+    assert q(x, "aa").header.rcode == RCODE.NXDOMAIN
+    # stop / start
+    engine.ctr.stop("bb", timeout=0)
+    assert q(a, "bb").header.rcode == RCODE.NXDOMAIN
+    engine.ctr.start("bb")
+    assert addrs(q(a, "bb")) == [ip_of(b, n1)]
+    # rm
+    engine.ctr.remove("bb", force=True)
+    assert q(a, "bb").header.rcode == RCODE.NXDOMAIN
+    assert q(a, b.id[:12]).header.rcode == RCODE.NXDOMAIN
+
+
+def test_default_bridge_container_gets_resolver_on_connect(engine, host_upstream):
+    n1 = engine.net.create("self_net")
+    a = run(engine, name="centos1", network="self_net")
+    c = run(engine, name="centos3")
+    assert c.id not in engine.dns.attached()
+    code, _ = nslookup(engine, c, "centos1")
+    assert code != 0
+    engine.net.connect("self_net", "centos3")
+    c = engine.find_container("centos3")
+    assert cat(engine, c, "/etc/resolv.conf") == "nameserver 127.0.0.11\noptions ndots:0\n"
+    code, out = ex(engine, c, "ping", "-c1", "-W2", "centos1")
+    assert code == 0 and f"({ip_of(a, n1)})" in out
