@@ -14,15 +14,16 @@ import time
 
 import pytest
 from dnslib import QTYPE, RCODE, RR, A, DNSRecord
-from dnslib.server import BaseResolver, DNSServer
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-from minidocker import namespaces
+from minidocker import namespaces, netlink
 from minidocker.engine import Engine
 
 from .conftest import _fresh_root
 from .enginehelp import ex, run
 
 UP_NS = "mdt-up"
+QUIET = DNSLogger("-request,-reply,-truncated,-error", prefix=False)
 UP_IP, UP_HOST_IP = "198.51.100.2", "198.51.100.1"
 HOSTS_DEFAULTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
                   "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
@@ -57,13 +58,15 @@ class Zone(BaseResolver):
 class Upstream:
     def __init__(self, zone: Zone, ip: str, netns: str | None = None):
         self.zone = zone
-        make = lambda: DNSServer(zone, address=ip, port=53)  # binds now: in ``netns``
-        self.server = namespaces.run_in_netns(netns, make) if netns else make()
-        self.server.start_thread()
+        make = lambda: [DNSServer(zone, address=ip, port=53, tcp=tcp, logger=QUIET) for tcp in (False, True)]
+        self.servers = namespaces.run_in_netns(netns, make) if netns else make()  # bound in ``netns``
+        for s in self.servers:
+            s.start_thread()
 
     def stop(self) -> None:
-        self.server.stop()
-        self.server.server.server_close()
+        for s in self.servers:
+            s.stop()
+            s.server.server_close()
 
 
 @pytest.fixture
@@ -79,26 +82,31 @@ def _sh(*cmd):
 
 
 @pytest.fixture
-def veth_upstream(request):
+def veth_upstream():
     """A dnslib server in a namespace of its own, 198.51.100.2, through a veth."""
-    _sh("ip", "netns", "add", UP_NS)
+    pins = f"/run/mdt-up-{os.getpid()}"
+    namespaces.ensure_private_dir(pins)
+    path = os.path.join(pins, UP_NS)
+    up = None
     try:
-        _sh("ip", "link", "add", "mdtup0", "type", "veth", "peer", "name", "eth0", "netns", UP_NS)
+        namespaces.create_netns(path)
+        netlink.create_veth_into("mdtup0", "eth0", path)
         _sh("ip", "addr", "add", f"{UP_HOST_IP}/24", "dev", "mdtup0")
         _sh("ip", "link", "set", "mdtup0", "up")
-        _sh("ip", "-n", UP_NS, "addr", "add", f"{UP_IP}/24", "dev", "eth0")
-        _sh("ip", "-n", UP_NS, "link", "set", "eth0", "up")
-        _sh("ip", "-n", UP_NS, "link", "set", "lo", "up")
-        _sh("ip", "-n", UP_NS, "route", "add", "default", "via", UP_HOST_IP)
-        up = Upstream(Zone({"up.test": "10.7.7.7", "viadns.test": "10.7.7.8"}), UP_IP, f"/run/netns/{UP_NS}")
-    except BaseException:
-        subprocess.run(["ip", "link", "del", "mdtup0"], capture_output=True)
-        subprocess.run(["ip", "netns", "del", UP_NS], capture_output=True)
-        raise
-    yield up.zone
-    up.stop()
-    subprocess.run(["ip", "link", "del", "mdtup0"], capture_output=True)
-    _sh("ip", "netns", "del", UP_NS)
+        inside = ["nsenter", f"--net={path}", "ip"]
+        _sh(*inside, "addr", "add", f"{UP_IP}/24", "dev", "eth0")
+        _sh(*inside, "link", "set", "eth0", "up")
+        _sh(*inside, "link", "set", "lo", "up")
+        _sh(*inside, "route", "add", "default", "via", UP_HOST_IP)
+        up = Upstream(Zone({"up.test": "10.7.7.7", "viadns.test": "10.7.7.8"}), UP_IP, path)
+        yield up.zone
+    finally:
+        if up is not None:
+            up.stop()
+        netlink.delete_link("mdtup0")
+        namespaces.delete_netns(path)
+        namespaces.umount(pins, namespaces.MNT_DETACH)
+        os.rmdir(pins)
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -277,3 +285,90 @@ def test_default_bridge_container_gets_resolver_on_connect(engine, host_upstream
     assert cat(engine, c, "/etc/resolv.conf") == "nameserver 127.0.0.11\noptions ndots:0\n"
     code, out = ex(engine, c, "ping", "-c1", "-W2", "centos1")
     assert code == 0 and f"({ip_of(a, n1)})" in out
+
+
+# ---- 4. forwarding ---------------------------------------------------------------
+def test_forward_to_host_resolver_from_host_namespace(engine, host_upstream):
+    engine.net.create("self_net")
+    a = run(engine, name="fw1", network="self_net")
+    reply = q(a, "up.test")
+    assert reply.header.rcode == RCODE.NOERROR and addrs(reply) == ["10.9.9.53"]
+    # 127.0.0.53 is on the host's loopback: reachable only from the host namespace
+    assert ("up.test", "127.0.0.1") in host_upstream.seen
+    assert q(a, "nx.test").header.rcode == RCODE.NXDOMAIN
+    assert addrs(q(a, "up.test", tcp=True)) == ["10.9.9.53"]
+    code, out = nslookup(engine, a, "up.test")
+    assert code == 0 and "Address: 10.9.9.53" in out
+
+
+def test_forward_to_dns_servers_through_container_namespace(engine, host_upstream, veth_upstream):
+    engine.net.create("self_net")
+    a = run(engine, name="fw2", network="self_net", Dns=[UP_IP])
+    reply = q(a, "up.test")
+    assert addrs(reply) == ["10.7.7.7"]  # the --dns server's answer, not the host resolver's
+    assert "up.test" not in host_upstream.names()
+    assert q(a, "nx.test").header.rcode == RCODE.NXDOMAIN
+    code, out = ex(engine, a, "ping", "-c1", "-W1", "viadns.test")
+    assert "10.7.7.8" in out
+    # a --dns server on the container's own loopback proves the query leaves from its namespace
+    b = run(engine, name="fw3", network="self_net", Dns=["127.0.0.1"])
+    inside = Upstream(Zone({"lo.test": "10.6.6.6"}), "127.0.0.1", b.netns)
+    try:
+        assert addrs(q(b, "lo.test")) == ["10.6.6.6"]
+        assert inside.zone.names() == ["lo.test"]
+    finally:
+        inside.stop()
+
+
+def test_servfail_when_no_upstream_answers(engine, host_upstream):
+    engine.net.create("self_net")
+    a = run(engine, name="fw4", network="self_net", Dns=["127.0.0.1", "127.0.0.2"])  # nothing listens
+    t = time.monotonic()
+    assert q(a, "up.test").header.rcode == RCODE.SERVFAIL
+    assert time.monotonic() - t < 4
+    assert host_upstream.names() == []
+    # no host resolver either
+    with open(engine.host_resolv_conf, "w") as f:
+        f.write("nameserver 127.0.0.54\n")  # nothing listens there
+    b = run(engine, name="fw5", network="self_net")
+    assert q(b, "up.test").header.rcode == RCODE.SERVFAIL
+
+
+def test_internal_network_never_forwards(engine, host_upstream, veth_upstream):
+    net = engine.net.create("inner", internal=True)
+    a = run(engine, name="in1", network="inner")
+    b = run(engine, name="in2", network="inner", Dns=[UP_IP])
+    assert addrs(q(a, "in2")) == [ip_of(b, net)]
+    for c in (a, b):
+        assert q(c, "up.test").header.rcode == RCODE.SERVFAIL
+    assert host_upstream.names() == [] and veth_upstream.names() == []
+
+
+# ---- 5. daemon restart ---------------------------------------------------------------
+def test_resolver_survives_daemon_restart(no_leaks, tmp_path, image_root):
+    root, rundir, resolv = _fresh_root(tmp_path, image_root)
+    e1 = Engine(root, rundir, host_resolv_conf=resolv, dns_timeout=1.0)
+    e2 = None
+    try:
+        net = e1.net.create("self_net")
+        a = run(e1, name="r1", network="self_net", Aliases=["ra"])
+        b = run(e1, name="r2", network="self_net")
+        assert addrs(q(b, "ra")) == [ip_of(a, net)]
+        e1.close()  # the daemon goes away; the containers keep running
+        with e1.lock:
+            e1.containers.clear()  # its exit watchers must not act on what the new daemon owns
+        with pytest.raises(Exception):
+            q(b, "ra", timeout=0.5)
+        e2 = Engine(root, rundir, host_resolv_conf=resolv, dns_timeout=1.0)
+        b2 = e2.find_container("r2")
+        assert b2.status == "running" and b2.netns == b.netns
+        assert addrs(q(b2, "ra")) == [ip_of(a, net)]
+        assert addrs(q(b2, "r1.self_net")) == [ip_of(a, net)]
+        code, out = ex(e2, b2, "ping", "-c1", "-W2", "r1")
+        assert code == 0, out
+        assert cat(e2, b2, "/etc/resolv.conf") == "nameserver 127.0.0.11\noptions ndots:0\n"
+    finally:
+        if e2 is not None:
+            e2.close(teardown=True)
+        else:
+            e1.close(teardown=True)
