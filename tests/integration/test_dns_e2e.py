@@ -372,3 +372,40 @@ def test_resolver_survives_daemon_restart(no_leaks, tmp_path, image_root):
             e2.close(teardown=True)
         else:
             e1.close(teardown=True)
+
+
+# ---- the walkthrough, section 五.2, through the real CLI and daemon -------------------
+def test_walkthrough_dns_via_cli(cli, veth_upstream):
+    with open(cli.env["MINIDOCKER_HOST_RESOLV_CONF"], "w") as f:
+        f.write(f"nameserver {UP_IP}\n")
+    cli.ok("network", "create", "self_net")
+    cli.ok("run", "-d", "--name", "centos1", "--network", "self_net", "busybox", "sleep", "600")
+    cli.ok("run", "-d", "--name", "centos2", "--network", "self_net", "busybox", "sleep", "600")
+    out = cli.ok("exec", "centos2", "ping", "-c", "3", "centos1")
+    assert "PING centos1 (" in out and "3 packets received" in out
+    cli.ok("run", "-d", "--name", "centos3", "busybox", "sleep", "600")
+    cli.ok("run", "-d", "--name", "centos4", "busybox", "sleep", "600")
+    assert cli.ok("exec", "centos3", "cat", "/etc/resolv.conf") == f"nameserver {UP_IP}\n"
+    p = cli("exec", "centos3", "ping", "-c", "3", "centos4")
+    assert p.returncode != 0 and "bad address" in (p.stdout + p.stderr)
+    assert "centos4" in veth_upstream.names()  # asked the (test's) host resolver, which said NXDOMAIN
+    # the flags
+    cli.ok("run", "-d", "--name", "web", "--network", "self_net", "--hostname", "webhost",
+           "--network-alias", "al1", "--add-host", "foo:1.2.3.4", "--dns-search", "example.com",
+           "--dns-option", "timeout:2", "busybox", "sleep", "600")
+    assert cli.ok("exec", "web", "cat", "/etc/resolv.conf") == (
+        "search example.com\nnameserver 127.0.0.11\noptions timeout:2 ndots:0\n")
+    ip = cli.ok("inspect", "-f", "{{.NetworkSettings.Networks.self_net.IPAddress}}", "web").strip()
+    assert cli.ok("exec", "web", "cat", "/etc/hosts") == HOSTS_DEFAULTS + f"1.2.3.4\tfoo\n{ip}\twebhost\n"
+    for name in ("web", "webhost", "al1", "web.self_net"):
+        out = cli.ok("exec", "centos2", "nslookup", name, "127.0.0.11")
+        assert f"Address: {ip}" in out, (name, out)
+    cli.ok("network", "connect", "--alias", "c3alias", "self_net", "centos3")
+    assert cli.ok("exec", "centos3", "cat", "/etc/resolv.conf") == "nameserver 127.0.0.11\noptions ndots:0\n"
+    out = cli.ok("exec", "centos1", "nslookup", "c3alias", "127.0.0.11")
+    ip3 = cli.ok("inspect", "-f", "{{.NetworkSettings.Networks.self_net.IPAddress}}", "centos3").strip()
+    assert f"Address: {ip3}" in out
+    assert "3 packets received" in cli.ok("exec", "centos3", "ping", "-c", "3", "centos1")
+    # unknown names go to the host resolver (here the test's upstream)
+    out = cli.ok("exec", "centos1", "nslookup", "up.test", "127.0.0.11")
+    assert "Address: 10.7.7.7" in out
