@@ -68,7 +68,7 @@ def network_matches(n, filters: dict) -> bool:
             if not any(ok(v) for v in vals):
                 return False
         if key not in ("name", "id", "driver", "type", "label", "scope", "dangling"):
-            raise InvalidArgument(f"invalid filter '{key}'")
+            raise InvalidArgument(f"Invalid filter '{key}'")
     return True
 
 

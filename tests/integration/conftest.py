@@ -70,6 +70,28 @@ class CLI:
         return self(*args, check=True, **kw).stdout
 
 
+def _stop_pidfile_daemon(run: str) -> None:
+    try:
+        with open(os.path.join(run, "minidockerd.pid")) as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        return
+    for _ in range(600):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def cli(no_leaks, tmp_path, image_root):
     root, run, resolv = _fresh_root(tmp_path, image_root)
@@ -93,6 +115,7 @@ def cli(no_leaks, tmp_path, image_root):
         c("network", "rm", nid)
     d.terminate()
     d.wait(timeout=30)
+    _stop_pidfile_daemon(run)  # one the CLI itself started (autostart)
     log.close()
     from minidocker.engine import teardown_host
     teardown_host(run)

@@ -150,22 +150,4 @@ def test_daemon_autostart(cli):
     cli.daemon.wait(timeout=30)
     p = cli("ps")
     assert p.returncode == 0 and "starting minidockerd" in p.stderr
-    with open(os.path.join(cli.run_dir, "minidockerd.pid")) as f:
-        pid = int(f.read())
-
-    class Proc:
-        def terminate(self):
-            os.kill(pid, signal.SIGTERM)
-
-        def wait(self, timeout=None):
-            for _ in range(int((timeout or 30) * 20)):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    return 0
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                time.sleep(0.05)
-    cli.daemon = Proc()
+    assert os.path.exists(os.path.join(cli.run_dir, "minidockerd.pid"))
