@@ -390,6 +390,7 @@ def main(argv=None) -> int:
     engine = Engine(args.root, args.run_dir,
                     host_resolv_conf=os.environ.get("MINIDOCKER_HOST_RESOLV_CONF", "/etc/resolv.conf"))
     server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"))
+    engine.watch_firewall()
     with open(os.path.join(args.run_dir, "minidockerd.pid"), "w") as f:
         f.write(str(os.getpid()))
 

@@ -9,6 +9,7 @@ Docker-shaped JSON views in views.py.
 import ipaddress
 import os
 import threading
+import time
 
 from . import namespaces, netlink
 from .dns.records import Table
@@ -141,6 +142,32 @@ class Engine:
                                              container_port=int(p["container_port"]),
                                              bridge=net.bridge if net else ""))
         nft.apply(rules, ports)
+
+    def firewall_drifted(self) -> bool:
+        """True when someone else removed our rules: our table is gone, or Docker
+        (re)started and its DOCKER-USER chain lacks the accepts we put there."""
+        from .firewall import coexist, libnft
+        if libnft.list_json(f"table {nft.TABLE}") is None:
+            return True
+        bridges = [n.bridge for n in self.networks.values() if n.driver == "bridge"]
+        p = coexist.plan(bridges)
+        return bool(p.rules) and len(p.deletes) != len(p.rules)
+
+    def watch_firewall(self, interval: float = 5.0) -> threading.Thread:
+        """Re-apply the firewall when it drifted (the daemon runs this; Docker may
+        start after us, or restart and rebuild its chains)."""
+        def loop():
+            while not self.closed:
+                time.sleep(interval)
+                try:
+                    with self.lock:
+                        if not self.closed and self.firewall_drifted():
+                            self.sync_firewall()
+                except Exception:  # noqa: BLE001 - keep watching; the next round retries
+                    pass
+        t = threading.Thread(target=loop, name="firewall-watch", daemon=True)
+        t.start()
+        return t
 
     # ---- shutdown ------------------------------------------------------------
     def close(self, teardown: bool = False) -> None:

@@ -1,0 +1,40 @@
+"""Docker started after us (or `nft flush ruleset`): the daemon notices and re-applies."""
+import subprocess
+
+from .enginehelp import ex, run
+
+DOCKER_LIKE = """
+table ip filter {
+    chain DOCKER-USER {
+        return
+    }
+    chain FORWARD {
+        type filter hook forward priority filter; policy drop;
+        jump DOCKER-USER
+    }
+}
+"""
+
+
+def _nft(script: str) -> None:
+    subprocess.run(["nft", "-f", "-"], input=script, text=True, check=True)
+
+
+def test_reapply_after_docker_starts(engine):
+    engine.net.create("drift_net", subnet="10.66.0.0/24")
+    a = run(engine, name="da", network="drift_net")
+    b = run(engine, name="db", network="drift_net")
+    assert not engine.firewall_drifted()
+    _nft(DOCKER_LIKE)  # "Docker" starts now: FORWARD policy drop
+    try:
+        assert engine.firewall_drifted()
+        assert ex(engine, a, "ping", "-c1", "-W1", "10.66.0.3")[0] == 1  # Docker's drop bites
+        with engine.lock:
+            engine.sync_firewall()
+        assert not engine.firewall_drifted()
+        assert ex(engine, a, "ping", "-c1", "-W2", "10.66.0.3")[0] == 0
+        subprocess.run(["nft", "delete", "table", "inet", "minidocker"], check=True)
+        assert engine.firewall_drifted()
+    finally:
+        _nft("delete table ip filter")
+    assert b.status == "running"
