@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from . import gotemplate
 from .cli_base import CTX, api_fail, cli, fail
 from .client import APIError
 from . import cli_containers, cli_networks  # noqa: E402,F401  (register commands)
@@ -57,6 +56,7 @@ def images_cmd(st, quiet):
         for r in rows:
             click.echo(r["ID"])
         return
+    from . import gotemplate  # only the listing commands pay for the template engine
     click.echo(gotemplate.render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
                                        rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
                                               ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)

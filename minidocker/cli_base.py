@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .client import APIError, Client, q
+from .client import APIError, Client
 
 CTX = {"help_option_names": ["--help"]}
 

@@ -4,12 +4,11 @@ import select
 import signal
 import sys
 import termios
-import threading
 import tty as ttymod
 
 import click
 
-from . import gotemplate, validation
+from . import validation
 from .cli_base import CTX, api_fail, cli, dump_json, fail
 from .client import APIError, q
 
@@ -250,6 +249,7 @@ def ps_cmd(st, show_all, quiet, no_trunc, fmt):
 
 
 def out_format(fmt: str, rows: list, headers: dict) -> None:
+    from . import gotemplate  # only the listing commands pay for the template engine
     try:
         click.echo(gotemplate.render_rows(fmt, rows, headers, default_table=fmt, json_keyword=True), nl=False)
     except gotemplate.TemplateError as ex:
@@ -351,6 +351,7 @@ def inspect_cmd(st, fmt, kind, names):
 
 
 def print_objects(objs: list, fmt: str) -> None:
+    from . import gotemplate
     if not fmt:
         click.echo(dump_json(objs))
         return

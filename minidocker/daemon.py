@@ -16,7 +16,7 @@ import threading
 import traceback
 
 from . import explain, views, wire
-from .errors import InvalidArgument, MinidockerError, NotFound
+from .errors import InvalidArgument, MinidockerError
 
 ROUTES = []
 

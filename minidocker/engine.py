@@ -17,7 +17,6 @@ from .dns.server import DNSServer
 from .errors import NotFound
 from .firewall import nft
 from .images import Images
-from .ids import new_id, now  # noqa: F401 (re-exported)
 from .models import Container, Network
 from .store import Store
 
