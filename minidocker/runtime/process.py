@@ -128,9 +128,7 @@ def start(spec: ContainerSpec) -> Handle:
     elif spec.stdio_fds is not None:
         launch["fds"] = list(spec.stdio_fds)
         fds = list(spec.stdio_fds)
-    explain.emit("unshare", "--pid", "--fork", "--mount", "--uts", "--ipc",
-                 *(["nsenter", f"--net={spec.netns}"] if spec.netns else []),
-                 "--", "pivot_root", f"{b}/merged", *spec.argv)
+    _explain_start(spec, launch["etc_files"])
     rep = spawn(launch, fds, os.path.join(b, SHIM_LOG), new_session=True)
     if rep.error is not None or rep.pid is None:
         rep.proc.wait()
@@ -142,6 +140,29 @@ def start(spec: ContainerSpec) -> Handle:
     with _lock:
         _shims[rep.proc.pid] = rep.proc
     return Handle(rep.pid, rep.start_time, rep.proc.pid, pids.start_time(rep.proc.pid), b, rep.pty_master)
+
+
+def _explain_start(spec: ContainerSpec, etc_files: dict) -> None:
+    """What launcher.py does, as a script a person could run: new mount, UTS, IPC
+    and PID namespaces (joining the sandbox's netns), the overlay root and its
+    mounts, the hostname, then the command inside the new root."""
+    import shlex
+    b, m = spec.bundle_dir, os.path.join(spec.bundle_dir, "merged")
+    q = shlex.quote
+    lines = [f"mount -t overlay overlay -o lowerdir={spec.image_rootfs},upperdir={b}/upper,workdir={b}/work {q(m)}",
+             f"mount -t proc proc {q(m)}/proc",
+             f"mount -t sysfs -o ro sysfs {q(m)}/sys",
+             f"mount -t tmpfs -o mode=755 tmpfs {q(m)}/dev",
+             f"mkdir -p {q(m)}/dev/pts",
+             f"mount -t devpts -o newinstance,ptmxmode=0666 devpts {q(m)}/dev/pts"]
+    lines += [f"mount --bind {q(src)} {q(m)}/etc/{name}" for name, src in sorted(etc_files.items())]
+    lines.append(f"hostname {q(spec.hostname)}")
+    env = " ".join(q(e) for e in spec.env)
+    cmd = " ".join(q(a) for a in spec.argv)
+    lines.append(f"cd {q(m)} && exec chroot . env -i {env} sh -c {q(f'cd {q(spec.cwd or chr(47))} && exec {cmd}')}")
+    prefix = ["nsenter", f"--net={spec.netns}"] if spec.netns else []
+    explain.emit(*prefix, "unshare", "--mount", "--uts", "--ipc", "--pid", "--fork", "--propagation", "private",
+                 "sh", "-e", stdin="\n".join(lines))
 
 
 def _shim_log_tail(bundle: str) -> str:

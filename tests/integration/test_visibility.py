@@ -81,9 +81,17 @@ def test_explain_replay_reproduces_kernel_state(cli, tmp_path):
                  ("run", "-d", "--name", "ex1", "--network", "exnet", "busybox", "sleep", "600")):
         p = subprocess.run(cli.cmd(*args), env=env, capture_output=True, text=True, check=True)
         out += p.stderr
-    # each explained command starts with "+ "; an nft here-document spans lines
-    script = "\n".join(line[2:] if line.startswith("+ ") else line for line in out.splitlines()
-                       if not line.startswith("+ unshare"))
+    # each explained command starts with "+ "; a here-document (nft, the container's
+    # start script) spans lines. Replay the network steps, not the process start.
+    commands: list[list[str]] = []
+    for line in out.splitlines():
+        if line.startswith("+ "):
+            commands.append([line[2:]])
+        elif commands:
+            commands[-1].append(line)
+    starts = [c for c in commands if " unshare --mount " in c[0]]
+    assert len(starts) == 1 and "mount -t overlay" in "\n".join(starts[0])
+    script = "\n".join("\n".join(c) for c in commands if c not in starts)
     assert "type veth" in script and "nft -f -" in script
     nsname = cli.ok("inspect", "-f", "{{.Id}}", "ex1").strip()[:12]
     pin = os.path.join(cli.run_dir, "netns", nsname)
