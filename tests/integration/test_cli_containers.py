@@ -151,3 +151,19 @@ def test_daemon_autostart(cli):
     p = cli("ps")
     assert p.returncode == 0 and "starting minidockerd" in p.stderr
     assert os.path.exists(os.path.join(cli.run_dir, "minidockerd.pid"))
+
+
+def test_logs_follow_until_exit(cli):
+    cli.ok("run", "-d", "--name", "talker", "busybox", "sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.2; done")
+    out = cli.ok("logs", "-f", "talker", timeout=30)
+    assert out == "line1\nline2\nline3\n"
+    assert cli.ok("inspect", "-f", "{{.State.Status}}", "talker") == "exited\n"
+
+
+def test_run_detached_tty_goes_to_log(cli):
+    cli.ok("run", "-d", "-t", "--name", "ttylog", "busybox", "sh", "-c", "tty; echo done")
+    for _ in range(100):
+        if "done" in cli.ok("logs", "ttylog"):
+            break
+        time.sleep(0.05)
+    assert "/dev/pts/0" in cli.ok("logs", "ttylog")

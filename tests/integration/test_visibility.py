@@ -108,3 +108,17 @@ def test_explain_replay_reproduces_kernel_state(cli, tmp_path):
     host_addr, ns_addr, ns_route = res.stdout.split("###\n")
     assert _bridge_addrs(json.loads(host_addr)) == ours_bridge
     assert _ns_view(json.loads(ns_addr), json.loads(ns_route)) == ours_ns
+
+
+def test_check_twenty_containers(engine):
+    """20 containers on three networks: every cell agrees with the policy."""
+    from minidocker import inspection
+
+    from .enginehelp import run
+    engine.net.create("left", subnet="10.71.0.0/24")
+    engine.net.create("right", subnet="10.72.0.0/24", options={"com.docker.network.bridge.enable_icc": "false"})
+    for i in range(20):
+        run(engine, name=f"n{i:02d}", network=("left", "right", "default")[i % 3])
+    res = inspection.check(engine, [], timeout=0.3)
+    assert res["violations"] == 0, res["text"]
+    assert res["text"].count("\n") >= 20
