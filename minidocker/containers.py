@@ -8,6 +8,8 @@ import os
 import shutil
 import signal as signals
 import threading
+import time
+import traceback
 
 from . import validation
 from .errors import Conflict, InvalidArgument, MinidockerError, NotFound
@@ -137,7 +139,10 @@ class ContainerVerbs:
         """Start with a terminal opened inside the container; returns its master fd
         (the caller owns it: `run -it` hands it to the CLI)."""
         masters: list = []
-        self.start(ref, None, _pty_out=masters)
+        with self.e.lock:
+            if self.e.find_container(ref).status == "running":
+                raise Conflict(f"container {ref} is already running")
+            self.start(ref, None, _pty_out=masters)
         return masters[0]
 
     def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
@@ -158,9 +163,9 @@ class ContainerVerbs:
                     etc_files=self._etc_files(c))
                 try:
                     handle = process.start(spec)
-                except MinidockerError as ex:
+                except Exception as ex:
                     c.exit_code = getattr(ex, "code", None) or 128
-                    c.error = ex.message
+                    c.error = getattr(ex, "message", str(ex))
                     undo.close()
                     if c.auto_remove:
                         self._remove_stopped(c)
@@ -168,6 +173,7 @@ class ContainerVerbs:
                         e.store.save_container(c)
                     raise
                 undo.pop_all()
+            self._watch(c.id, handle)  # from here on, an exit is always noticed
             if handle.pty_master is not None and _pty_out is not None:
                 _pty_out.append(handle.pty_master)
             elif handle.pty_master is not None:
@@ -182,7 +188,6 @@ class ContainerVerbs:
             e.store.save_container(c)
             if c.ports:
                 e.sync_firewall()
-            self._watch(c.id, handle)
             return c
 
     def _etc_files(self, c: Container) -> dict:
@@ -192,9 +197,10 @@ class ContainerVerbs:
         return {name: os.path.join(bundle, name) for name in ("hostname", "hosts", "resolv.conf")}
 
     def _quiet_teardown(self, c: Container) -> None:
+        """Roll back a failed start: the original error is the one to report."""
         try:
             self.sandbox.teardown(c)
-        except MinidockerError:
+        except Exception:  # noqa: BLE001
             pass
 
     def _watch(self, cid: str, handle) -> None:
@@ -203,7 +209,12 @@ class ContainerVerbs:
         t.start()
 
     def _await_exit(self, cid: str, handle) -> None:
-        code = process.wait(handle)
+        try:
+            code = process.wait(handle)
+        except Exception:  # noqa: BLE001 - the shim died without a status: report a kill
+            while process.is_running(handle):
+                time.sleep(0.5)
+            code = 137
         self.finalize(cid, code)
 
     def finalize(self, cid: str, code: int) -> None:
@@ -218,15 +229,19 @@ class ContainerVerbs:
             c.exit_code = code
             c.finished_at = now()
             c.pid = 0
+            self.exit_codes[cid] = code
+            steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
+            if c.ports:
+                steps.append(e.sync_firewall)
+            if c.auto_remove:
+                steps.append(lambda: self._remove_stopped(c))
             try:
-                self.sandbox.teardown(c)
+                for step in steps:  # each runs whatever the others did
+                    try:
+                        step()
+                    except Exception:  # noqa: BLE001
+                        traceback.print_exc()
             finally:
-                e.store.save_container(c)
-                self.exit_codes[cid] = code
-                if c.ports:
-                    e.sync_firewall()
-                if c.auto_remove:
-                    self._remove_stopped(c)
                 e.changed.notify_all()
 
     # ---- wait / stop / kill ---------------------------------------------------
@@ -237,7 +252,7 @@ class ContainerVerbs:
                 c = e.find_container(ref)
             except NotFound:
                 if ref in self.exit_codes:  # --rm: already gone, its code kept
-                    return self.exit_codes[ref]
+                    return self.exit_codes.pop(ref)
                 raise
             cid = c.id
             while True:
@@ -281,8 +296,15 @@ class ContainerVerbs:
                                    "Stop the container before attempting removal or force remove")
                 process.kill(process.Handle.from_dict(c.handle), signals.SIGKILL)
                 cid = c.id
+                handle = process.Handle.from_dict(c.handle)
+                gone_since = None
                 while cid in e.containers and e.containers[cid].status == "running":
-                    e.changed.wait(timeout=10)
+                    e.changed.wait(timeout=0.5)
+                    if process.is_running(handle):
+                        continue
+                    gone_since = gone_since or time.monotonic()
+                    if time.monotonic() - gone_since > 2:  # its watcher is gone: finish here
+                        self.finalize(cid, 137)
                 c = e.containers.get(cid)
                 if c is None:
                     return Container(id=cid, name=ref, created="", image="", image_id="", argv=[])
@@ -295,8 +317,15 @@ class ContainerVerbs:
             e.dns_table.remove_endpoint(ep.network_id, c.id)
         c.endpoints.clear()
         e.containers.pop(c.id, None)
-        process.cleanup(e.store.bundle(c.id))
-        shutil.rmtree(e.store.bundle(c.id), ignore_errors=True)
+        bundle = e.store.bundle(c.id)
+        try:
+            os.unlink(os.path.join(bundle, "config.json"))  # gone from state first
+        except FileNotFoundError:
+            pass
+        try:
+            process.cleanup(bundle)
+        finally:
+            shutil.rmtree(bundle, ignore_errors=True)
 
     # ---- exec -----------------------------------------------------------------
     def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
