@@ -88,6 +88,9 @@ def create_netns(path: str) -> None:
     explain.emit("ip", "netns", "add", os.path.basename(path))
     err: list[BaseException] = []
 
+    if os.path.exists(path):
+        raise KernelError(f"network namespace {os.path.basename(path)} already exists")
+
     def work():
         try:
             unshare(CLONE_NEWNET)
@@ -104,7 +107,9 @@ def create_netns(path: str) -> None:
     t.start()
     t.join()
     if err:
-        raise err[0]
+        if isinstance(err[0], KernelError):
+            raise err[0]
+        raise KernelError(f"create netns {path}: {err[0]}")
 
 
 def delete_netns(path: str) -> None:
@@ -120,6 +125,8 @@ def delete_netns(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    except OSError as e:
+        raise KernelError(f"remove netns pin {path}: {e.strerror}") from None
 
 
 def run_in_netns(path: str | None, fn, *args, **kwargs):

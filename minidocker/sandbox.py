@@ -51,6 +51,8 @@ class Sandboxes:
         if c.network_mode == "host" or c.network_mode.startswith("container:"):
             return self.netns_of(c)
         path = self.pin_path(c)
+        if os.path.exists(path):  # a stale pin of a crashed run of this container
+            namespaces.delete_netns(path)
         namespaces.create_netns(path)
         with contextlib.ExitStack() as undo:
             undo.callback(namespaces.delete_netns, path)
@@ -62,9 +64,15 @@ class Sandboxes:
                 net = self.e.networks[ep.network_id]
                 self._plumb(net, ep, path, default_route=(i == 0))
                 undo.callback(bridge_driver.leave, ep)
+            undo.callback(self._forget_names, c)
             self.refresh_names(c, fresh=True)
             undo.pop_all()
         return path
+
+    def _forget_names(self, c: Container) -> None:
+        self.e.dns.detach(c.id)
+        for ep in c.eps():
+            self.e.dns_table.remove_endpoint(ep.network_id, c.id)
 
     def teardown(self, c: Container) -> None:
         """Keeps going past failures; raises the first one at the end."""
