@@ -136,7 +136,6 @@ def test_ls_formats_and_filters(cli):
     assert (r.returncode, r.stderr) == (1, "Error response from daemon: invalid filter: 'type'='nosuch'\n")
 
 
-@pytest.mark.xfail(reason="daemon.py network_matches says 'invalid filter'; Docker 20.10 says 'Invalid filter'")
 def test_ls_unknown_filter_message(cli):
     r = cli("network", "ls", "-f", "foo=bar")
     assert (r.returncode, r.stderr) == (1, "Error response from daemon: Invalid filter 'foo'\n")
@@ -223,3 +222,22 @@ def test_odd_names_docker_accepts(cli):
         sorted(["bad/name", "a b", ".x", "x:y", "a%b", "-x"])
     assert cli.ok("network", "rm", "bad/name", "a b", ".x", "x:y", "a%b", "--", "-x") == \
         "bad/name\na b\n.x\nx:y\na%b\n-x\n"
+
+
+def test_create_exhausted_default_pools(cli):
+    import subprocess
+    subprocess.run(["ip", "link", "add", "mdtfull0", "type", "veth", "peer", "name", "mdtfull1"], check=True)
+    try:
+        subprocess.run(["ip", "link", "set", "mdtfull0", "up"], check=True)
+        subprocess.run(["ip", "link", "set", "mdtfull1", "up"], check=True)
+        for cidr in ("172.16.0.0/12", "192.168.0.0/16"):
+            subprocess.run(["ip", "route", "add", cidr, "dev", "mdtfull0"], check=True)
+        r = cli("network", "create", "full")
+        assert (r.returncode, r.stdout, r.stderr) == (
+            1, "", "Error response from daemon: could not find an available, non-overlapping IPv4 address pool "
+                   "among the defaults to assign to the network\n")
+        assert cli.ok("network", "ls", "-q", "-f", "type=custom") == ""
+        # a user subnet still works
+        cli.ok("network", "create", "--subnet", "10.81.0.0/24", "mine")
+    finally:
+        subprocess.run(["ip", "link", "del", "mdtfull0"])
