@@ -151,7 +151,7 @@ class ContainerVerbs:
             c = e.find_container(ref)
             if c.status == "running":
                 return c
-            img = e.images.get(c.image)
+            img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
             with contextlib.ExitStack() as undo:
                 netns = self.sandbox.setup(c)
                 undo.callback(self._quiet_teardown, c)

@@ -10,6 +10,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import threading
 
 from .errors import InvalidArgument, NotFound
 from .ids import now
@@ -27,60 +28,117 @@ def normalize(ref: str) -> str:
 
 
 class Images:
+    """Layers are stored by digest; a name (tag) points at one. Re-importing a
+    name moves the tag and leaves the old rootfs to the containers made from it."""
+
     def __init__(self, root: str):
         self.dir = os.path.join(root, "images")
-        os.makedirs(self.dir, exist_ok=True)
+        self.layers = os.path.join(self.dir, "layers")
+        self.tags = os.path.join(self.dir, "tags")
+        os.makedirs(self.layers, exist_ok=True)
+        os.makedirs(self.tags, exist_ok=True)
+        self._lock = threading.Lock()
 
-    def _path(self, ref: str) -> str:
-        return os.path.join(self.dir, normalize(ref).replace("/", "_").replace(":", "@"))
+    def _tag_path(self, ref: str) -> str:
+        return os.path.join(self.tags, normalize(ref).replace("/", "_").replace(":", "@") + ".json")
+
+    def _meta(self, image_id: str) -> dict | None:
+        hexid = image_id.split(":")[-1]
+        if not hexid.isalnum():
+            return None
+        meta = read_json(os.path.join(self.layers, hexid, "image.json"))
+        if meta is not None:
+            meta["Rootfs"] = os.path.join(self.layers, hexid, "rootfs")
+        return meta
 
     def get(self, ref: str) -> dict:
-        meta = read_json(os.path.join(self._path(ref), "image.json"))
+        """By name[:tag], full id, or unique id prefix."""
+        tag = read_json(self._tag_path(ref)) if ref.strip() else None
+        meta = self._meta(tag["Id"]) if tag else None
         if meta is None:
-            hits = [m for m in self.list() if m["Id"].split(":")[-1].startswith(ref) or m["Id"] == ref]
-            if len(hits) == 1:
-                meta = hits[0]
-            else:
-                raise NotFound(f"No such image: {normalize(ref)}")
-        meta["Rootfs"] = os.path.join(self.dir, meta["Dir"], "rootfs")
+            want = ref.split(":")[-1] if ref.startswith("sha256:") else ref
+            hits = [m for m in self.list() if want and m["Id"].split(":")[-1].startswith(want)]
+            if len({m["Id"] for m in hits}) != 1:
+                raise NotFound(f"No such image: {normalize(ref) if ref.strip() else ref}")
+            meta = self._meta(hits[0]["Id"])
+        return meta
+
+    def get_by_id(self, image_id: str) -> dict:
+        meta = self._meta(image_id)
+        if meta is None:
+            raise NotFound(f"No such image: {image_id}")
         return meta
 
     def list(self) -> list[dict]:
         out = []
-        for d in sorted(os.listdir(self.dir)):
-            meta = read_json(os.path.join(self.dir, d, "image.json"))
+        for f in sorted(os.listdir(self.tags)):
+            tag = read_json(os.path.join(self.tags, f))
+            meta = self._meta(tag["Id"]) if tag else None
             if meta:
+                meta["RepoTags"] = [tag["Name"]]
                 out.append(meta)
         return out
 
     def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None) -> dict:
-        """Extract a rootfs tarball (stream) into a new image, replacing any of that name."""
+        """Extract a rootfs tarball (a stream) into a new layer and point ``ref`` at it."""
         name = normalize(ref)
-        dest = self._path(name)
-        tmp = tempfile.mkdtemp(dir=self.dir, prefix=".import-")
+        tmp = tempfile.mkdtemp(dir=self.layers, prefix=".import-")
         digest = hashlib.sha256()
         try:
-            reader = _HashingReader(fileobj, digest)
-            with tarfile.open(fileobj=reader, mode="r|*") as tar:
-                for member in tar:
-                    if member.name.startswith("/") or ".." in member.name.split("/"):
-                        raise InvalidArgument(f"invalid path in archive: {member.name}")
-                    tar.extract(member, os.path.join(tmp, "rootfs"), filter="fully_trusted")
-            os.makedirs(os.path.join(tmp, "rootfs"), exist_ok=True)
+            rootfs = os.path.join(tmp, "rootfs")
+            os.makedirs(rootfs)
+            try:
+                with tarfile.open(fileobj=_HashingReader(fileobj, digest), mode="r|*") as tar:
+                    for member in tar:
+                        _check_member(member, rootfs)
+                        tar.extract(member, rootfs, filter="fully_trusted")
+            except tarfile.TarError as ex:
+                raise InvalidArgument(f"Error processing tar file: {ex}")
             for sub in ("proc", "sys", "dev", "etc", "tmp"):
-                os.makedirs(os.path.join(tmp, "rootfs", sub), exist_ok=True)
-            meta = {"Id": "sha256:" + digest.hexdigest(), "RepoTags": [name], "Created": now(),
-                    "Env": env or DEFAULT_ENV, "Cmd": cmd or ["sh"], "Dir": os.path.basename(dest),
-                    "Size": _du(os.path.join(tmp, "rootfs"))}
+                if not os.path.lexists(os.path.join(rootfs, sub)):
+                    os.makedirs(os.path.join(rootfs, sub))
+            hexid = digest.hexdigest()
+            meta = {"Id": "sha256:" + hexid, "Created": now(), "Env": env or DEFAULT_ENV,
+                    "Cmd": cmd or ["sh"], "Size": _du(rootfs)}
             write_json(os.path.join(tmp, "image.json"), meta)
-            if os.path.exists(dest):
-                shutil.rmtree(dest)
-            os.rename(tmp, dest)
+            with self._lock:
+                dest = os.path.join(self.layers, hexid)
+                if not os.path.exists(dest):
+                    os.rename(tmp, dest)
+                write_json(self._tag_path(name), {"Name": name, "Id": meta["Id"]})
+            meta["RepoTags"] = [name]
             return meta
-        except tarfile.TarError as ex:
-            raise InvalidArgument(f"Error processing tar file: {ex}")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _inside(root: str, path: str) -> bool:
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+
+
+def _check_member(member: tarfile.TarInfo, rootfs: str) -> None:
+    """Refuse archive entries that would write outside the new root filesystem:
+    absolute or '..' names, a path through a symlink that leads out, hard links
+    to outside. Absolute symlinks themselves are fine (docker export has them):
+    they are only ever followed inside the container."""
+    name = member.name
+    while name.startswith("./"):
+        name = name[2:]
+    name = "" if name == "." else name
+    parts = name.split("/")
+    if member.name.startswith("/") or ".." in parts:
+        raise InvalidArgument(f"invalid path in archive: {member.name}")
+    target = os.path.join(rootfs, name)
+    if not _inside(rootfs, os.path.dirname(target) or rootfs):
+        raise InvalidArgument(f"invalid path in archive: {member.name} leads outside the image")
+    if os.path.islink(target) and not member.issym():
+        os.unlink(target)  # never write through an earlier symlink
+    if member.islnk():
+        link = member.linkname
+        if link.startswith("/") or ".." in link.split("/") or \
+                not _inside(rootfs, os.path.join(rootfs, link)):
+            raise InvalidArgument(f"invalid hard link in archive: {member.name} -> {link}")
 
 
 class _HashingReader:
