@@ -75,8 +75,11 @@ class Client:
         s = self._connect()
         try:
             headers = {"X-Explain": "1"} if self.explain else None
-            wire.send_request(s, method, path, body, fds=fds, headers=headers)
-            resp = wire.Response(s)
+            try:
+                wire.send_request(s, method, path, body, fds=fds, headers=headers)
+                resp = wire.Response(s)
+            except OSError as ex:  # ConnectionError included: the daemon went away
+                raise APIError(0, f"error during connect: the minidocker daemon closed the connection ({ex})")
             if "x-explain" in resp.headers:
                 lines = json.loads(resp.headers["x-explain"])
                 self.explained.extend(lines)

@@ -7,8 +7,10 @@ the ``X-Explain`` response header (a JSON list of shell commands).
 """
 import argparse
 import json
+import fcntl
 import os
 import re
+import select
 import signal
 import socket
 import sys
@@ -258,8 +260,20 @@ def containers_logs(e, req, ref):
                     if rest:
                         yield rest
                     return
-                time.sleep(0.1)
+                if _peer_gone(req.conn, 0.1):  # the client hung up (Ctrl-C)
+                    return
     return 200, Stream(gen())
+
+
+def _peer_gone(conn: socket.socket, timeout: float) -> bool:
+    """Wait up to ``timeout``; True when the client closed its end."""
+    r, _, _ = select.select([conn], [], [], timeout)
+    if not r:
+        return False
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 # ---- images -----------------------------------------------------------------------
@@ -322,6 +336,12 @@ def handle_connection(engine, conn: socket.socket) -> None:
             conn.sendall(wire.response_head(status, {"Content-Type": "application/json", **extra}, len(body)) + body)
     except (ConnectionError, BrokenPipeError):
         pass
+    except Exception as ex:  # noqa: BLE001 - a malformed request: answer, keep serving
+        try:
+            body = json.dumps({"message": f"bad request: {ex}"}).encode()
+            conn.sendall(wire.response_head(400, {"Content-Type": "application/json"}, len(body)) + body)
+        except OSError:
+            pass
     finally:
         if req is not None:
             for fd in req.fds:
@@ -386,7 +406,14 @@ def main(argv=None) -> int:
         print("minidockerd: must run as root", file=sys.stderr)
         return 1
     from .engine import Engine
-    os.makedirs(args.run_dir, exist_ok=True)
+    os.umask(0o077)
+    os.makedirs(args.run_dir, mode=0o711, exist_ok=True)
+    lock = os.open(os.path.join(args.run_dir, "minidockerd.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"minidockerd: another daemon is already running on {args.run_dir}", file=sys.stderr)
+        return 1
     engine = Engine(args.root, args.run_dir,
                     host_resolv_conf=os.environ.get("MINIDOCKER_HOST_RESOLV_CONF", "/etc/resolv.conf"))
     server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"))

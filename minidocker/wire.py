@@ -6,6 +6,7 @@ attached to its first bytes; the server collects them while reading the request.
 """
 import array
 import json
+import os
 import socket
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,7 +57,17 @@ def _parse_head(raw: bytes):
 
 
 def read_request(sock: socket.socket) -> Request:
-    buf, fds = b"", []
+    fds: list[int] = []
+    try:
+        return _read_request(sock, fds)
+    except BaseException:
+        for fd in fds:  # whatever arrived with a request we cannot serve
+            os.close(fd)
+        raise
+
+
+def _read_request(sock: socket.socket, fds: list) -> Request:
+    buf = b""
     while b"\r\n\r\n" not in buf:
         data, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
         _collect_fds(anc, fds)
