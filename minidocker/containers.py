@@ -68,12 +68,20 @@ class ContainerVerbs:
                 c.network_mode = f"container:{other.id}"
                 c.hostname = other.hostname
             elif mode == "host":
+                if cfg.get("IP"):
+                    raise InvalidArgument("user specified IP address is supported on user defined networks only")
+                if cfg.get("Aliases"):
+                    raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+                if cfg.get("MacAddress"):
+                    raise InvalidArgument("conflicting options: mac-address and the network mode")
                 c.network_mode = "host"
                 c.hostname = cfg.get("Hostname") or os.uname().nodename
             elif mode == "none":
                 c.network_mode = "none"
                 if cfg.get("IP"):
                     raise InvalidArgument("user specified IP address is supported on user defined networks only")
+                if cfg.get("Aliases"):
+                    raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
             else:
                 net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
                 if net.driver == "host":

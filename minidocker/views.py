@@ -4,7 +4,7 @@ Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
 """
 import os
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 from .models import Container, Endpoint, Network
 
@@ -140,7 +140,8 @@ def _ports_view(ports: list) -> dict:
 
 def _parse_time(s: str) -> float:
     try:
-        return datetime.strptime(s[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").timestamp() - time.timezone
+        return datetime.strptime(s[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=timezone.utc).timestamp()
     except ValueError:
         return time.time()
 
