@@ -12,6 +12,7 @@ import threading
 import time
 
 from . import namespaces, netlink
+from .drivers import bridge as bridge_driver
 from .dns.records import Table
 from .dns.server import DNSServer
 from .errors import NotFound
@@ -59,6 +60,9 @@ class Engine:
             self.dns.start()
             with self.lock:
                 self.net.ensure_builtin()
+                for n in self.networks.values():  # after a reboot the bridges are gone
+                    if n.driver == "bridge" and not n.builtin:
+                        bridge_driver.create_network(n, adopt=True)
                 self.ctr.reconcile()
                 self.sync_firewall()
         except BaseException:

@@ -6,12 +6,21 @@ the firewall. Each verb undoes its own partial work when a later step fails.
 import contextlib
 
 from .. import netlink
+from ..errors import Conflict
 from ..models import Endpoint, Network
 
 
-def create_network(net: Network) -> None:
-    """ip link add BR type bridge; ip addr add GW/LEN dev BR; ip link set BR up."""
+def create_network(net: Network, adopt: bool | None = None) -> None:
+    """ip link add BR type bridge; ip addr add GW/LEN dev BR; ip link set BR up.
+
+    A link of that name that already exists is adopted only when ``adopt`` (the
+    default bridge, or a network of ours found again after a restart); a new
+    network never takes over a link it did not make (`-o ...bridge.name=eth0`)."""
+    if adopt is None:
+        adopt = net.builtin
     if netlink.link_exists(net.bridge):
+        if not adopt:
+            raise Conflict(f"cannot create network {net.name}: a link named {net.bridge} already exists")
         # The bridge survived a daemon restart (or a crash): adopt it.
         netlink.add_address(net.bridge, f"{net.gateway}/{net.network.split('/')[1]}")
         netlink.set_up(net.bridge)

@@ -1,0 +1,33 @@
+"""Edge cases found in review: nothing of the host's is taken over or left behind."""
+import subprocess
+
+import pytest
+
+from minidocker.errors import Conflict
+
+from .enginehelp import ip_j, kernel_snapshot
+
+
+def test_bridge_name_of_existing_link_is_refused(engine):
+    subprocess.run(["ip", "link", "add", "hostlink0", "type", "veth", "peer", "name", "hostlink1"], check=True)
+    try:
+        before = kernel_snapshot(engine)
+        with pytest.raises(Conflict):
+            engine.net.create("hijack", options={"com.docker.network.bridge.name": "hostlink0"})
+        assert kernel_snapshot(engine) == before
+        link = next(l for l in ip_j("addr") if l["ifname"] == "hostlink0")
+        assert link.get("addr_info", []) == []
+    finally:
+        subprocess.run(["ip", "link", "del", "hostlink0"], check=True)
+
+
+def test_failed_start_leaves_nothing(engine):
+    before = kernel_snapshot(engine)
+    c = engine.ctr.create({"Name": "broken", "Image": "busybox", "Cmd": ["nosuch"], "NetworkMode": "default"})
+    with pytest.raises(Exception) as info:
+        engine.ctr.start(c.id)
+    assert getattr(info.value, "code", None) == 127
+    assert c.id not in engine.dns.attached()
+    snap = kernel_snapshot(engine)
+    assert snap["links"] == before["links"] and snap["pins"] == before["pins"] and snap["nft"] == before["nft"]
+    assert engine.containers[c.id].status == "created"
