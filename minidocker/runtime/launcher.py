@@ -92,6 +92,9 @@ def build_rootfs(spec):
     mount("none", "/", None, REC | PRIVATE)
     mount("overlay", root, "overlay", 0, f"lowerdir={spec['rootfs']},upperdir={upper},workdir={work}")
     for d in ("proc", "sys", "dev", "etc", "tmp"):
+        # before pivot_root a symlink here would lead onto the host's filesystem
+        if os.path.islink(f"{root}/{d}"):
+            raise Fail(f"rootfs_linux.go: /{d} in the image is a symlink, refusing to mount over it", 125)
         mkdirs(f"{root}/{d}")
     mount("proc", root + "/proc", "proc", NOSUID | NODEV | NOEXEC)
     mount("sysfs", root + "/sys", "sysfs", RDONLY | NOSUID | NODEV | NOEXEC)

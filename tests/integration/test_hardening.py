@@ -31,3 +31,32 @@ def test_failed_start_leaves_nothing(engine):
     snap = kernel_snapshot(engine)
     assert snap["links"] == before["links"] and snap["pins"] == before["pins"] and snap["nft"] == before["nft"]
     assert engine.containers[c.id].status == "created"
+
+
+def test_image_with_symlinked_etc_cannot_touch_host(engine, tmp_path):
+    import io
+    import os
+    import tarfile
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        with open(os.path.join(engine.images.get("busybox")["Rootfs"], "bin", "busybox"), "rb") as f:
+            data = f.read()
+        info = tarfile.TarInfo("bin/busybox")
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("etc")
+        link.type, link.linkname = tarfile.SYMTYPE, str(victim)
+        tar.addfile(link)
+    buf.seek(0)
+    engine.images.import_tar("evil-etc", buf)
+    try:
+        c = engine.ctr.create({"Image": "evil-etc", "Cmd": ["/bin/busybox", "true"], "NetworkMode": "none"})
+        with pytest.raises(Exception) as info:
+            engine.ctr.start(c.id)
+        assert getattr(info.value, "code", None) == 125
+        assert os.listdir(victim) == []
+        engine.ctr.remove(c.id)
+    finally:
+        os.unlink(engine.images._tag_path("evil-etc"))
