@@ -16,6 +16,7 @@ import socket
 import sys
 import threading
 import traceback
+from urllib.parse import unquote
 
 from . import explain, views, wire
 from .errors import InvalidArgument, MinidockerError
@@ -312,7 +313,8 @@ def handle_connection(engine, conn: socket.socket) -> None:
             if m and method == req.method:
                 with explain.recording(lines):
                     try:
-                        status, result = fn(engine, req, **m.groupdict())
+                        args = {k: unquote(v) for k, v in m.groupdict().items()}
+                        status, result = fn(engine, req, **args)
                     except MinidockerError as ex:
                         status, result = ex.status, {"message": ex.message}
                         if getattr(ex, "client_side", False):
