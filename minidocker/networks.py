@@ -4,9 +4,8 @@ Validate everything first, then apply kernel steps under an undo stack, then sav
 """
 import contextlib
 import ipaddress
-import os
 
-from . import ipam, validation
+from . import ipam, netlink, validation
 from .drivers import bridge as bridge_driver
 from .ids import new_id as e_new_id, now as e_now
 from .errors import Conflict, InvalidArgument, MinidockerError, NotFound
@@ -58,7 +57,40 @@ class NetworkVerbs:
             if name not in have:
                 self._save(Network(id=e_new_id(), name=name, driver=driver, created=e_now(), builtin=True,
                                    ipam_options={}))
+        self._elect_default_subnet(e.default_bridge())
         bridge_driver.create_network(e.default_bridge())
+
+    def _elect_default_subnet(self, n: Network) -> None:
+        """As dockerd at every start: if the bridge already exists, keep its subnet
+        and report its address as the Gateway; otherwise take the first default pool
+        that no route and no other network uses (Docker may have taken 172.17 since)
+        and show the Subnet only."""
+        e = self.e
+        if netlink.link_exists(n.bridge):
+            n.ipam_config = {"Subnet": n.subnet, "Gateway": n.gateway}
+        else:
+            others = [ipaddress.ip_network(o.network) for o in e.networks.values()
+                      if o.network and o.id != n.id]
+            pool, _ = ipam.choose_pool(others, e.foreign_routes(), None)
+            if str(pool) != n.network:
+                self._readdress(n, pool)
+            n.ipam_config = {"Subnet": n.subnet}
+        self._save(n)
+
+    def _readdress(self, n: Network, pool) -> None:
+        """Move the default bridge to another subnet; stopped containers on it get new addresses."""
+        n.subnet = n.network = str(pool)
+        n.gateway = str(pool.network_address + 1)
+        taken: set = set()
+        for c in self.e.containers.values():
+            if n.id not in c.endpoints:
+                continue
+            ep = Endpoint.from_dict(c.endpoints[n.id])
+            addr = ipam.allocate(pool, ipaddress.ip_address(n.gateway), None, taken)
+            taken.add(addr)
+            ep.ip, ep.prefixlen, ep.gateway, ep.mac = str(addr), pool.prefixlen, n.gateway, ipam.mac_for(addr)
+            c.endpoints[n.id] = ep.to_dict()
+            self.e.store.save_container(c)
 
     def delete_builtin_bridge(self) -> None:
         bridge_driver.delete_network(self.e.default_bridge())

@@ -46,3 +46,34 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         assert next(iter(other.endpoints.values()))["ip"] == "10.55.0.3"
     finally:
         (e2 or e1).close(teardown=True)
+
+
+def test_default_bridge_elected_at_start_like_dockerd(no_leaks, tmp_path, image_root):
+    """Bridge kept: same subnet, Gateway shown. Bridge gone and its pool now taken
+    (Docker started and took 172.17): the next free pool, stopped containers re-addressed."""
+    import subprocess
+    from minidocker import views
+    root, run_dir, resolv = _fresh_root(tmp_path, image_root)
+    e1 = Engine(root, run_dir, host_resolv_conf=resolv)
+    e2 = e3 = None
+    try:
+        assert views.network_inspect(e1.default_bridge(), [])["IPAM"]["Config"] == [{"Subnet": "172.17.0.0/16"}]
+        c = e1.ctr.create({"Name": "sleeper", "Image": "busybox", "Cmd": ["true"]})
+        e1.close()
+        e2 = Engine(root, run_dir, host_resolv_conf=resolv)  # minidocker0 still there
+        assert views.network_inspect(e2.default_bridge(), [])["IPAM"]["Config"] == [
+            {"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]
+        e2.close()
+        subprocess.run(["ip", "link", "del", "minidocker0"], check=True)
+        subprocess.run(["ip", "link", "add", "fakedocker0", "type", "bridge"], check=True)
+        subprocess.run(["ip", "addr", "add", "172.17.0.1/16", "dev", "fakedocker0"], check=True)
+        subprocess.run(["ip", "link", "set", "fakedocker0", "up"], check=True)
+        e3 = Engine(root, run_dir, host_resolv_conf=resolv)
+        assert e3.default_bridge().network == "172.18.0.0/16"
+        ep = next(iter(e3.containers[c.id].endpoints.values()))
+        assert (ep["ip"], ep["mac"], ep["gateway"]) == ("172.18.0.2", "02:42:ac:12:00:02", "172.18.0.1")
+        e3.ctr.start(c.id)
+        assert e3.ctr.wait(c.id) == 0
+    finally:
+        (e3 or e2 or e1).close(teardown=True)
+        subprocess.run(["ip", "link", "del", "fakedocker0"])
