@@ -358,16 +358,34 @@ class ContainerVerbs:
                 continue
             handle = process.Handle.from_dict(c.handle)
             if process.is_running(handle):
-                c.netns = c.netns if c.netns and os.path.exists(c.netns) else c.netns
                 try:
                     self.sandbox.refresh_names(c)
-                except MinidockerError:
-                    pass
+                except Exception:  # noqa: BLE001 - the container runs on without its resolver
+                    traceback.print_exc()
                 self._watch(c.id, handle)
             else:
                 status = process.exit_status(e.store.bundle(c.id)) or {}
-                c.status = "running"  # let finalize do the release
                 self.finalize(c.id, int(status.get("ExitCode", 137)))
+        self._sweep_orphans()
+
+    def _sweep_orphans(self) -> None:
+        """Kernel objects and files a crash left without an owner: netns pins and
+        host-side veths of no running container, bundles with no state file."""
+        from . import namespaces, netlink
+        e = self.e
+        live = [c for c in e.containers.values() if c.status == "running"]
+        pins = {os.path.basename(c.netns) for c in live if c.netns}
+        for name in os.listdir(e.netns_dir):
+            if name not in pins:
+                namespaces.delete_netns(os.path.join(e.netns_dir, name))
+        veths = {Endpoint.from_dict(d).host_veth for c in live for d in c.endpoints.values()}
+        for name in netlink.host_link_names():
+            if name.startswith("mdv") and name not in veths:
+                netlink.delete_link(name)
+        root = os.path.join(e.root, "containers")
+        for cid in os.listdir(root):
+            if cid not in e.containers:
+                shutil.rmtree(os.path.join(root, cid), ignore_errors=True)
 
 
 def _drain_to_log(master: int, log_path: str) -> None:

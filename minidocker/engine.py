@@ -67,10 +67,11 @@ class Engine:
                 self.sync_firewall()
         except BaseException:
             self.dns.stop()
-            try:
-                namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
-            except Exception:  # noqa: BLE001
-                pass
+            if not any(c.status == "running" for c in self.containers.values()):
+                try:  # nothing lives in a pin yet: leave no mount behind
+                    namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+                except Exception:  # noqa: BLE001
+                    pass
             raise
 
     # ---- lookups ---------------------------------------------------------

@@ -7,22 +7,36 @@
 """
 import json
 import os
+import sys
+import threading
 
 from .models import Container, Network
 
 
 def write_json(path: str, data) -> None:
-    tmp = f"{path}.tmp.{os.getpid()}"
+    """Write-to-temp, fsync, rename: a crash leaves the old or the new file, never half."""
+    tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
     with open(tmp, "w") as f:
         json.dump(data, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
 def read_json(path: str, default=None):
+    """A missing file is ``default``; a corrupt one is set aside (``.corrupt``) and
+    reported, so one bad file cannot keep the daemon from starting."""
     try:
         with open(path) as f:
             return json.load(f)
     except FileNotFoundError:
+        return default
+    except (json.JSONDecodeError, UnicodeDecodeError) as ex:
+        print(f"minidocker: ignoring corrupt state file {path}: {ex}", file=sys.stderr)
+        try:
+            os.replace(path, path + ".corrupt")
+        except OSError:
+            pass
         return default
 
 
@@ -44,8 +58,12 @@ class Store:
 
     def load_networks(self) -> list[Network]:
         d = os.path.join(self.root, "networks")
-        return [Network.from_dict(read_json(os.path.join(d, f)))
-                for f in sorted(os.listdir(d)) if f.endswith(".json")]
+        out = []
+        for f in sorted(os.listdir(d)):
+            data = read_json(os.path.join(d, f)) if f.endswith(".json") else None
+            if data:
+                out.append(Network.from_dict(data))
+        return out
 
     # containers
     def bundle(self, cid: str) -> str:

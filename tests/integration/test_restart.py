@@ -28,7 +28,16 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
                 time.sleep(0.02)
             except ProcessLookupError:
                 break
+        # what a crash mid-start leaves: a pin, a host veth and a bundle nobody owns
+        import subprocess
+        from minidocker import namespaces
+        namespaces.create_netns(os.path.join(run_dir, "netns", "0123456789ab"))
+        subprocess.run(["ip", "link", "add", "mdvdeadbee", "type", "veth", "peer", "name", "mdvdeadbef"], check=True)
+        os.makedirs(os.path.join(root, "containers", "f" * 64))
         e2 = Engine(root, run_dir, host_resolv_conf=resolv)
+        assert sorted(os.listdir(os.path.join(run_dir, "netns"))) == [live.id[:12]]
+        assert not any(l["ifname"].startswith("mdvdeadbe") for l in ip_j("link"))
+        assert not os.path.exists(os.path.join(root, "containers", "f" * 64))
         assert sorted(e2.networks) == net_ids
         d = e2.containers[dead.id]
         assert d.status == "exited" and d.exit_code == 137

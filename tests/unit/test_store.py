@@ -1,0 +1,18 @@
+"""State files: atomic writes, and a corrupt file does not stop the daemon."""
+import os
+
+from minidocker.models import Network
+from minidocker.store import Store, read_json, write_json
+
+
+def test_roundtrip_and_corrupt_file_set_aside(tmp_path, capsys):
+    s = Store(str(tmp_path))
+    s.save_network(Network(id="a" * 64, name="n1", driver="bridge", created="now"))
+    bad = tmp_path / "networks" / ("b" * 64 + ".json")
+    bad.write_text("{ half a file")
+    nets = s.load_networks()
+    assert [n.name for n in nets] == ["n1"]
+    assert os.path.exists(str(bad) + ".corrupt") and "corrupt state file" in capsys.readouterr().err
+    write_json(str(tmp_path / "x.json"), {"k": 1})
+    assert read_json(str(tmp_path / "x.json")) == {"k": 1}
+    assert [f for f in os.listdir(tmp_path) if ".tmp." in f] == []
