@@ -48,7 +48,7 @@ class ContainerVerbs:
             image = cfg.get("Image") or ""
             img = e.images.get(image)
             mode = cfg.get("NetworkMode") or "default"
-            ports = self._assign_host_ports(list(cfg.get("Ports") or []))
+            ports = [dict(p, host_port=str(p.get("host_port") or "")) for p in cfg.get("Ports") or []]
             self._check_mode_conflicts(mode, cfg, ports)
             cid = new_id()
             c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
@@ -105,11 +105,13 @@ class ContainerVerbs:
                 raise
             return c
 
-    def _assign_host_ports(self, ports: list) -> list:
-        """Refuse a host port another container holds; give `-p 80` an ephemeral one."""
-        held = {(p["proto"], str(p["host_port"])) for c in self.e.containers.values() for p in c.ports}
+    def _bind_ports(self, c: Container) -> list:
+        """At start, as Docker: refuse a host port a running container holds; give
+        `-p 80` the first free port of the ephemeral range."""
+        held = {(p["proto"], str(p["host_port"])) for o in self.e.containers.values()
+                if o.status == "running" for p in o.active_ports}
         out = []
-        for p in ports:
+        for p in c.ports:
             p = dict(p)
             if not str(p.get("host_port") or ""):
                 port = 32768
@@ -117,7 +119,8 @@ class ContainerVerbs:
                     port += 1
                 p["host_port"] = str(port)
             elif (p["proto"], str(p["host_port"])) in held:
-                raise Conflict(f"driver failed programming external connectivity on endpoint: "
+                ep = next(iter(c.endpoints.values()), {}).get("id", "")
+                raise Conflict(f"driver failed programming external connectivity on endpoint {c.name} ({ep}): "
                                f"Bind for {p.get('host_ip') or '0.0.0.0'}:{p['host_port']} failed: "
                                "port is already allocated")
             held.add((p["proto"], str(p["host_port"])))
@@ -160,6 +163,7 @@ class ContainerVerbs:
             if c.status == "running":
                 return c
             img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
+            active_ports = self._bind_ports(c)
             with contextlib.ExitStack() as undo:
                 netns = self.sandbox.setup(c)
                 undo.callback(self._quiet_teardown, c)
@@ -187,6 +191,7 @@ class ContainerVerbs:
             elif handle.pty_master is not None:
                 _drain_to_log(handle.pty_master, os.path.join(e.store.bundle(c.id), "container.log"))
             c.handle = handle.to_dict()
+            c.active_ports = active_ports
             c.pid = handle.pid
             c.status = "running"
             c.exit_code = 0
@@ -194,7 +199,7 @@ class ContainerVerbs:
             c.finished_at = "0001-01-01T00:00:00Z"
             self.exit_codes.pop(c.id, None)
             e.store.save_container(c)
-            if c.ports:
+            if c.active_ports:
                 e.sync_firewall()
             return c
 
@@ -238,8 +243,9 @@ class ContainerVerbs:
             c.finished_at = now()
             c.pid = 0
             self.exit_codes[cid] = code
+            had_ports, c.active_ports = bool(c.active_ports), []
             steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
-            if c.ports:
+            if had_ports:
                 steps.append(e.sync_firewall)
             if c.auto_remove:
                 steps.append(lambda: self._remove_stopped(c))

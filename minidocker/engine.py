@@ -133,14 +133,14 @@ class Engine:
                  for n in self.networks.values() if n.driver == "bridge"]
         ports = []
         for c in self.containers.values():
-            if c.status != "running" or not c.ports:
+            if c.status != "running" or not c.active_ports:
                 continue
             eps = c.eps()
             if not eps:
                 continue
             ep = eps[0]
             net = self.networks.get(ep.network_id)
-            for p in c.ports:
+            for p in c.active_ports:
                 ports.append(nft.PortMapping(proto=p["proto"], host_ip=p.get("host_ip", ""),
                                              host_port=int(p["host_port"]), container_ip=ep.ip,
                                              container_port=int(p["container_port"]),

@@ -81,7 +81,8 @@ class Container:
     dns_search: list = field(default_factory=list)
     dns_options: list = field(default_factory=list)
     extra_hosts: list = field(default_factory=list)
-    ports: list = field(default_factory=list)   # [{"proto","host_ip","host_port","container_port"}]
+    ports: list = field(default_factory=list)   # as asked: [{"proto","host_ip","host_port","container_port"}]
+    active_ports: list = field(default_factory=list)  # as bound while running ("" host ports chosen)
     endpoints: dict = field(default_factory=dict)  # network id -> Endpoint dict
     status: str = "created"      # created | running | exited
     pid: int = 0

@@ -108,7 +108,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "NetworkSettings": {
             "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
             "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "Ports": _ports_view(c.ports) if running else {},
+            "Ports": _ports_view(c.active_ports) if running else {},
             "SandboxKey": (c.netns if running and c.netns else ""),
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
             "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
@@ -184,7 +184,7 @@ def ps_row(c: Container, now: float | None = None) -> dict:
     else:
         status = "Created"
     ports = ", ".join(f"{p.get('host_ip') or '0.0.0.0'}:{p['host_port']}->{p['container_port']}/{p['proto']}"
-                      for p in c.ports) if c.status == "running" else ""
+                      for p in c.active_ports) if c.status == "running" else ""
     return {"ID": c.id, "Image": c.image, "Command": cmd,
             "CreatedAt": c.created, "RunningFor": human_duration(now - _parse_time(c.created)) + " ago",
             "Status": status, "Ports": ports, "Names": c.name, "State": c.status,

@@ -30,10 +30,15 @@ def test_publish_reaches_container(engine):
     c = run(engine, "httpd", "-f", "-p", "80", "-h", "/etc", name="web", Ports=ports)
     body = _get("172.17.0.1", 8080)  # a host address; the output hook DNATs it
     assert c.id[:12].encode() in body
+    # a second container may ask for the same port; it is refused when it starts (as Docker)
+    other = engine.ctr.create({"Name": "web-b", "Image": "busybox", "Cmd": ["true"], "Ports": ports})
     with pytest.raises(Conflict) as info:
-        engine.ctr.create({"Image": "busybox", "Cmd": ["true"], "Ports": ports})
-    assert "port is already allocated" in info.value.message
+        engine.ctr.start(other.id)
+    assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in info.value.message
+    assert other.status == "created"
     engine.ctr.remove(c.id, force=True)
+    engine.ctr.start(other.id)  # the port is free again
+    assert engine.ctr.wait(other.id) == 0
     assert "8080" not in __import__("subprocess").run(["nft", "list", "ruleset"], capture_output=True,
                                                         text=True).stdout
 
@@ -41,6 +46,6 @@ def test_publish_reaches_container(engine):
 def test_ephemeral_host_port(engine):
     c = run(engine, "httpd", "-f", "-p", "80", "-h", "/etc", name="web2",
             Ports=[{"proto": "tcp", "host_ip": "", "host_port": "", "container_port": 80}])
-    port = int(c.ports[0]["host_port"])
+    port = int(c.active_ports[0]["host_port"])
     assert port >= 32768
     assert c.id[:12].encode() in _get("172.17.0.1", port)
