@@ -161,16 +161,16 @@ def _relay_pty(master: int, interactive: bool) -> None:
 @click.pass_obj
 def start_cmd(st, containers):
     """Start one or more stopped containers."""
-    failed = False
+    failed = []
     for ref in containers:
         try:
             st.client().post(f"/containers/{q(ref)}/start")
             click.echo(ref)
         except APIError as ex:
             click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed = True
+            failed.append(ref)
     if failed:
-        click.echo("Error: failed to start containers: " + ", ".join(containers), err=True)
+        click.echo("Error: failed to start containers: " + ", ".join(failed), err=True)
         sys.exit(1)
 
 
@@ -269,7 +269,13 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
 def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     """Run a command in a running container."""
     client = st.client()
-    body = {"Cmd": list(command), "Env": list(env), "WorkingDir": workdir, "Tty": tty}
+    body = {"Cmd": list(command), "Env": list(env), "WorkingDir": workdir, "Tty": tty, "Detach": detach}
+    if detach:  # the daemon runs it in the background; nothing to attach
+        try:
+            client.post(f"/containers/{q(container)}/exec", body)
+        except APIError as ex:
+            _exec_fail(ex)
+        return
     if tty:
         try:
             resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)

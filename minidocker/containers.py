@@ -352,8 +352,26 @@ class ContainerVerbs:
                 raise InvalidArgument("No exec command specified")
             full_env = _merge_env(c.env, env)
             handle = process.Handle.from_dict(c.handle)
+            if not process.is_running(handle):  # pid + start time: never another process
+                raise Conflict(f"Container {c.id} is not running")
         return runexec.exec_(handle.pid, argv, full_env, cwd or c.workdir or "/", tty, stdio_fds,
                              stdin_open=True, on_pty=on_pty)
+
+    def exec_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
+        """`exec -d`: start it with stdio on /dev/null and do not wait for it."""
+        with self.e.lock:
+            c = self.e.find_container(ref)
+            if c.status != "running":
+                raise Conflict(f"Container {c.id} is not running")
+            if not argv:
+                raise InvalidArgument("No exec command specified")
+
+        def run():
+            try:
+                self.exec(ref, argv, env, cwd, False, None)
+            except Exception:  # noqa: BLE001 - nobody is attached to report to
+                traceback.print_exc()
+        threading.Thread(target=run, name="exec-detached", daemon=True).start()
 
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:

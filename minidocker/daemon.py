@@ -216,6 +216,9 @@ def containers_inspect(e, req, ref):
 def containers_exec(e, req, ref):
     b = req.json()
     fds = tuple(req.fds[:3]) or None
+    if b.get("Detach"):
+        e.ctr.exec_detached(ref, b.get("Cmd") or [], b.get("Env") or [], b.get("WorkingDir") or "")
+        return 200, {"ExitCode": 0}
     sent = []
 
     def on_pty(master):

@@ -167,3 +167,13 @@ def test_run_detached_tty_goes_to_log(cli):
             break
         time.sleep(0.05)
     assert "/dev/pts/0" in cli.ok("logs", "ttylog")
+
+
+def test_exec_detached(cli):
+    cli.ok("run", "-d", "--name", "bg", "busybox", "sleep", "600")
+    assert cli.ok("exec", "-d", "bg", "sh", "-c", "sleep 0.2; echo done > /tmp/flag") == ""
+    for _ in range(100):
+        if cli("exec", "bg", "cat", "/tmp/flag").stdout == "done\n":
+            break
+        time.sleep(0.05)
+    assert cli.ok("exec", "bg", "cat", "/tmp/flag") == "done\n"
