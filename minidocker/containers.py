@@ -27,6 +27,7 @@ class ContainerVerbs:
         self.e = engine
         self.sandbox = Sandboxes(engine)
         self.exit_codes: dict[str, int] = {}
+        self.pumps: dict[str, list] = {}  # foreground output copiers, by container id
         self.tearing_down = False
 
     # ---- create ---------------------------------------------------------------
@@ -164,15 +165,19 @@ class ContainerVerbs:
                 return c
             img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
             active_ports = self._bind_ports(c)
+            log_path = os.path.join(e.store.bundle(c.id), "container.log")
+            tees: list = []
             with contextlib.ExitStack() as undo:
+                if stdio_fds and len(stdio_fds) == 3 and not c.tty:
+                    stdio_fds, tees = _tee_outputs(stdio_fds)
+                    undo.callback(_close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
                 netns = self.sandbox.setup(c)
                 undo.callback(self._quiet_teardown, c)
                 spec = process.ContainerSpec(
                     id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
                     netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
                     tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
-                    log_path=os.path.join(e.store.bundle(c.id), "container.log"),
-                    etc_files=self._etc_files(c))
+                    log_path=log_path, etc_files=self._etc_files(c))
                 try:
                     handle = process.start(spec)
                 except Exception as ex:
@@ -186,10 +191,13 @@ class ContainerVerbs:
                     raise
                 undo.pop_all()
             self._watch(c.id, handle)  # from here on, an exit is always noticed
+            if tees:
+                _close_all(list(stdio_fds[1:]))  # the container holds the write ends now
+                self.pumps[c.id] = _start_pumps(tees, log_path)
             if handle.pty_master is not None and _pty_out is not None:
                 _pty_out.append(handle.pty_master)
             elif handle.pty_master is not None:
-                _drain_to_log(handle.pty_master, os.path.join(e.store.bundle(c.id), "container.log"))
+                _drain_to_log(handle.pty_master, log_path)
             c.handle = handle.to_dict()
             c.active_ports = active_ports
             c.pid = handle.pid
@@ -265,18 +273,20 @@ class ContainerVerbs:
             try:
                 c = e.find_container(ref)
             except NotFound:
-                if ref in self.exit_codes:  # --rm: already gone, its code kept
-                    return self.exit_codes.pop(ref)
-                raise
-            cid = c.id
+                if ref not in self.exit_codes:
+                    raise
+                c, cid = None, ref  # --rm: already gone, its code kept
+            cid = c.id if c is not None else cid
             while True:
                 c = e.containers.get(cid)
                 if c is None or c.status != "running":
                     break
                 e.changed.wait()
-            if c is not None:
-                return c.exit_code
-            return self.exit_codes.get(cid, 0)
+            code = c.exit_code if c is not None else self.exit_codes.pop(cid, 0)
+            pumps = self.pumps.pop(cid, [])
+        for t in pumps:  # all of the output reaches the caller before the exit code
+            t.join(timeout=5)
+        return code
 
     def stop(self, ref: str, timeout: int | None = None) -> Container:
         e = self.e
@@ -410,6 +420,57 @@ class ContainerVerbs:
         for cid in os.listdir(root):
             if cid not in e.containers:
                 shutil.rmtree(os.path.join(root, cid), ignore_errors=True)
+
+
+def _tee_outputs(fds: tuple) -> tuple[tuple, list]:
+    """Foreground `run`: the container writes into pipes; each is copied both to the
+    caller's stdout/stderr and to the log, so `logs` has it too (as in Docker)."""
+    stdin, out, err = fds
+    child, tees = [stdin], []
+    for target in (out, err):
+        r, w = os.pipe()
+        child.append(w)
+        tees.append((r, os.dup(target)))
+    return tuple(child), tees
+
+
+def _close_all(fds: list) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _start_pumps(tees: list, log_path: str) -> list:
+    log = open(log_path, "ab", buffering=0)
+    lock = threading.Lock()
+    left = [len(tees)]
+
+    def pump(r: int, target: int) -> None:
+        try:
+            while True:
+                data = os.read(r, 65536)
+                if not data:
+                    break
+                view = memoryview(data)
+                while view:
+                    try:
+                        view = view[os.write(target, view):]
+                    except OSError:  # the caller went away: keep logging
+                        break
+                with lock:
+                    log.write(data)
+        finally:
+            _close_all([r, target])
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    log.close()
+    threads = [threading.Thread(target=pump, args=t, name="output-tee", daemon=True) for t in tees]
+    for t in threads:
+        t.start()
+    return threads
 
 
 def _drain_to_log(master: int, log_path: str) -> None:

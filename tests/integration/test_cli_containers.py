@@ -177,3 +177,9 @@ def test_exec_detached(cli):
             break
         time.sleep(0.05)
     assert cli.ok("exec", "bg", "cat", "/tmp/flag") == "done\n"
+
+
+def test_foreground_output_is_logged_too(cli):
+    p = cli("run", "--name", "fg", "busybox", "sh", "-c", "echo to-out; echo to-err >&2")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "to-out\n", "to-err\n")
+    assert sorted(cli.ok("logs", "fg").splitlines()) == ["to-err", "to-out"]
