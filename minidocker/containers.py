@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 
-from . import validation
+from . import explain, validation
 from .errors import Conflict, InvalidArgument, MinidockerError, NotFound
 from .ids import new_id, now
 from .models import Container, Endpoint
@@ -28,6 +28,7 @@ class ContainerVerbs:
         self.sandbox = Sandboxes(engine)
         self.exit_codes: dict[str, int] = {}
         self.pumps: dict[str, list] = {}  # foreground output copiers, by container id
+        self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
 
     # ---- create ---------------------------------------------------------------
@@ -238,8 +239,19 @@ class ContainerVerbs:
             code = 137
         self.finalize(cid, code)
 
+    def _explain_exit_to_caller(self, cid: str) -> None:
+        """`stop`/`rm -f`: the exit is handled on the watcher's thread; let it
+        explain its kernel steps to the request that caused it."""
+        rec = explain.current()
+        if rec is not None:
+            self.exit_explainers[cid] = rec
+
     def finalize(self, cid: str, code: int) -> None:
         """The container's init is gone: release its namespace and wake waiters."""
+        with explain.attached(self.exit_explainers.pop(cid, None)):
+            self._finalize(cid, code)
+
+    def _finalize(self, cid: str, code: int) -> None:
         e = self.e
         with e.lock:
             e.watchers.pop(cid, None)
@@ -295,6 +307,7 @@ class ContainerVerbs:
             if c.status != "running":
                 return c
             handle = process.Handle.from_dict(c.handle)
+            self._explain_exit_to_caller(c.id)
         process.stop(handle, 10 if timeout is None else timeout)
         self.wait(c.id)
         return c
@@ -318,6 +331,7 @@ class ContainerVerbs:
                 if not force:
                     raise Conflict(f"You cannot remove a running container {c.id}. "
                                    "Stop the container before attempting removal or force remove")
+                self._explain_exit_to_caller(c.id)
                 process.kill(process.Handle.from_dict(c.handle), signals.SIGKILL)
                 cid = c.id
                 handle = process.Handle.from_dict(c.handle)

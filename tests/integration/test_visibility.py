@@ -122,3 +122,16 @@ def test_check_twenty_containers(engine):
     res = inspection.check(engine, [], timeout=0.3)
     assert res["violations"] == 0, res["text"]
     assert res["text"].count("\n") >= 20
+
+
+def test_explain_covers_teardown(cli):
+    """The exit of a container is handled on another thread; its kernel steps are
+    still explained to the `rm -f` (or `stop`) that caused them."""
+    cli.ok("run", "-d", "--name", "gone", "busybox", "sleep", "600")
+    veth = json.loads(cli.ok("inspect", "gone"))[0]["Id"][:12]
+    p = subprocess.run(cli.cmd("--explain", "rm", "-f", "gone"), env=cli.env, capture_output=True, text=True,
+                       check=True)
+    steps = [l for l in p.stderr.splitlines() if l.startswith("+ ")]
+    assert steps[0].startswith("+ kill -KILL ")
+    assert any(s.startswith("+ ip link del mdv") for s in steps)
+    assert f"+ ip netns delete {veth}" in steps
