@@ -209,7 +209,7 @@ def containers_remove(e, req, ref):
 def containers_inspect(e, req, ref):
     with e.lock:
         c = e.find_container(ref)
-        return 200, views.container_inspect(c, e.networks, c.image_id, e.store.bundle(c.id))
+        return 200, e.inspect_container(c)
 
 
 @route("POST", r"/containers/(?P<ref>[^/]+)/exec")
@@ -238,7 +238,6 @@ def containers_exec(e, req, ref):
 
 @route("GET", r"/containers/(?P<ref>[^/]+)/logs")
 def containers_logs(e, req, ref):
-    import time
     with e.lock:
         c = e.find_container(ref)
         path = os.path.join(e.store.bundle(c.id), "container.log")

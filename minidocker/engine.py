@@ -113,6 +113,14 @@ class Engine:
             return hits[0]
         raise NotFound(f"No such container: {ref}")
 
+    def inspect_container(self, c: Container) -> dict:
+        from . import views
+        try:
+            rootfs = self.images.get_by_id(c.image_id)["Rootfs"]
+        except NotFound:
+            rootfs = ""
+        return views.container_inspect(c, self.networks, c.image_id, self.store.bundle(c.id), rootfs)
+
     def default_bridge(self) -> Network:
         return next(n for n in self.networks.values() if n.builtin and n.driver == "bridge")
 

@@ -55,7 +55,7 @@ def snapshot(e) -> tuple[list[dict], list[dict]]:
                 d["Options"]["com.docker.network.bridge.enable_icc"] = "false"
         ctrs = []
         for c in cs:
-            d = views.container_inspect(c, e.networks, c.image_id, e.store.bundle(c.id))
+            d = e.inspect_container(c)
             for epd in c.endpoints.values():
                 ep = Endpoint.from_dict(epd)
                 n = e.networks.get(ep.network_id)

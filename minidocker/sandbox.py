@@ -10,6 +10,7 @@ import os
 from . import etcfiles, explain, namespaces, netlink
 from .drivers import bridge as bridge_driver
 from .errors import Conflict
+from .ids import new_id
 from .models import Container, Endpoint, Network
 
 
@@ -48,6 +49,7 @@ class Sandboxes:
 
     # ---- lifecycle -----------------------------------------------------------
     def setup(self, c: Container) -> str | None:
+        c.sandbox_id = new_id()
         if c.network_mode == "host" or c.network_mode.startswith("container:"):
             return self.netns_of(c)
         path = self.pin_path(c)

@@ -61,7 +61,7 @@ def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
 
 
 def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
-                      joined_name: str | None = None) -> dict:
+                      image_rootfs: str = "") -> dict:
     running = c.status == "running"
     nets = {}
     primary = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}
@@ -94,16 +94,18 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "HostsPath": os.path.join(bundle, "hosts"),
         "LogPath": os.path.join(bundle, "container.log"),
         "Name": "/" + c.name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
-        "HostConfig": {
-            "NetworkMode": c.network_mode, "PortBindings": _port_bindings(c.ports),
-            "AutoRemove": c.auto_remove, "Dns": list(c.dns), "DnsOptions": list(c.dns_options),
-            "DnsSearch": list(c.dns_search), "ExtraHosts": list(c.extra_hosts) or None,
-            "IpcMode": "private", "PidMode": "", "UTSMode": "", "Runtime": "minidocker",
-        },
+        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
+        "HostConfig": _host_config(c),
+        "GraphDriver": {
+            "Data": {"LowerDir": image_rootfs, "MergedDir": os.path.join(bundle, "merged"),
+                     "UpperDir": os.path.join(bundle, "upper"), "WorkDir": os.path.join(bundle, "work")},
+            "Name": "overlay"},
+        "Mounts": [],
         "Config": {
-            "Hostname": c.hostname, "Domainname": "", "User": "", "Tty": c.tty,
-            "OpenStdin": c.open_stdin, "Env": list(c.env), "Cmd": list(c.argv), "Image": c.image,
-            "WorkingDir": c.workdir, "Entrypoint": None, "Labels": {},
+            "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.open_stdin,
+            "AttachStdout": False, "AttachStderr": False, "Tty": c.tty, "OpenStdin": c.open_stdin,
+            "StdinOnce": c.open_stdin, "Env": list(c.env), "Cmd": list(c.argv), "Image": c.image,
+            "Volumes": None, "WorkingDir": c.workdir, "Entrypoint": None, "OnBuild": None, "Labels": {},
         },
         "NetworkSettings": {
             "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
@@ -117,6 +119,35 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
             "IPv6Gateway": "", "MacAddress": primary["MacAddress"],
             "Networks": nets,
         },
+    }
+
+
+# Docker 20.10's HostConfig, in its order; minidocker honours the network, DNS,
+# port and removal settings, the rest are Docker's defaults for a plain `run`.
+MASKED_PATHS = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+def _host_config(c: Container) -> dict:
+    return {
+        "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
+        "NetworkMode": c.network_mode, "PortBindings": _port_bindings(c.ports),
+        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "AutoRemove": c.auto_remove,
+        "VolumeDriver": "", "VolumesFrom": None, "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host",
+        "Dns": list(c.dns), "DnsOptions": list(c.dns_options), "DnsSearch": list(c.dns_search),
+        "ExtraHosts": list(c.extra_hosts) or None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "",
+        "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": False,
+        "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864,
+        "Runtime": "minidocker", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0, "Memory": 0,
+        "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
+        "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [], "CpuPeriod": 0,
+        "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "",
+        "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None, "KernelMemory": 0,
+        "KernelMemoryTCP": 0, "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
+        "OomKillDisable": False, "PidsLimit": None, "Ulimits": [], "CpuCount": 0, "CpuPercent": 0,
+        "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "MaskedPaths": list(MASKED_PATHS),
+        "ReadonlyPaths": list(READONLY_PATHS),
     }
 
 
