@@ -3,6 +3,7 @@
 A thin edge: parse, send one request to minidockerd, print. No kernel work and no
 heavy imports here (click, the stdlib client, and the pure template renderer).
 """
+import json
 import sys
 
 import click
@@ -21,17 +22,19 @@ def daemon_cmd(root):
 
 
 @cli.command("import", context_settings=CTX)
+@click.option("-c", "--change", "changes", multiple=True, help="Dockerfile instruction: ENV or CMD")
 @click.argument("source")
 @click.argument("name")
 @click.pass_obj
-def import_cmd(st, source, name):
+def import_cmd(st, changes, source, name):
     """Import a root filesystem tarball (FILE or - for stdin) as image NAME."""
     try:
         f = sys.stdin.buffer if source == "-" else open(source, "rb")
     except OSError as ex:
         fail(f"open {source}: {ex.strerror.lower()}", prefix=False)
     try:
-        res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name}, fds=[f.fileno()])
+        res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
+                                                       "changes": json.dumps(list(changes))}, fds=[f.fileno()])
     except APIError as ex:
         api_fail(ex)
     click.echo(res["Id"])

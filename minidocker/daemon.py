@@ -18,7 +18,7 @@ import threading
 import traceback
 from urllib.parse import unquote
 
-from . import explain, views, wire
+from . import explain, images, views, wire
 from .errors import InvalidArgument, MinidockerError
 
 ROUTES = []
@@ -286,8 +286,9 @@ def images_import(e, req):
     if not req.fds:
         raise InvalidArgument("import needs the archive's file descriptor")
     repo = req.arg("repo", "")
+    env, cmd = images.parse_changes(json.loads(req.arg("changes") or "[]"))
     with os.fdopen(os.dup(req.fds[0]), "rb") as f:
-        meta = e.images.import_tar(repo, f)
+        meta = e.images.import_tar(repo, f, env=env, cmd=cmd)
     return 200, {"Id": meta["Id"]}
 
 

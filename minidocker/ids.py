@@ -1,5 +1,6 @@
 """Ids and timestamps in Docker's formats."""
 import secrets
+import time
 from datetime import datetime, timezone
 
 
@@ -9,5 +10,10 @@ def new_id() -> str:
 
 
 def now() -> str:
-    """RFC 3339 with nanosecond-style precision, UTC, like Docker's Created fields."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC in Go's RFC3339Nano, as Docker prints Created/StartedAt: nanoseconds with
+    trailing zeros dropped (and no dot at all on a whole second)."""
+    ns = time.time_ns()
+    secs, frac = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(secs, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    digits = f"{frac:09d}".rstrip("0")
+    return f"{stamp}.{digits}Z" if digits else f"{stamp}Z"

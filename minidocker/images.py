@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shlex
 import os
 import shutil
 import tarfile
@@ -17,6 +19,29 @@ from .ids import now
 from .store import read_json, write_json
 
 DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def parse_changes(changes: list[str]) -> tuple[list | None, list | None]:
+    """`import --change`: the ENV and CMD instructions Docker applies to an import."""
+    env: list | None = None
+    cmd: list | None = None
+    for change in changes:
+        word, _, rest = change.strip().partition(" ")
+        rest = rest.strip()
+        if word.upper() == "ENV":
+            if "=" not in rest:
+                k, _, v = rest.partition(" ")
+                rest = f"{k}={v.strip()}"
+            env = (env or []) + [item for item in shlex.split(rest)]
+        elif word.upper() == "CMD":
+            try:
+                parsed = json.loads(rest)
+                cmd = parsed if isinstance(parsed, list) else ["/bin/sh", "-c", rest]
+            except ValueError:
+                cmd = ["/bin/sh", "-c", rest]
+        else:
+            raise InvalidArgument(f"{word} is not a valid change command")
+    return env, cmd
 
 
 def normalize(ref: str) -> str:

@@ -34,7 +34,8 @@ class Sandboxes:
         self.e = engine
 
     def pin_path(self, c: Container) -> str:
-        return os.path.join(self.e.netns_dir, c.id[:12])
+        """Named after the sandbox, as Docker's /var/run/docker/netns/<sandbox id[:12]>."""
+        return os.path.join(self.e.netns_dir, c.sandbox_id[:12])
 
     def netns_of(self, c: Container) -> str | None:
         """The namespace the container's processes live in (None: the host's)."""

@@ -140,12 +140,12 @@ def _host_config(c: Container) -> dict:
         "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": False,
         "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864,
         "Runtime": "minidocker", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0, "Memory": 0,
-        "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
-        "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [], "CpuPeriod": 0,
+        "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": None,
+        "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "CpuPeriod": 0,
         "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "",
         "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None, "KernelMemory": 0,
         "KernelMemoryTCP": 0, "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
-        "OomKillDisable": False, "PidsLimit": None, "Ulimits": [], "CpuCount": 0, "CpuPercent": 0,
+        "OomKillDisable": False, "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0,
         "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "MaskedPaths": list(MASKED_PATHS),
         "ReadonlyPaths": list(READONLY_PATHS),
     }
@@ -170,11 +170,13 @@ def _ports_view(ports: list) -> dict:
 # ---- ps -----------------------------------------------------------------------
 
 def _parse_time(s: str) -> float:
+    """Go RFC3339Nano (any number of fraction digits, or none) -> epoch seconds."""
+    head, _, frac = s.rstrip("Z").partition(".")
     try:
-        return datetime.strptime(s[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").replace(
-            tzinfo=timezone.utc).timestamp()
+        whole = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return time.time()
+    return whole + (int(frac) / 10 ** len(frac) if frac.isdigit() else 0.0)
 
 
 def human_duration(seconds: float) -> str:

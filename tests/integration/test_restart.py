@@ -19,6 +19,7 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         live = run(e1, name="live", network="keep_net")
         dead = run(e1, name="dead")
         dead_veth = next(iter(dead.endpoints.values()))["host_veth"]
+        dead_pin = dead.netns
         net_ids = sorted(e1.networks)
         e1.close()  # the daemon goes away; containers keep running
         os.kill(dead.pid, signal.SIGKILL)
@@ -35,14 +36,14 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         subprocess.run(["ip", "link", "add", "mdvdeadbee", "type", "veth", "peer", "name", "mdvdeadbef"], check=True)
         os.makedirs(os.path.join(root, "containers", "f" * 64))
         e2 = Engine(root, run_dir, host_resolv_conf=resolv)
-        assert sorted(os.listdir(os.path.join(run_dir, "netns"))) == [live.id[:12]]
+        assert sorted(os.listdir(os.path.join(run_dir, "netns"))) == [os.path.basename(live.netns)]
         assert not any(l["ifname"].startswith("mdvdeadbe") for l in ip_j("link"))
         assert not os.path.exists(os.path.join(root, "containers", "f" * 64))
         assert sorted(e2.networks) == net_ids
         d = e2.containers[dead.id]
         assert d.status == "exited" and d.exit_code == 137
         assert dead_veth not in {l["ifname"] for l in ip_j("link")}
-        assert not os.path.exists(os.path.join(run_dir, "netns", dead.id[:12]))
+        assert not os.path.exists(dead_pin)
         l2 = e2.containers[live.id]
         assert l2.status == "running"
         code, out = ex(e2, l2, "ip", "-o", "-4", "addr", "show", "eth0")

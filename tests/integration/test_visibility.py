@@ -93,7 +93,7 @@ def test_explain_replay_reproduces_kernel_state(cli, tmp_path):
     assert len(starts) == 1 and "mount -t overlay" in "\n".join(starts[0])
     script = "\n".join("\n".join(c) for c in commands if c not in starts)
     assert "type veth" in script and "nft -f -" in script
-    nsname = cli.ok("inspect", "-f", "{{.Id}}", "ex1").strip()[:12]
+    nsname = os.path.basename(cli.ok("inspect", "-f", "{{.NetworkSettings.SandboxKey}}", "ex1").strip())
     pin = os.path.join(cli.run_dir, "netns", nsname)
     ours_bridge = _bridge_addrs(ip_j("addr"))
     ours_ns = _ns_view(ip_j("addr", netns=pin), ip_j("route", netns=pin))
@@ -128,10 +128,10 @@ def test_explain_covers_teardown(cli):
     """The exit of a container is handled on another thread; its kernel steps are
     still explained to the `rm -f` (or `stop`) that caused them."""
     cli.ok("run", "-d", "--name", "gone", "busybox", "sleep", "600")
-    veth = json.loads(cli.ok("inspect", "gone"))[0]["Id"][:12]
+    sandbox = os.path.basename(json.loads(cli.ok("inspect", "gone"))[0]["NetworkSettings"]["SandboxKey"])
     p = subprocess.run(cli.cmd("--explain", "rm", "-f", "gone"), env=cli.env, capture_output=True, text=True,
                        check=True)
     steps = [l for l in p.stderr.splitlines() if l.startswith("+ ")]
     assert steps[0].startswith("+ kill -KILL ")
     assert any(s.startswith("+ ip link del mdv") for s in steps)
-    assert f"+ ip netns delete {veth}" in steps
+    assert f"+ ip netns delete {sandbox}" in steps

@@ -57,3 +57,12 @@ def test_escapes_refused(tmp_path, entries):
         Images(str(tmp_path / "root")).import_tar("bad", _tar(entries))
     assert sorted(os.listdir(victim)) == ["target"] and (victim / "target").read_text() == "safe"
     assert Images(str(tmp_path / "root")).list() == []
+
+
+def test_import_changes():
+    from minidocker.images import parse_changes
+    assert parse_changes(["ENV PATH=/bin", 'CMD ["sh"]']) == (["PATH=/bin"], ["sh"])
+    assert parse_changes(["ENV A 1"]) == (["A=1"], None)
+    assert parse_changes(["CMD echo hi"]) == (None, ["/bin/sh", "-c", "echo hi"])
+    with pytest.raises(InvalidArgument):
+        parse_changes(["RUN true"])

@@ -17,3 +17,11 @@ def test_ps_row_ages_are_utc():
     assert row["Status"] == "Up 5 seconds" and row["RunningFor"] == "5 seconds ago"
     c.status, c.exit_code, c.finished_at = "exited", 137, "2026-01-01T00:00:00.000000Z"
     assert views.ps_row(c, now=t0 + 120)["Status"] == "Exited (137) 2 minutes ago"
+
+
+def test_timestamps_go_rfc3339nano():
+    from minidocker.ids import now
+    s = now()
+    assert s.endswith("Z") and len(s.split(".")[-1]) <= 10
+    assert views._parse_time("2026-01-01T00:00:00Z") == views._parse_time("2026-01-01T00:00:00.000000000Z")
+    assert abs(views._parse_time("2026-01-01T00:00:00.5Z") - views._parse_time("2026-01-01T00:00:00Z") - 0.5) < 1e-9
