@@ -122,9 +122,10 @@ class Images:
             for sub in ("proc", "sys", "dev", "etc", "tmp"):
                 if not os.path.lexists(os.path.join(rootfs, sub)):
                     os.makedirs(os.path.join(rootfs, sub))
-            hexid = digest.hexdigest()
-            meta = {"Id": "sha256:" + hexid, "Created": now(), "Env": env or DEFAULT_ENV,
-                    "Cmd": cmd or ["sh"], "Size": _du(rootfs)}
+            config = {"Env": env or DEFAULT_ENV, "Cmd": cmd or ["sh"]}
+            # the id covers the files and the config, as a Docker image id does
+            hexid = hashlib.sha256(digest.hexdigest().encode() + json.dumps(config).encode()).hexdigest()
+            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": _du(rootfs)}
             write_json(os.path.join(tmp, "image.json"), meta)
             with self._lock:
                 dest = os.path.join(self.layers, hexid)

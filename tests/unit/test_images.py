@@ -66,3 +66,10 @@ def test_import_changes():
     assert parse_changes(["CMD echo hi"]) == (None, ["/bin/sh", "-c", "echo hi"])
     with pytest.raises(InvalidArgument):
         parse_changes(["RUN true"])
+
+
+def test_same_files_other_config_is_another_image(tmp_path):
+    imgs = Images(str(tmp_path))
+    a = imgs.import_tar("one", _tar([("file", "x", b"1")]))
+    b = imgs.import_tar("two", _tar([("file", "x", b"1")]), env=["PATH=/bin"])
+    assert a["Id"] != b["Id"] and imgs.get("two")["Env"] == ["PATH=/bin"]
