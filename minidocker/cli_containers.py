@@ -300,8 +300,11 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
 
 
 def _exec_fail(ex: APIError) -> None:
+    if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
+        click.echo(ex.message)
+        sys.exit(ex.body["ExitCode"])
     click.echo(f"Error response from daemon: {ex.message}" if ex.status != 0 else ex.message, err=True)
-    sys.exit(ex.body.get("ExitCode", 1) if ex.body.get("ExitCode") else 1)
+    sys.exit(1)
 
 
 @cli.command("logs", context_settings=CTX)
