@@ -426,10 +426,12 @@ class ContainerVerbs:
         for name in os.listdir(e.netns_dir):
             if name not in pins:
                 namespaces.delete_netns(os.path.join(e.netns_dir, name))
-        veths = {Endpoint.from_dict(d).host_veth for c in live for d in c.endpoints.values()}
-        for name in netlink.host_link_names():
-            if name.startswith("mdv") and name not in veths:
-                netlink.delete_link(name)
+        # only veths of our own endpoints: another minidockerd (other state root)
+        # may share this network namespace, and its links are not ours to judge
+        dead = {Endpoint.from_dict(d).host_veth for c in e.containers.values() if c.status != "running"
+                for d in c.endpoints.values()}
+        for name in set(netlink.host_link_names()) & dead:
+            netlink.delete_link(name)
         root = os.path.join(e.root, "containers")
         for cid in os.listdir(root):
             if cid not in e.containers:

@@ -33,11 +33,16 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         import subprocess
         from minidocker import namespaces
         namespaces.create_netns(os.path.join(run_dir, "netns", "0123456789ab"))
-        subprocess.run(["ip", "link", "add", "mdvdeadbee", "type", "veth", "peer", "name", "mdvdeadbef"], check=True)
+        crashed = e1.ctr.create({"Name": "crashed", "Image": "busybox", "Cmd": ["true"]})
+        stale_veth = next(iter(crashed.endpoints.values()))["host_veth"]
+        subprocess.run(["ip", "link", "add", stale_veth, "type", "veth", "peer", "name", "mdvpeer0"], check=True)
+        subprocess.run(["ip", "link", "add", "mdvforeign", "type", "veth", "peer", "name", "mdvforeig1"], check=True)
         os.makedirs(os.path.join(root, "containers", "f" * 64))
         e2 = Engine(root, run_dir, host_resolv_conf=resolv)
         assert sorted(os.listdir(os.path.join(run_dir, "netns"))) == [os.path.basename(live.netns)]
-        assert not any(l["ifname"].startswith("mdvdeadbe") for l in ip_j("link"))
+        links = {l["ifname"] for l in ip_j("link")}
+        assert stale_veth not in links and "mdvforeign" in links  # ours swept, another daemon's kept
+        subprocess.run(["ip", "link", "del", "mdvforeign"], check=True)
         assert not os.path.exists(os.path.join(root, "containers", "f" * 64))
         assert sorted(e2.networks) == net_ids
         d = e2.containers[dead.id]
