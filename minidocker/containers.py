@@ -12,7 +12,7 @@ import time
 import traceback
 
 from . import explain, validation
-from .errors import Conflict, InvalidArgument, MinidockerError, NotFound
+from .errors import Conflict, InvalidArgument, NotFound
 from .ids import new_id, now
 from .models import Container, Endpoint
 from .runtime import exec as runexec
@@ -49,12 +49,17 @@ class ContainerVerbs:
                     name = validation.generate_name()
             image = cfg.get("Image") or ""
             img = e.images.get(image)
+            workdir = cfg.get("WorkingDir") or ""
+            if workdir and not workdir.startswith("/"):
+                raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+            if not (cfg.get("Cmd") or img.get("Cmd")):
+                raise InvalidArgument("No command specified")
             mode = cfg.get("NetworkMode") or "default"
             ports = [dict(p, host_port=str(p.get("host_port") or "")) for p in cfg.get("Ports") or []]
             self._check_mode_conflicts(mode, cfg, ports)
             cid = new_id()
             c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
-                          argv=list(cfg.get("Cmd") or img.get("Cmd") or ["sh"]),
+                          argv=list(cfg.get("Cmd") or img.get("Cmd")),
                           env=_merge_env(img.get("Env") or [DEFAULT_PATH], cfg.get("Env") or []),
                           workdir=cfg.get("WorkingDir") or "",
                           hostname=cfg.get("Hostname") or cid[:12],
@@ -93,7 +98,12 @@ class ContainerVerbs:
                 else:
                     c.network_mode = "default" if mode == "default" else net.name
                     aliases = list(cfg.get("Aliases") or [])
-                    ep = e.net.allocate_endpoint(net, c, cfg.get("IP") or "", aliases, "eth0")
+                    ip = cfg.get("IP") or ""
+                    if mode == "default":  # Docker 20.10 drops these without a --network
+                        aliases, ip = [], ""
+                    ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
+                    if cfg.get("MacAddress"):
+                        ep.mac = _mac(cfg["MacAddress"])
                     if not net.builtin:
                         ep.aliases = aliases + [cid[:12]]
                     c.endpoints[net.id] = ep.to_dict()
@@ -110,22 +120,28 @@ class ContainerVerbs:
     def _bind_ports(self, c: Container) -> list:
         """At start, as Docker: refuse a host port a running container holds; give
         `-p 80` the first free port of the ephemeral range."""
-        held = {(p["proto"], str(p["host_port"])) for o in self.e.containers.values()
+        held = {(p["proto"], p.get("host_ip") or "", str(p["host_port"])) for o in self.e.containers.values()
                 if o.status == "running" for p in o.active_ports}
+
+        def taken(proto: str, ip: str, port: str) -> bool:
+            # a wildcard address overlaps every address; two specific ones only themselves
+            return any(hp == port and hproto == proto and (not ip or not hip or ip == hip)
+                       for hproto, hip, hp in held)
         out = []
         for p in c.ports:
             p = dict(p)
+            ip = p.get("host_ip") or ""
             if not str(p.get("host_port") or ""):
                 port = 32768
-                while (p["proto"], str(port)) in held:
+                while taken(p["proto"], ip, str(port)):
                     port += 1
                 p["host_port"] = str(port)
-            elif (p["proto"], str(p["host_port"])) in held:
+            elif taken(p["proto"], ip, str(p["host_port"])):
                 ep = next(iter(c.endpoints.values()), {}).get("id", "")
                 raise Conflict(f"driver failed programming external connectivity on endpoint {c.name} ({ep}): "
                                f"Bind for {p.get('host_ip') or '0.0.0.0'}:{p['host_port']} failed: "
                                "port is already allocated")
-            held.add((p["proto"], str(p["host_port"])))
+            held.add((p["proto"], ip, str(p["host_port"])))
             out.append(p)
         return out
 
@@ -164,53 +180,64 @@ class ContainerVerbs:
             c = e.find_container(ref)
             if c.status == "running":
                 return c
-            img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
-            active_ports = self._bind_ports(c)
             log_path = os.path.join(e.store.bundle(c.id), "container.log")
-            tees: list = []
-            with contextlib.ExitStack() as undo:
-                if stdio_fds and len(stdio_fds) == 3 and not c.tty:
-                    stdio_fds, tees = _tee_outputs(stdio_fds)
-                    undo.callback(_close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
-                netns = self.sandbox.setup(c)
-                undo.callback(self._quiet_teardown, c)
-                spec = process.ContainerSpec(
-                    id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
-                    netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
-                    tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
-                    log_path=log_path, etc_files=self._etc_files(c))
-                try:
-                    handle = process.start(spec)
-                except Exception as ex:
-                    c.exit_code = getattr(ex, "code", None) or 128
-                    c.error = getattr(ex, "message", str(ex))
-                    undo.close()
-                    if c.auto_remove:
-                        self._remove_stopped(c)
-                    else:
-                        e.store.save_container(c)
-                    raise
-                undo.pop_all()
-            self._watch(c.id, handle)  # from here on, an exit is always noticed
-            if tees:
-                _close_all(list(stdio_fds[1:]))  # the container holds the write ends now
-                self.pumps[c.id] = _start_pumps(tees, log_path)
-            if handle.pty_master is not None and _pty_out is not None:
-                _pty_out.append(handle.pty_master)
-            elif handle.pty_master is not None:
-                _drain_to_log(handle.pty_master, log_path)
+            try:
+                handle, tees, stdio_fds, active_ports = self._launch(c, stdio_fds, log_path)
+            except Exception as ex:  # nothing was left running: record why, as Docker does
+                c.exit_code = getattr(ex, "code", None) or 128
+                c.error = getattr(ex, "message", str(ex))
+                if c.auto_remove:
+                    self._remove_stopped(c)
+                else:
+                    e.store.save_container(c)
+                raise
+            # the process runs: record it before anything else can fail
             c.handle = handle.to_dict()
             c.active_ports = active_ports
             c.pid = handle.pid
             c.status = "running"
             c.exit_code = 0
+            c.error = ""
             c.started_at = now()
             c.finished_at = "0001-01-01T00:00:00Z"
             self.exit_codes.pop(c.id, None)
-            e.store.save_container(c)
-            if c.active_ports:
-                e.sync_firewall()
+            self._watch(c.id, handle)  # from here on, an exit is always noticed
+            try:
+                if tees:
+                    _close_all(list(stdio_fds[1:]))  # the container holds the write ends now
+                    self.pumps[c.id] = _start_pumps(tees, log_path)
+                if handle.pty_master is not None and _pty_out is not None:
+                    _pty_out.append(handle.pty_master)
+                elif handle.pty_master is not None:
+                    _drain_to_log(handle.pty_master, log_path)
+                e.store.save_container(c)
+                if c.active_ports:
+                    e.sync_firewall()
+            except Exception:
+                process.kill(handle, signals.SIGKILL)  # its watcher's finalize releases everything
+                raise
             return c
+
+    def _launch(self, c: Container, stdio_fds, log_path: str):
+        """Ports, sandbox, process: each undone if a later one fails."""
+        e = self.e
+        img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
+        active_ports = self._bind_ports(c)
+        tees: list = []
+        with contextlib.ExitStack() as undo:
+            if stdio_fds and len(stdio_fds) == 3 and not c.tty:
+                stdio_fds, tees = _tee_outputs(stdio_fds)
+                undo.callback(_close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
+            netns = self.sandbox.setup(c)
+            undo.callback(self._quiet_teardown, c)
+            spec = process.ContainerSpec(
+                id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
+                netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
+                tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
+                log_path=log_path, etc_files=self._etc_files(c))
+            handle = process.start(spec)
+            undo.pop_all()
+        return handle, tees, stdio_fds, active_ports
 
     def _etc_files(self, c: Container) -> dict:
         """A joined container sees the /etc files of the container it joined."""
@@ -263,6 +290,8 @@ class ContainerVerbs:
             c.finished_at = now()
             c.pid = 0
             self.exit_codes[cid] = code
+            while len(self.exit_codes) > 1024:  # kept for late waiters of --rm containers
+                self.exit_codes.pop(next(iter(self.exit_codes)))
             had_ports, c.active_ports = bool(c.active_ports), []
             steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
             if had_ports:
@@ -294,7 +323,7 @@ class ContainerVerbs:
                 if c is None or c.status != "running":
                     break
                 e.changed.wait()
-            code = c.exit_code if c is not None else self.exit_codes.pop(cid, 0)
+            code = c.exit_code if c is not None else self.exit_codes.get(cid, 0)
             pumps = self.pumps.pop(cid, [])
         for t in pumps:  # all of the output reaches the caller before the exit code
             t.join(timeout=5)
@@ -315,7 +344,10 @@ class ContainerVerbs:
     def kill(self, ref: str, sig: str = "KILL") -> Container:
         e = self.e
         with e.lock:
-            c = e.find_container(ref)
+            try:
+                c = e.find_container(ref)
+            except NotFound as ex:
+                raise NotFound(f"Cannot kill container: {ref}: {ex.message}")
             if c.status != "running":
                 raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
             signum = _signal(sig)
@@ -421,21 +453,36 @@ class ContainerVerbs:
         host-side veths of no running container, bundles with no state file."""
         from . import namespaces, netlink
         e = self.e
+        root = os.path.join(e.root, "containers")
+        # a bundle whose state could not be read may belong to a live container:
+        # then nothing is judged an orphan by absence (its pin would look like one)
+        unreadable = [cid for cid in os.listdir(root) if cid not in e.containers and
+                      any(f.startswith("config.json") for f in _listdir(os.path.join(root, cid)))]
         live = [c for c in e.containers.values() if c.status == "running"]
         pins = {os.path.basename(c.netns) for c in live if c.netns}
-        for name in os.listdir(e.netns_dir):
-            if name not in pins:
-                namespaces.delete_netns(os.path.join(e.netns_dir, name))
+        steps = []
+        if not unreadable:
+            steps += [lambda n=name: namespaces.delete_netns(os.path.join(e.netns_dir, n))
+                      for name in os.listdir(e.netns_dir) if name not in pins]
+            steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
+                      for cid in os.listdir(root) if cid not in e.containers]
         # only veths of our own endpoints: another minidockerd (other state root)
         # may share this network namespace, and its links are not ours to judge
         dead = {Endpoint.from_dict(d).host_veth for c in e.containers.values() if c.status != "running"
                 for d in c.endpoints.values()}
-        for name in set(netlink.host_link_names()) & dead:
-            netlink.delete_link(name)
-        root = os.path.join(e.root, "containers")
-        for cid in os.listdir(root):
-            if cid not in e.containers:
-                shutil.rmtree(os.path.join(root, cid), ignore_errors=True)
+        steps += [lambda n=name: netlink.delete_link(n) for name in set(netlink.host_link_names()) & dead]
+        for step in steps:  # one stubborn leftover must not keep the daemon from starting
+            try:
+                step()
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _tee_outputs(fds: tuple) -> tuple[tuple, list]:
@@ -514,15 +561,21 @@ def _merge_env(base: list, extra: list) -> list:
 
 
 def _signal(sig) -> int:
-    if isinstance(sig, int) or str(sig).isdigit():
-        return int(sig)
-    name = str(sig).upper()
-    if not name.startswith("SIG"):
-        name = "SIG" + name
+    """A signal number or name (KILL, SIGKILL), as `docker kill -s` takes it."""
     try:
-        return int(getattr(signals, name))
-    except AttributeError:
-        raise InvalidArgument(f"Invalid signal: {sig}")
+        if isinstance(sig, int) or str(sig).isdigit():
+            return int(signals.Signals(int(sig)))
+        name = str(sig).upper()
+        return int(signals.Signals[name if name.startswith("SIG") else "SIG" + name])
+    except (KeyError, ValueError):
+        raise InvalidArgument(f"Invalid signal: {sig}") from None
+
+
+def _mac(text: str) -> str:
+    parts = text.split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in p) for p in parts):
+        raise InvalidArgument(f"{text} is not a valid mac address")
+    return text.lower()
 
 
 def endpoint_list(c: Container) -> list[Endpoint]:

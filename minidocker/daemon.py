@@ -19,7 +19,7 @@ import traceback
 from urllib.parse import unquote
 
 from . import explain, images, views, wire
-from .errors import InvalidArgument, MinidockerError
+from .errors import Exhausted, InvalidArgument, MinidockerError
 
 ROUTES = []
 
@@ -99,6 +99,9 @@ def networks_inspect(e, req, ref):
 @route("POST", r"/networks/create")
 def networks_create(e, req):
     b = req.json()
+    if b.get("EnableIPv6"):
+        raise Exhausted("could not find an available, non-overlapping IPv6 address pool among the "
+                        "defaults to assign to the network")
     cfg = (b.get("IPAM") or {}).get("Config") or [{}]
     if len(cfg) > 1:
         raise InvalidArgument("multiple subnets are not supported")
@@ -156,7 +159,7 @@ def networks_graph(e, req):
 def containers_list(e, req):
     with e.lock:
         cs = sorted(e.containers.values(), key=lambda c: c.created, reverse=True)
-        return 200, [views.ps_row(c) for c in cs if req.flag("all") or c.status == "running"]
+        return 200, [views.ps_row(c, networks=e.networks) for c in cs if req.flag("all") or c.status == "running"]
 
 
 @route("POST", r"/containers/create")
@@ -366,8 +369,11 @@ class Server:
         except FileNotFoundError:
             pass
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(socket_path)
-        os.chmod(socket_path, 0o660)
+        old = os.umask(0o117)  # the socket is born 0660: root's only, no window
+        try:
+            self.sock.bind(socket_path)
+        finally:
+            os.umask(old)
         self.sock.listen(128)
         self.stopping = False
 
@@ -411,8 +417,9 @@ def main(argv=None) -> int:
         print("minidockerd: must run as root", file=sys.stderr)
         return 1
     from .engine import Engine
-    os.umask(0o077)
-    os.makedirs(args.run_dir, mode=0o711, exist_ok=True)
+    os.umask(0o022)  # containers' files and layers get the usual modes
+    os.makedirs(args.run_dir, exist_ok=True)
+    os.chmod(args.run_dir, 0o711)
     lock = os.open(os.path.join(args.run_dir, "minidockerd.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

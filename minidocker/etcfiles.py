@@ -229,6 +229,7 @@ def write_in_place(path: str, text: str) -> None:
     explain.emit("sh", "-c", f"cat > {path}", stdin=text)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
+        os.fchmod(fd, 0o644)  # whatever the daemon's umask: Docker's mode
         view = memoryview(data)
         off = 0
         while off < len(data):

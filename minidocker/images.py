@@ -13,6 +13,7 @@ import shutil
 import tarfile
 import tempfile
 import threading
+from urllib.parse import quote
 
 from .errors import InvalidArgument, NotFound
 from .ids import now
@@ -65,7 +66,7 @@ class Images:
         self._lock = threading.Lock()
 
     def _tag_path(self, ref: str) -> str:
-        return os.path.join(self.tags, normalize(ref).replace("/", "_").replace(":", "@") + ".json")
+        return os.path.join(self.tags, quote(normalize(ref), safe="") + ".json")
 
     def _meta(self, image_id: str) -> dict | None:
         hexid = image_id.split(":")[-1]
@@ -122,7 +123,7 @@ class Images:
             for sub in ("proc", "sys", "dev", "etc", "tmp"):
                 if not os.path.lexists(os.path.join(rootfs, sub)):
                     os.makedirs(os.path.join(rootfs, sub))
-            config = {"Env": env or DEFAULT_ENV, "Cmd": cmd or ["sh"]}
+            config = {"Env": env or DEFAULT_ENV, "Cmd": cmd}  # no CMD unless --change gives one
             # the id covers the files and the config, as a Docker image id does
             hexid = hashlib.sha256(digest.hexdigest().encode() + json.dumps(config).encode()).hexdigest()
             meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": _du(rootfs)}

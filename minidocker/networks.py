@@ -56,7 +56,7 @@ class NetworkVerbs:
         for name, driver in (("host", "host"), ("none", "null")):
             if name not in have:
                 self._save(Network(id=e_new_id(), name=name, driver=driver, created=e_now(), builtin=True,
-                                   ipam_options={}))
+                                   ipam_options=None))
         self._elect_default_subnet(e.default_bridge())
         bridge_driver.create_network(e.default_bridge())
 
@@ -66,7 +66,10 @@ class NetworkVerbs:
         that no route and no other network uses (Docker may have taken 172.17 since)
         and show the Subnet only."""
         e = self.e
-        if netlink.link_exists(n.bridge):
+        in_use = any(c.status == "running" and n.id in c.endpoints for c in e.containers.values())
+        if netlink.link_exists(n.bridge) or in_use:
+            # (a running container still has its address: keep the subnet and
+            # rebuild the bridge on it rather than move anyone)
             n.ipam_config = {"Subnet": n.subnet, "Gateway": n.gateway}
         else:
             others = [ipaddress.ip_network(o.network) for o in e.networks.values()
@@ -116,6 +119,9 @@ class NetworkVerbs:
                 raise Conflict(f"network with name {name} already exists")
             if driver in ("host", "null"):
                 raise Conflict(f'only one instance of "{driver}" network is allowed')
+            if driver == "overlay":  # Docker's answer on a host that is not in a swarm
+                raise Forbidden('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" '
+                                "to connect this node to swarm and try again.")
             if driver not in KNOWN_DRIVERS:
                 raise NotFound(f'plugin "{driver}" not found')
             icc = _bool_opt(options[OPT_ICC], OPT_ICC) if OPT_ICC in options else True
@@ -259,7 +265,7 @@ class NetworkVerbs:
                 c = e.find_container(ctr_ref)
             except NotFound:
                 if force:
-                    return
+                    raise NotFound(f"endpoint {ctr_ref} not found")
                 raise
             if c.network_mode == "host" or net.driver == "host":
                 raise InvalidArgument("container cannot be disconnected from host network or connected to host network")

@@ -33,7 +33,7 @@ def network_inspect(n: Network, containers: list[Container]) -> dict:
         "IPAM": {"Driver": "default", "Options": n.ipam_options, "Config": config},
         "Internal": n.internal, "Attachable": False, "Ingress": False,
         "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
-        "Containers": attached, "Options": dict(n.options), "Labels": dict(n.labels),
+        "Containers": attached, "Options": dict(n.options), "Labels": dict(sorted(n.labels.items())),
     }
 
 
@@ -41,7 +41,7 @@ def network_row(n: Network) -> dict:
     """The fields `network ls --format` offers."""
     return {"ID": n.id, "Name": n.name, "Driver": n.driver, "Scope": "local",
             "IPv6": "false", "Internal": str(n.internal).lower(), "CreatedAt": n.created,
-            "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items())}
+            "Labels": ",".join(f"{k}={v}" for k, v in sorted(n.labels.items()))}
 
 
 def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
@@ -207,9 +207,16 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365} years"
 
 
-def ps_row(c: Container, now: float | None = None) -> dict:
+def _shell_word(arg: str) -> str:
+    """Docker's ps shows each argument shell-quoted when it needs it."""
+    if arg and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+def ps_row(c: Container, now: float | None = None, networks: dict | None = None) -> dict:
     now = time.time() if now is None else now
-    cmd = " ".join(c.argv)
+    cmd = " ".join(_shell_word(a) for a in c.argv)
     if c.status == "running":
         status = "Up " + human_duration(now - _parse_time(c.started_at))
     elif c.status == "exited":
@@ -221,4 +228,5 @@ def ps_row(c: Container, now: float | None = None) -> dict:
     return {"ID": c.id, "Image": c.image, "Command": cmd,
             "CreatedAt": c.created, "RunningFor": human_duration(now - _parse_time(c.created)) + " ago",
             "Status": status, "Ports": ports, "Names": c.name, "State": c.status,
-            "Networks": ""}
+            "Networks": ",".join(sorted(networks[nid].name for nid in c.endpoints if nid in (networks or {})))
+            or (c.network_mode if c.network_mode in ("host", "none") else "")}

@@ -249,6 +249,7 @@ def container_init(spec, sync_fd):
 
 
 def exec_child(spec, sync_fd):
+    os.umask(0o022)  # as the container's own processes, whatever the daemon's umask
     slave = None
     if spec.get("alloc_pty"):
         slave = "/dev/pts/%d" % alloc_pty(spec, sync_fd, "/dev/pts")

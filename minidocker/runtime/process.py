@@ -111,6 +111,7 @@ def start(spec: ContainerSpec) -> Handle:
     b = spec.bundle_dir
     for d in ("upper", "work", "merged"):
         os.makedirs(os.path.join(b, d), exist_ok=True)
+        os.chmod(os.path.join(b, d), 0o755)  # the container's / gets the upper dir's mode
     _remove(os.path.join(b, EXIT_FILE))
     launch = {
         "mode": "run", "id": spec.id, "rootfs": spec.image_rootfs, "bundle": b,

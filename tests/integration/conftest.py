@@ -24,7 +24,7 @@ def image_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("images"))
     from minidocker.images import Images
     with open(IMAGE_TAR, "rb") as f:
-        Images(root).import_tar("busybox", f)
+        Images(root).import_tar("busybox", f, env=["PATH=/bin"], cmd=["sh"])  # as scripts/setup does
     return root
 
 

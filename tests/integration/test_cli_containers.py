@@ -50,7 +50,7 @@ def test_ps_inspect_stop_start_logs_rm(cli):
     assert re.fullmatch(r"[0-9a-f]{64}", cid)
     lines = cli.ok("ps").splitlines()
     assert lines[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-    assert lines[1].startswith(cid[:12]) and '"sh -c echo hello; s…"' in lines[1] and lines[1].endswith("c1")
+    assert lines[1].startswith(cid[:12]) and '"sh -c \'echo hello; …"' in lines[1] and lines[1].endswith("c1")
     info = json.loads(cli.ok("inspect", "c1"))[0]
     assert info["Id"] == cid and info["Name"] == "/c1" and info["State"]["Running"] is True
     net = info["NetworkSettings"]

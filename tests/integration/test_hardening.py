@@ -60,3 +60,48 @@ def test_image_with_symlinked_etc_cannot_touch_host(engine, tmp_path):
         engine.ctr.remove(c.id)
     finally:
         os.unlink(engine.images._tag_path("evil-etc"))
+
+
+def test_failed_start_with_rm_is_removed_and_recorded(engine):
+    from .enginehelp import run
+    ports = [{"proto": "tcp", "host_ip": "", "host_port": "8090", "container_port": 80}]
+    run(engine, name="holder", Ports=ports)
+    keep = engine.ctr.create({"Name": "keeper", "Image": "busybox", "Cmd": ["true"], "Ports": ports})
+    with pytest.raises(Conflict):
+        engine.ctr.start(keep.id)
+    assert keep.exit_code == 128 and "port is already allocated" in keep.error
+    gone = engine.ctr.create({"Name": "gone", "Image": "busybox", "Cmd": ["true"], "Ports": ports,
+                              "AutoRemove": True})
+    with pytest.raises(Conflict):
+        engine.ctr.start(gone.id)
+    assert gone.id not in engine.containers
+
+
+def test_specific_host_addresses_do_not_conflict(engine):
+    from .enginehelp import run
+    run(engine, name="p1", Ports=[{"proto": "tcp", "host_ip": "127.0.0.1", "host_port": "8091", "container_port": 80}])
+    run(engine, name="p2", Ports=[{"proto": "tcp", "host_ip": "172.17.0.1", "host_port": "8091", "container_port": 80}])
+    c = engine.ctr.create({"Name": "p3", "Image": "busybox", "Cmd": ["true"],
+                           "Ports": [{"proto": "tcp", "host_ip": "", "host_port": "8091", "container_port": 80}]})
+    with pytest.raises(Conflict):
+        engine.ctr.start(c.id)
+
+
+def test_rm_exit_code_for_every_waiter(engine):
+    c = engine.ctr.create({"Name": "rmw", "Image": "busybox", "Cmd": ["sh", "-c", "exit 5"], "AutoRemove": True})
+    engine.ctr.start(c.id)
+    assert engine.ctr.wait(c.id) == 5
+    assert engine.ctr.wait(c.id) == 5  # a second waiter (stop, a second client) too
+
+
+def test_container_files_have_usual_modes(engine):
+    import os
+    from .enginehelp import ex, run
+    old = os.umask(0o077)  # whatever the daemon's umask, containers see Docker's modes
+    try:
+        c = run(engine, name="modes")
+    finally:
+        os.umask(old)
+    assert ex(engine, c, "stat", "-c", "%a", "/etc/hosts")[1].strip() == "644"
+    assert ex(engine, c, "sh", "-c", "umask")[1].strip() == "0022"
+    assert ex(engine, c, "stat", "-c", "%a", "/")[1].strip() == "755"
