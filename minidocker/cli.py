@@ -66,7 +66,37 @@ def images_cmd(st, quiet):
 
 
 def main():
-    cli(prog_name="minidocker")
+    """Run the CLI; usage errors are worded (and exit) as the docker CLI's are."""
+    try:
+        cli.main(prog_name="minidocker", standalone_mode=False)
+    except click.exceptions.NoSuchOption as ex:
+        path = ex.ctx.command_path if ex.ctx else "minidocker"
+        click.echo(f"unknown flag: {ex.option_name}\nSee '{path} --help'.", err=True)
+        sys.exit(125)
+    except (click.exceptions.MissingParameter, click.exceptions.BadArgumentUsage) as ex:
+        if ex.ctx is None or isinstance(ex.ctx.command, click.Group):
+            ex.show()
+            sys.exit(1)
+        click.echo(_arity_message(ex.ctx), err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    except click.exceptions.Exit as ex:
+        sys.exit(ex.exit_code)
+    except click.ClickException as ex:
+        ex.show()
+        sys.exit(ex.exit_code)
+
+
+def _arity_message(ctx: click.Context) -> str:
+    cmd, path = ctx.command, ctx.command_path
+    args = [p for p in cmd.params if isinstance(p, click.Argument)]
+    n = sum(1 for p in args if p.required)
+    what = f"at least {n}" if any(p.nargs == -1 for p in args) else f"exactly {n}"
+    usage = " ".join(cmd.collect_usage_pieces(ctx))
+    short = (cmd.help or "").strip().split("\n")[0]
+    return (f'"{path}" requires {what} argument{"" if n == 1 else "s"}.\nSee \'{path} --help\'.\n\n'
+            f"Usage:  {path} {usage}\n\n{short}")
 
 
 if __name__ == "__main__":

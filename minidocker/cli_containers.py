@@ -45,17 +45,20 @@ def run_fail(message: str, code: int = 125) -> None:
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
             aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
-    """Create and start a container."""
+    """Run a command in a new container."""
+    extra_hosts = [":".join(_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
+    env_list = _env_list(env, "run")
+    for server in dns:
+        _flag(_ip_address, server, "--dns", "run")
     try:
         ports = [{"proto": p.proto, "host_ip": p.host_ip, "host_port": p.host_port.split("-")[0],
                   "container_port": p.port} for spec in publish for p in validation.parse_port(spec)]
-        extra_hosts = [":".join(validation.parse_add_host(h)) for h in add_host]
-        env_list = [validation.parse_env(v, os.environ) for v in env]
     except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
         click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
         sys.exit(125)
-    if network.startswith("container:") and hostname is not None:
-        pass  # the daemon refuses it with Docker's message
+    if network == "host" and ports:
+        click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
+        ports = []
     cfg = {"Image": image, "Cmd": list(command) or None, "Env": env_list, "WorkingDir": workdir,
            "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "AutoRemove": auto_remove,
            "NetworkMode": network, "IP": ip, "Aliases": list(aliases), "Dns": list(dns),
@@ -77,6 +80,34 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
         return
     code = attach_and_run(client, cid, tty, interactive)
     sys.exit(code)
+
+
+def _flag(parse, value: str, flag: str, verb: str):
+    """A bad flag value, reported as the docker CLI's flag parser does (exit 125)."""
+    try:
+        return parse(value)
+    except Exception as ex:  # noqa: BLE001
+        click.echo(validation.flag_message(value, flag, getattr(ex, "message", str(ex))) +
+                   f"\nSee 'minidocker {verb} --help'.", err=True)
+        sys.exit(125)
+
+
+def _ip_address(text: str) -> str:
+    import ipaddress
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(f"{text} is not an ip address") from None
+
+
+def _env_list(values, verb: str) -> list:
+    """-e K=V as given; -e K takes K from our environment, or is left out when unset."""
+    out = []
+    for v in values:
+        item = _flag(lambda t: validation.parse_env(t, os.environ), v, "-e, --env", verb)
+        if "=" in item:
+            out.append(item)
+    return out
 
 
 def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
@@ -269,7 +300,8 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
 def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     """Run a command in a running container."""
     client = st.client()
-    body = {"Cmd": list(command), "Env": list(env), "WorkingDir": workdir, "Tty": tty, "Detach": detach}
+    body = {"Cmd": list(command), "Env": _env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
+            "Detach": detach}
     if detach:  # the daemon runs it in the background; nothing to attach
         try:
             client.post(f"/containers/{q(container)}/exec", body)

@@ -406,6 +406,9 @@ class ContainerVerbs:
                 raise Conflict(f"Container {c.id} is not running")
             if not argv:
                 raise InvalidArgument("No exec command specified")
+            if cwd and not cwd.startswith("/"):
+                from .runtime.errors import StartError
+                raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
             full_env = _merge_env(c.env, env)
             handle = process.Handle.from_dict(c.handle)
             if not process.is_running(handle):  # pid + start time: never another process

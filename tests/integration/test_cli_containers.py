@@ -183,3 +183,22 @@ def test_foreground_output_is_logged_too(cli):
     p = cli("run", "--name", "fg", "busybox", "sh", "-c", "echo to-out; echo to-err >&2")
     assert (p.returncode, p.stdout, p.stderr) == (0, "to-out\n", "to-err\n")
     assert sorted(cli.ok("logs", "fg").splitlines()) == ["to-err", "to-out"]
+
+
+def test_usage_and_flag_errors_like_docker(cli):
+    p = cli("run")
+    assert p.returncode == 1 and p.stderr.startswith('"minidocker run" requires at least 1 argument.\n')
+    p = cli("run", "--bogus", "busybox")
+    assert (p.returncode, p.stderr) == (125, "unknown flag: --bogus\nSee 'minidocker run --help'.\n")
+    p = cli("run", "--rm", "--add-host", "foo", "busybox", "true")
+    assert (p.returncode, p.stderr) == (125, 'invalid argument "foo" for "--add-host" flag: bad format for '
+                                             'add-host: "foo"\nSee \'minidocker run --help\'.\n')
+    p = cli("run", "--rm", "--dns", "bad", "busybox", "true")
+    assert p.returncode == 125 and "bad is not an ip address" in p.stderr
+    env = dict(cli.env)
+    env.pop("BAZ_UNSET", None)
+    assert cli("run", "--rm", "-e", "BAZ_UNSET", "busybox", "sh", "-c", "env | grep -c BAZ_UNSET").stdout == "0\n"
+    assert cli("run", "--name", "wdbad", "-w", "rel", "busybox", "true").returncode == 125
+    assert cli.ok("ps", "-aq") == ""  # nothing was created
+    p = cli("run", "--rm", "--network", "host", "-p", "8080:80", "busybox", "true")
+    assert p.returncode == 0 and "Published ports are discarded" in p.stderr
