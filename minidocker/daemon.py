@@ -420,12 +420,14 @@ def main(argv=None) -> int:
     os.umask(0o022)  # containers' files and layers get the usual modes
     os.makedirs(args.run_dir, exist_ok=True)
     os.chmod(args.run_dir, 0o711)
-    lock = os.open(os.path.join(args.run_dir, "minidockerd.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"minidockerd: another daemon is already running on {args.run_dir}", file=sys.stderr)
-        return 1
+    os.makedirs(args.root, exist_ok=True)
+    for where in (args.run_dir, args.root):  # one daemon per runtime dir and per state root
+        lock = os.open(os.path.join(where, "minidockerd.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"minidockerd: another daemon is already running on {where}", file=sys.stderr)
+            return 1
     engine = Engine(args.root, args.run_dir,
                     host_resolv_conf=os.environ.get("MINIDOCKER_HOST_RESOLV_CONF", "/etc/resolv.conf"))
     server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"))

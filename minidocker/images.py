@@ -64,6 +64,9 @@ class Images:
         os.makedirs(self.layers, exist_ok=True)
         os.makedirs(self.tags, exist_ok=True)
         self._lock = threading.Lock()
+        for d in os.listdir(self.layers):  # imports a crash interrupted (one daemon per root)
+            if d.startswith(".import-"):
+                shutil.rmtree(os.path.join(self.layers, d), ignore_errors=True)
 
     def _tag_path(self, ref: str) -> str:
         return os.path.join(self.tags, quote(normalize(ref), safe="") + ".json")

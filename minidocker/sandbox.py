@@ -50,12 +50,14 @@ class Sandboxes:
 
     # ---- lifecycle -----------------------------------------------------------
     def setup(self, c: Container) -> str | None:
+        if c.network_mode.startswith("container:"):
+            netns = self.netns_of(c)
+            c.sandbox_id = self.e.containers[c.network_mode.split(":", 1)[1]].sandbox_id  # one sandbox, shared
+            return netns
         c.sandbox_id = new_id()
-        if c.network_mode == "host" or c.network_mode.startswith("container:"):
-            return self.netns_of(c)
+        if c.network_mode == "host":
+            return None
         path = self.pin_path(c)
-        if os.path.exists(path):  # a stale pin of a crashed run of this container
-            namespaces.delete_netns(path)
         namespaces.create_netns(path)
         with contextlib.ExitStack() as undo:
             undo.callback(namespaces.delete_netns, path)
