@@ -402,3 +402,45 @@ def print_objects(objs: list, fmt: str) -> None:
         except gotemplate.TemplateError as ex:
             click.echo(str(ex), err=True)
             sys.exit(1)
+
+
+@cli.command("restart", context_settings=CTX)
+@click.option("-t", "--time", "timeout", type=int, default=None)
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def restart_cmd(st, timeout, containers):
+    """Restart one or more containers."""
+    failed = False
+    for ref in containers:
+        try:
+            st.client().post(f"/containers/{q(ref)}/stop", query={"t": timeout})
+            st.client().post(f"/containers/{q(ref)}/start")
+            click.echo(ref)
+        except APIError as ex:
+            click.echo(f"Error response from daemon: {ex.message}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("port", context_settings=CTX)
+@click.argument("container")
+@click.argument("private_port", required=False)
+@click.pass_obj
+def port_cmd(st, container, private_port):
+    """List port mappings or a specific mapping for the container."""
+    try:
+        ports = st.client().get(f"/containers/{q(container)}/json")["NetworkSettings"]["Ports"] or {}
+    except APIError as ex:
+        fail(ex.message)
+    if private_port:
+        key = private_port if "/" in private_port else f"{private_port}/tcp"
+        if not ports.get(key):
+            click.echo(f"Error: No public port '{key}' published for {container}", err=True)
+            sys.exit(1)
+        for b in ports[key]:
+            click.echo(f"{b['HostIp']}:{b['HostPort']}")
+        return
+    for key in sorted(ports):
+        for b in ports[key] or []:
+            click.echo(f"{key} -> {b['HostIp']}:{b['HostPort']}")

@@ -202,3 +202,13 @@ def test_usage_and_flag_errors_like_docker(cli):
     assert cli.ok("ps", "-aq") == ""  # nothing was created
     p = cli("run", "--rm", "--network", "host", "-p", "8080:80", "busybox", "true")
     assert p.returncode == 0 and "Published ports are discarded" in p.stderr
+
+
+def test_restart_and_port(cli):
+    cli.ok("run", "-d", "--name", "rp", "-p", "8088:80", "busybox", "sleep", "600")
+    assert cli.ok("port", "rp") == "80/tcp -> 0.0.0.0:8088\n"
+    assert cli.ok("port", "rp", "80") == "0.0.0.0:8088\n"
+    pid1 = cli.ok("inspect", "-f", "{{.State.Pid}}", "rp")
+    assert cli.ok("restart", "-t", "0", "rp") == "rp\n"
+    assert cli.ok("inspect", "-f", "{{.State.Status}}", "rp") == "running\n"
+    assert cli.ok("inspect", "-f", "{{.State.Pid}}", "rp") != pid1
