@@ -83,6 +83,9 @@ class Images:
     def get(self, ref: str) -> dict:
         """By name[:tag], full id, or unique id prefix."""
         tag = read_json(self._tag_path(ref)) if ref.strip() else None
+        if tag is None and ref.strip():  # a tag file named by an older layout
+            name = normalize(ref)
+            tag = next((t for t in map(read_json, self._tag_files()) if t and t.get("Name") == name), None)
         meta = self._meta(tag["Id"]) if tag else None
         if meta is None:
             want = ref.split(":")[-1] if ref.startswith("sha256:") else ref
@@ -98,10 +101,13 @@ class Images:
             raise NotFound(f"No such image: {image_id}")
         return meta
 
+    def _tag_files(self) -> list[str]:
+        return [os.path.join(self.tags, f) for f in sorted(os.listdir(self.tags)) if f.endswith(".json")]
+
     def list(self) -> list[dict]:
         out = []
-        for f in sorted(os.listdir(self.tags)):
-            tag = read_json(os.path.join(self.tags, f))
+        for f in self._tag_files():
+            tag = read_json(f)
             meta = self._meta(tag["Id"]) if tag else None
             if meta:
                 meta["RepoTags"] = [tag["Name"]]
