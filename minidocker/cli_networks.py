@@ -89,7 +89,7 @@ def ls(st, quiet, no_trunc, fmt, filters):
     for f in filters:
         k, eq, v = f.partition("=")
         if not eq:
-            fail(f"bad format of filter (expected name=value)", prefix=False)
+            fail("bad format of filter (expected name=value)", prefix=False)
         fl.setdefault(k, {})[v] = True
     try:
         nets = st.client().get("/networks", query={"filters": json.dumps(fl) if fl else None})

@@ -11,10 +11,10 @@ import threading
 import time
 import traceback
 
-from . import explain, validation
+from . import explain, outputs, validation
 from .errors import Conflict, InvalidArgument, NotFound
 from .ids import new_id, now
-from .models import Container, Endpoint
+from .models import Container
 from .runtime import exec as runexec
 from .runtime import process
 from .sandbox import Sandboxes
@@ -204,12 +204,12 @@ class ContainerVerbs:
             self._watch(c.id, handle)  # from here on, an exit is always noticed
             try:
                 if tees:
-                    _close_all(list(stdio_fds[1:]))  # the container holds the write ends now
-                    self.pumps[c.id] = _start_pumps(tees, log_path)
+                    outputs.close_all(list(stdio_fds[1:]))  # the container holds the write ends now
+                    self.pumps[c.id] = outputs.start_pumps(tees, log_path)
                 if handle.pty_master is not None and _pty_out is not None:
                     _pty_out.append(handle.pty_master)
                 elif handle.pty_master is not None:
-                    _drain_to_log(handle.pty_master, log_path)
+                    outputs.drain_to_log(handle.pty_master, log_path)
                 e.store.save_container(c)
                 if c.active_ports:
                     e.sync_firewall()
@@ -226,8 +226,8 @@ class ContainerVerbs:
         tees: list = []
         with contextlib.ExitStack() as undo:
             if stdio_fds and len(stdio_fds) == 3 and not c.tty:
-                stdio_fds, tees = _tee_outputs(stdio_fds)
-                undo.callback(_close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
+                stdio_fds, tees = outputs.tee_outputs(stdio_fds)
+                undo.callback(outputs.close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
             spec = process.ContainerSpec(
@@ -435,124 +435,8 @@ class ContainerVerbs:
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:
         """After a daemon (re)start: adopt live containers, release dead ones."""
-        e = self.e
-        for c in list(e.containers.values()):
-            if c.status != "running":
-                continue
-            handle = process.Handle.from_dict(c.handle)
-            if process.is_running(handle):
-                try:
-                    self.sandbox.refresh_names(c)
-                except Exception:  # noqa: BLE001 - the container runs on without its resolver
-                    traceback.print_exc()
-                self._watch(c.id, handle)
-            else:
-                status = process.exit_status(e.store.bundle(c.id)) or {}
-                self.finalize(c.id, int(status.get("ExitCode", 137)))
-        self._sweep_orphans()
-
-    def _sweep_orphans(self) -> None:
-        """Kernel objects and files a crash left without an owner: netns pins and
-        host-side veths of no running container, bundles with no state file."""
-        from . import namespaces, netlink
-        e = self.e
-        root = os.path.join(e.root, "containers")
-        # a bundle whose state could not be read may belong to a live container:
-        # then nothing is judged an orphan by absence (its pin would look like one)
-        unreadable = [cid for cid in os.listdir(root) if cid not in e.containers and
-                      any(f.startswith("config.json") for f in _listdir(os.path.join(root, cid)))]
-        live = [c for c in e.containers.values() if c.status == "running"]
-        pins = {os.path.basename(c.netns) for c in live if c.netns}
-        steps = []
-        if not unreadable:
-            steps += [lambda n=name: namespaces.delete_netns(os.path.join(e.netns_dir, n))
-                      for name in os.listdir(e.netns_dir) if name not in pins]
-            steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
-                      for cid in os.listdir(root) if cid not in e.containers]
-        # only veths of our own endpoints: another minidockerd (other state root)
-        # may share this network namespace, and its links are not ours to judge
-        dead = {Endpoint.from_dict(d).host_veth for c in e.containers.values() if c.status != "running"
-                for d in c.endpoints.values()}
-        steps += [lambda n=name: netlink.delete_link(n) for name in set(netlink.host_link_names()) & dead]
-        for step in steps:  # one stubborn leftover must not keep the daemon from starting
-            try:
-                step()
-            except Exception:  # noqa: BLE001
-                traceback.print_exc()
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
-
-
-def _tee_outputs(fds: tuple) -> tuple[tuple, list]:
-    """Foreground `run`: the container writes into pipes; each is copied both to the
-    caller's stdout/stderr and to the log, so `logs` has it too (as in Docker)."""
-    stdin, out, err = fds
-    child, tees = [stdin], []
-    for target in (out, err):
-        r, w = os.pipe()
-        child.append(w)
-        tees.append((r, os.dup(target)))
-    return tuple(child), tees
-
-
-def _close_all(fds: list) -> None:
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-
-
-def _start_pumps(tees: list, log_path: str) -> list:
-    log = open(log_path, "ab", buffering=0)
-    lock = threading.Lock()
-    left = [len(tees)]
-
-    def pump(r: int, target: int) -> None:
-        try:
-            while True:
-                data = os.read(r, 65536)
-                if not data:
-                    break
-                view = memoryview(data)
-                while view:
-                    try:
-                        view = view[os.write(target, view):]
-                    except OSError:  # the caller went away: keep logging
-                        break
-                with lock:
-                    log.write(data)
-        finally:
-            _close_all([r, target])
-            with lock:
-                left[0] -= 1
-                if left[0] == 0:
-                    log.close()
-    threads = [threading.Thread(target=pump, args=t, name="output-tee", daemon=True) for t in tees]
-    for t in threads:
-        t.start()
-    return threads
-
-
-def _drain_to_log(master: int, log_path: str) -> None:
-    """`run -td`: nobody holds the terminal, so its output goes to the log."""
-    def pump():
-        with open(log_path, "ab", buffering=0) as log:
-            while True:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                log.write(data)
-        os.close(master)
-    threading.Thread(target=pump, name="pty-log", daemon=True).start()
+        from .reconcile import reconcile
+        reconcile(self)
 
 
 def _merge_env(base: list, extra: list) -> list:
@@ -579,10 +463,3 @@ def _mac(text: str) -> str:
     if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in p) for p in parts):
         raise InvalidArgument(f"{text} is not a valid mac address")
     return text.lower()
-
-
-def endpoint_list(c: Container) -> list[Endpoint]:
-    return c.eps()
-
-
-__all__ = ["ContainerVerbs", "NotFound"]

@@ -12,7 +12,6 @@ before sending anything, and prints the bare message without the
 """
 from __future__ import annotations
 
-import ipaddress
 from ipaddress import IPv4Address, IPv4Network
 
 from .errors import Conflict, Exhausted, InvalidArgument
