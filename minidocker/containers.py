@@ -425,12 +425,18 @@ class ContainerVerbs:
             if not argv:
                 raise InvalidArgument("No exec command specified")
 
+        failed: list = []
+
         def run():
             try:
                 self.exec(ref, argv, env, cwd, False, None)
-            except Exception:  # noqa: BLE001 - nobody is attached to report to
-                traceback.print_exc()
-        threading.Thread(target=run, name="exec-detached", daemon=True).start()
+            except Exception as ex:  # noqa: BLE001
+                failed.append(ex)
+        t = threading.Thread(target=run, name="exec-detached", daemon=True)
+        t.start()
+        t.join(timeout=1.0)  # a process that cannot start fails within milliseconds: report it
+        if failed:
+            raise failed[0]
 
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:

@@ -212,3 +212,9 @@ def test_restart_and_port(cli):
     assert cli.ok("restart", "-t", "0", "rp") == "rp\n"
     assert cli.ok("inspect", "-f", "{{.State.Status}}", "rp") == "running\n"
     assert cli.ok("inspect", "-f", "{{.State.Pid}}", "rp") != pid1
+
+
+def test_exec_detached_reports_start_failure(cli):
+    cli.ok("run", "-d", "--name", "bg2", "busybox", "sleep", "600")
+    p = cli("exec", "-d", "bg2", "nosuchcmd")
+    assert p.returncode == 126 and "executable file not found" in p.stdout + p.stderr
