@@ -1,4 +1,5 @@
 """Container commands: run, start, stop, kill, rm, ps, exec, logs, inspect."""
+import json
 import os
 import select
 import signal
@@ -259,11 +260,19 @@ PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", "
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("--no-trunc", is_flag=True)
 @click.option("--format", "fmt", default="")
+@click.option("-f", "--filter", "filters", multiple=True)
 @click.pass_obj
-def ps_cmd(st, show_all, quiet, no_trunc, fmt):
+def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
     """List containers."""
+    fl: dict = {}
+    for f in filters:
+        k, eq, v = f.partition("=")
+        if not eq:
+            fail("bad format of filter (expected name=value)", prefix=False)
+        fl.setdefault(k, {})[v] = True
     try:
-        rows = st.client().get("/containers/json", query={"all": "1" if show_all else None})
+        rows = st.client().get("/containers/json", query={"all": "1" if show_all else None,
+                                                           "filters": json.dumps(fl) if fl else None})
     except APIError as ex:
         api_fail(ex)
     for r in rows:
@@ -341,13 +350,14 @@ def _exec_fail(ex: APIError) -> None:
 
 @cli.command("logs", context_settings=CTX)
 @click.option("-f", "--follow", is_flag=True)
+@click.option("-n", "--tail", default="all")
 @click.argument("container")
 @click.pass_obj
-def logs_cmd(st, follow, container):
+def logs_cmd(st, follow, tail, container):
     """Fetch the logs of a container."""
     try:
-        resp = st.client().get(f"/containers/{q(container)}/logs", query={"follow": "1" if follow else None},
-                               stream=True)
+        resp = st.client().get(f"/containers/{q(container)}/logs",
+                               query={"follow": "1" if follow else None, "tail": tail}, stream=True)
     except APIError as ex:
         fail(ex.message)
     try:

@@ -157,9 +157,36 @@ def networks_graph(e, req):
 
 @route("GET", r"/containers/json")
 def containers_list(e, req):
+    filters = _net_filters(req)
     with e.lock:
         cs = sorted(e.containers.values(), key=lambda c: c.created, reverse=True)
-        return 200, [views.ps_row(c, networks=e.networks) for c in cs if req.flag("all") or c.status == "running"]
+        show_all = req.flag("all") or "status" in filters
+        return 200, [views.ps_row(c, networks=e.networks) for c in cs
+                     if (show_all or c.status == "running") and container_matches(c, filters, e.networks)]
+
+
+def container_matches(c, filters: dict, networks: dict) -> bool:
+    """`ps --filter` for name, id, status and network; values of one key are OR-ed."""
+    for key, values in filters.items():
+        vals = list(values.keys()) if isinstance(values, dict) else list(values)
+        if key == "name":
+            ok = any(v.lstrip("/") in c.name for v in vals)
+        elif key == "id":
+            ok = any(c.id.startswith(v) for v in vals)
+        elif key == "status":
+            for v in vals:
+                if v not in ("created", "restarting", "running", "removing", "paused", "exited", "dead"):
+                    raise InvalidArgument(f"Unrecognised filter value for status: {v}")
+            ok = c.status in vals
+        elif key == "network":
+            names = {networks[n].name for n in c.endpoints if n in networks} | {c.network_mode}
+            ids = {n for n in c.endpoints}
+            ok = any(v in names or any(i.startswith(v) for i in ids) for v in vals)
+        else:
+            raise InvalidArgument(f"Invalid filter '{key}'")
+        if not ok:
+            return False
+    return True
 
 
 @route("POST", r"/containers/create")
@@ -253,6 +280,15 @@ def containers_logs(e, req, ref):
         except FileNotFoundError:
             return
         with f:
+            tail = req.arg("tail", "all")
+            if tail not in ("all", "", None):
+                try:
+                    n = int(tail)
+                except ValueError:
+                    n = -1
+                if n >= 0:
+                    lines = f.read().splitlines(keepends=True)
+                    yield b"".join(lines[-n:] if n else [])
             while True:
                 data = f.read(65536)
                 if data:

@@ -218,3 +218,20 @@ def test_exec_detached_reports_start_failure(cli):
     cli.ok("run", "-d", "--name", "bg2", "busybox", "sleep", "600")
     p = cli("exec", "-d", "bg2", "nosuchcmd")
     assert p.returncode == 126 and "executable file not found" in p.stdout + p.stderr
+
+
+def test_ps_filters_and_logs_tail(cli):
+    cli.ok("network", "create", "fnet")
+    cli.ok("run", "-d", "--name", "f-one", "--network", "fnet", "busybox", "sh", "-c", "seq 1 5; sleep 600")
+    cli.ok("run", "--name", "f-two", "busybox", "true")
+    assert cli.ok("ps", "--format", "{{.Names}}", "--filter", "network=fnet") == "f-one\n"
+    assert cli.ok("ps", "--format", "{{.Names}}", "--filter", "status=exited") == "f-two\n"
+    assert cli.ok("ps", "-a", "--format", "{{.Names}}", "--filter", "name=f-") == "f-two\nf-one\n"
+    p = cli("ps", "--filter", "bogus=1")
+    assert p.returncode == 1 and "Invalid filter 'bogus'" in p.stderr
+    for _ in range(100):
+        if cli.ok("logs", "f-one").count("\n") >= 5:
+            break
+        time.sleep(0.05)
+    assert cli.ok("logs", "--tail", "2", "f-one") == "4\n5\n"
+    assert cli.ok("logs", "-n", "0", "f-one") == ""
