@@ -226,6 +226,12 @@ def read_host_file(path: str, default: str = HOSTS_HEADER) -> str:
 def write_in_place(path: str, text: str) -> None:
     """Rewrite ``path`` keeping its inode (bind mounts of it see the new content)."""
     data = text.encode()
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return  # already so: nothing to write, nothing to explain
+    except FileNotFoundError:
+        pass
     explain.emit("sh", "-c", f"cat > {path}", stdin=text)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
