@@ -35,6 +35,17 @@ def api_fail(ex: APIError, code: int = 1) -> None:
     fail(ex.message, code, prefix=not ex.body.get("ClientSide"))
 
 
+def filters_query(filters) -> str | None:
+    """`--filter k=v` flags as the Engine API's `filters` JSON ({"k": {"v": true}})."""
+    out: dict = {}
+    for f in filters:
+        k, eq, v = f.partition("=")
+        if not eq:
+            fail("bad format of filter (expected name=value)", prefix=False)
+        out.setdefault(k, {})[v] = True
+    return json.dumps(out) if out else None
+
+
 def dump_json(obj) -> str:
     """Like Docker: 4-space indent, HTML-safe escapes."""
     text = json.dumps(obj, indent=4)

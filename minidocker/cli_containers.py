@@ -1,5 +1,4 @@
 """Container commands: run, start, stop, kill, rm, ps, exec, logs, inspect."""
-import json
 import os
 import select
 import signal
@@ -10,7 +9,7 @@ import tty as ttymod
 import click
 
 from . import validation
-from .cli_base import CTX, api_fail, cli, dump_json, fail
+from .cli_base import CTX, api_fail, cli, dump_json, fail, filters_query
 from .client import APIError, q
 
 RUN_CTX = dict(CTX, allow_interspersed_args=False)
@@ -264,15 +263,9 @@ PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", "
 @click.pass_obj
 def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
     """List containers."""
-    fl: dict = {}
-    for f in filters:
-        k, eq, v = f.partition("=")
-        if not eq:
-            fail("bad format of filter (expected name=value)", prefix=False)
-        fl.setdefault(k, {})[v] = True
     try:
         rows = st.client().get("/containers/json", query={"all": "1" if show_all else None,
-                                                           "filters": json.dumps(fl) if fl else None})
+                                                           "filters": filters_query(filters)})
     except APIError as ex:
         api_fail(ex)
     for r in rows:

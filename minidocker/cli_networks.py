@@ -6,7 +6,7 @@ import sys
 import click
 
 from . import validation
-from .cli_base import CTX, api_fail, cli, fail
+from .cli_base import CTX, api_fail, cli, fail, filters_query
 from .cli_containers import out_format, print_objects
 from .client import APIError, q
 
@@ -85,14 +85,8 @@ def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attacha
 @click.pass_obj
 def ls(st, quiet, no_trunc, fmt, filters):
     """List networks."""
-    fl: dict = {}
-    for f in filters:
-        k, eq, v = f.partition("=")
-        if not eq:
-            fail("bad format of filter (expected name=value)", prefix=False)
-        fl.setdefault(k, {})[v] = True
     try:
-        nets = st.client().get("/networks", query={"filters": json.dumps(fl) if fl else None})
+        nets = st.client().get("/networks", query={"filters": filters_query(filters)})
     except APIError as ex:
         api_fail(ex)
     rows = sorted((n["_row"] for n in nets), key=lambda r: natural_key(r["Name"]))
