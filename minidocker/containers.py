@@ -335,10 +335,13 @@ class ContainerVerbs:
             c = e.find_container(ref)
             if c.status != "running":
                 return c
-            handle = process.Handle.from_dict(c.handle)
+            run = dict(c.handle)  # this run: a restart meanwhile is another one
+            handle = process.Handle.from_dict(run)
             self._explain_exit_to_caller(c.id)
         process.stop(handle, 10 if timeout is None else timeout)
-        self.wait(c.id)
+        with e.lock:  # until this run's exit has been handled
+            while c.id in e.containers and c.status == "running" and c.handle == run:
+                e.changed.wait(timeout=1)
         return c
 
     def kill(self, ref: str, sig: str = "KILL") -> Container:

@@ -345,6 +345,7 @@ def ping(e, req):
 
 def handle_connection(engine, conn: socket.socket) -> None:
     req = None
+    head_sent = False
     try:
         req = wire.read_request(conn)
         req.conn = conn
@@ -373,6 +374,7 @@ def handle_connection(engine, conn: socket.socket) -> None:
             pass
         elif isinstance(result, Stream):
             conn.sendall(wire.response_head(status, extra))
+            head_sent = True
             for chunk in result.gen:
                 conn.sendall(chunk)
         else:
@@ -381,6 +383,9 @@ def handle_connection(engine, conn: socket.socket) -> None:
     except (ConnectionError, BrokenPipeError):
         pass
     except Exception as ex:  # noqa: BLE001 - a malformed request: answer, keep serving
+        if head_sent:  # a response is under way: just end it
+            traceback.print_exc()
+            return
         try:
             body = json.dumps({"message": f"bad request: {ex}"}).encode()
             conn.sendall(wire.response_head(400, {"Content-Type": "application/json"}, len(body)) + body)
