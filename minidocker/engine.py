@@ -14,6 +14,7 @@ import time
 from . import namespaces, netlink
 from .drivers import bridge as bridge_driver
 from .dns.records import Table
+from .dns.resolvconf import host_resolvers_from
 from .dns.server import DNSServer
 from .errors import NotFound
 from .firewall import nft
@@ -22,15 +23,6 @@ from .models import Container, Network
 from .store import Store
 
 DEFAULT_BRIDGE = "minidocker0"
-
-
-def resolv_servers(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] == "nameserver":
-            out.append(parts[1])
-    return out
 
 
 class Engine:
@@ -78,7 +70,7 @@ class Engine:
     def host_resolvers(self) -> list[str]:
         try:
             with open(self.host_resolv_conf) as f:
-                return resolv_servers(f.read())
+                return host_resolvers_from(f.read())
         except OSError:
             return []
 
