@@ -67,7 +67,7 @@ class Sandboxes:
             undo.callback(setattr, c, "netns", "")
             for i, ep in enumerate(c.eps()):
                 net = self.e.networks[ep.network_id]
-                self._plumb(net, ep, path, default_route=(i == 0))
+                bridge_driver.join(net, ep, path, default_route=(i == 0))
                 undo.callback(bridge_driver.leave, ep)
             undo.callback(self._forget_names, c)
             self.refresh_names(c, fresh=True)
@@ -99,14 +99,11 @@ class Sandboxes:
             raise errors[0]
 
     def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
-        self._plumb(net, ep, c.netns, default_route)
+        bridge_driver.join(net, ep, c.netns, default_route)
 
     def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
         bridge_driver.leave(ep)
         self.e.dns_table.remove_endpoint(net.id, c.id)
-
-    def _plumb(self, net: Network, ep: Endpoint, path: str, default_route: bool) -> None:
-        bridge_driver.join(net, ep, path, default_route)
 
     # ---- names -----------------------------------------------------------------
     def user_networks(self, c: Container) -> list[Network]:
