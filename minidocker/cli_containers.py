@@ -413,17 +413,7 @@ def print_objects(objs: list, fmt: str) -> None:
 @click.pass_obj
 def restart_cmd(st, timeout, containers):
     """Restart one or more containers."""
-    failed = False
-    for ref in containers:
-        try:
-            st.client().post(f"/containers/{q(ref)}/stop", query={"t": timeout})
-            st.client().post(f"/containers/{q(ref)}/start")
-            click.echo(ref)
-        except APIError as ex:
-            click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed = True
-    if failed:
-        sys.exit(1)
+    _each(st, containers, "POST", "/containers/{}/restart", {"t": timeout})
 
 
 @cli.command("port", context_settings=CTX)

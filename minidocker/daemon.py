@@ -223,6 +223,14 @@ def containers_stop(e, req, ref):
     return 204, None
 
 
+@route("POST", r"/containers/(?P<ref>[^/]+)/restart")
+def containers_restart(e, req, ref):
+    t = req.arg("t")
+    e.ctr.stop(ref, int(t) if t not in (None, "") else None)
+    e.ctr.start(ref)
+    return 204, None
+
+
 @route("POST", r"/containers/(?P<ref>[^/]+)/kill")
 def containers_kill(e, req, ref):
     e.ctr.kill(ref, req.arg("signal", "KILL"))
