@@ -126,7 +126,7 @@ class Images:
                 with tarfile.open(fileobj=_HashingReader(fileobj, digest), mode="r|*") as tar:
                     for member in tar:
                         _check_member(member, rootfs)
-                        tar.extract(member, rootfs, filter="fully_trusted")
+                        tar.extract(member, rootfs, **_EXTRACT_ARGS)
             except tarfile.TarError as ex:
                 raise InvalidArgument(f"Error processing tar file: {ex}")
             for sub in ("proc", "sys", "dev", "etc", "tmp"):
@@ -146,6 +146,11 @@ class Images:
             return meta
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Extraction filters arrived in Python 3.11.4; Debian 12 ships 3.11.2. The members
+# are checked by _check_member first, so "fully trusted" (the old behaviour) is right.
+_EXTRACT_ARGS = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
 
 
 def _inside(root: str, path: str) -> bool:
