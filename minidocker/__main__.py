@@ -1,4 +1,4 @@
 """`python -m minidocker ...` is the `minidocker` command."""
-from .cli import main
+from minidocker.cli.main import main
 
 main()

@@ -35,6 +35,38 @@ class KernelError(MinidockerError):
     status = 500
 
 
+# ---- the container runtime ------------------------------------------------
+
+RUN_PREFIX = ("failed to create shim task: OCI runtime create failed: runc create failed: "
+              "unable to start container process: ")
+EXEC_PREFIX = "OCI runtime exec failed: exec failed: unable to start container process: "
+
+
+class StartError(MinidockerError):
+    """The container process could not be started (nothing was left behind).
+
+    ``code`` is what ``docker run`` exits with (127 not found, 126 cannot
+    invoke, 125 other); ``reason`` is runc's own text (``exec: "nosuch":
+    executable file not found in $PATH``); ``message`` is Docker's full
+    daemon error text, to print after "docker: Error response from daemon: ".
+    """
+    status = 500
+
+    def __init__(self, code: int, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason if reason is not None else message
+
+    @classmethod
+    def for_run(cls, code: int, reason: str) -> "StartError":
+        return cls(code, f"{RUN_PREFIX}{reason}: unknown", reason)
+
+    @classmethod
+    def for_exec(cls, code: int, reason: str) -> "StartError":
+        # docker exec exits 126 for every failure to start the process
+        return cls(126, f"{EXEC_PREFIX}{reason}: unknown", reason)
+
+
 _BY_STATUS = {c.status: c for c in (InvalidArgument, NotFound, Conflict, Exhausted, KernelError)}
 
 

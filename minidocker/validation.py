@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .errors import InvalidArgument
+from minidocker.errors import InvalidArgument
 
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 _NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")

@@ -20,7 +20,7 @@ _ISOLATED = False
 
 def _isolate_process() -> None:
     global _ISOLATED
-    from minidocker import namespaces as ns
+    from minidocker.network import namespaces as ns
 
     ns.unshare(ns.CLONE_NEWNET | ns.CLONE_NEWNS)
     ns.mount("none", "/", None, ns.MS_REC | ns.MS_PRIVATE)

@@ -15,8 +15,8 @@ import random
 
 from dnslib import AAAA, A, DNSHeader, DNSLabel, DNSQuestion, DNSRecord, PTR, QTYPE, RR
 
-from . import wire
-from .records import Table
+from minidocker.dns import packet as wire
+from minidocker.dns.records import Table
 
 TTL = 600
 FORWARD = "forward"

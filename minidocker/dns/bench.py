@@ -8,7 +8,7 @@ import time
 
 from dnslib import DNSRecord
 
-from .. import namespaces
+from minidocker.network import namespaces
 
 
 def _run(name: str, n: int, server: str, timeout: float) -> dict:

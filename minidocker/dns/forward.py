@@ -11,7 +11,7 @@ import random
 import selectors
 import socket
 
-from . import wire
+from minidocker.dns import packet as wire
 
 MAX_SERVERS = 3
 _rng = random.SystemRandom()

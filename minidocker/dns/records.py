@@ -12,7 +12,7 @@ import ipaddress
 import threading
 from dataclasses import dataclass, field
 
-from .resolvconf import host_resolvers_from, strip_loopback  # re-exported helpers
+from minidocker.dns.resolvconf import host_resolvers_from, strip_loopback  # re-exported helpers
 
 __all__ = ["Table", "host_resolvers_from", "strip_loopback", "normalize"]
 

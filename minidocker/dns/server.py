@@ -19,12 +19,12 @@ import time
 from collections import OrderedDict
 from typing import Callable
 
-from .. import namespaces
-from ..errors import InvalidArgument, KernelError, NotFound
-from . import answer, wire
-from .forward import MAX_SERVERS, Forward
-from .loop import Loop
-from .records import Table
+from minidocker.network import namespaces
+from minidocker.errors import InvalidArgument, KernelError, NotFound
+from minidocker.dns import answer, packet as wire
+from minidocker.dns.forward import MAX_SERVERS, Forward
+from minidocker.dns.loop import Loop
+from minidocker.dns.records import Table
 
 log = logging.getLogger("minidocker.dns")
 

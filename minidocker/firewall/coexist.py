@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import libnft
+from minidocker.firewall import libnft
 
 COMMENT = "minidocker"
 FILTER = "ip filter"

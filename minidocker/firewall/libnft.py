@@ -13,7 +13,7 @@ import os
 import re
 import threading
 
-from ..errors import KernelError
+from minidocker.errors import KernelError
 
 # enum nft_output_flags (libnftables.h)
 OUTPUT_HANDLE = 1 << 3

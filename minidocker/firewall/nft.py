@@ -28,9 +28,9 @@ import re
 import threading
 from dataclasses import dataclass
 
-from .. import explain
-from ..errors import InvalidArgument
-from . import coexist, libnft
+from minidocker import explain
+from minidocker.errors import InvalidArgument
+from minidocker.firewall import coexist, libnft
 
 TABLE_FAMILY = "inet"
 TABLE_NAME = "minidocker"
@@ -190,7 +190,7 @@ def apply(networks: list[NetworkRules], ports: list[PortMapping]) -> None:
     Raises InvalidArgument for a bad description (nothing touched) and
     KernelError with nft's message when the kernel refuses (nothing changed).
     """
-    from .. import sysctl
+    from minidocker.network import sysctl
 
     script = render(networks, ports)
     if any(not n.icc for n in networks):

@@ -6,10 +6,10 @@ execs. It stays our child and exits with the process's status.
 """
 import os
 
-from .. import explain
-from ..errors import InvalidArgument, NotFound
-from .errors import StartError
-from .spawn import spawn, stderr_tail
+from minidocker import explain
+from minidocker.errors import InvalidArgument, NotFound
+from minidocker.errors import StartError
+from minidocker.runtime.spawn import spawn, stderr_tail
 
 
 def container_env(init_pid: int) -> list[str]:

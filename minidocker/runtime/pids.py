@@ -9,7 +9,7 @@ import os
 import select
 import signal
 
-from ..errors import KernelError
+from minidocker.errors import KernelError
 
 
 def start_time(pid: int) -> int | None:

@@ -18,11 +18,11 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from .. import explain
-from ..errors import InvalidArgument, KernelError
-from . import pids
-from .errors import StartError
-from .spawn import spawn
+from minidocker import explain
+from minidocker.errors import InvalidArgument, KernelError
+from minidocker.runtime import pids
+from minidocker.errors import StartError
+from minidocker.runtime.spawn import spawn
 
 EXIT_FILE = "exit.json"
 SHIM_LOG = "shim.log"
@@ -246,7 +246,7 @@ def cleanup(bundle_dir: str) -> None:
     merged = os.path.join(bundle_dir, "merged")
     errors = []
     if _is_mountpoint(merged):
-        from .. import namespaces
+        from minidocker.network import namespaces
         try:
             explain.emit("umount", "-l", merged)
             namespaces.umount(merged, namespaces.MNT_DETACH)

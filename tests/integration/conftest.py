@@ -22,7 +22,7 @@ def image_root(tmp_path_factory):
     if not os.path.exists(IMAGE_TAR):
         subprocess.run(["bash", os.path.join(REPO, "rootfs", "make-image"), IMAGE_TAR], check=True)
     root = str(tmp_path_factory.mktemp("images"))
-    from minidocker.images import Images
+    from minidocker.engine.images import Images
     with open(IMAGE_TAR, "rb") as f:
         Images(root).import_tar("busybox", f, env=["PATH=/bin"], cmd=["sh"])  # as scripts/setup does
     return root
@@ -40,7 +40,7 @@ def _fresh_root(tmp_path, image_root) -> tuple[str, str, str]:
 
 @pytest.fixture
 def engine(no_leaks, tmp_path, image_root):
-    from minidocker.engine import Engine
+    from minidocker.engine.core import Engine
     root, run, resolv = _fresh_root(tmp_path, image_root)
     e = Engine(root, run, host_resolv_conf=str(resolv), dns_timeout=1.0)
     yield e
@@ -97,7 +97,7 @@ def cli(no_leaks, tmp_path, image_root):
     root, run, resolv = _fresh_root(tmp_path, image_root)
     c = CLI(root, run, resolv)
     log = open(tmp_path / "daemon.log", "wb")
-    d = subprocess.Popen([sys.executable, "-m", "minidocker.daemon", "--root", root, "--run", run],
+    d = subprocess.Popen([sys.executable, "-m", "minidocker.api.server", "--root", root, "--run", run],
                          env=c.env, stdout=log, stderr=log)
     sock = os.path.join(run, "minidocker.sock")
     for _ in range(500):
@@ -117,5 +117,5 @@ def cli(no_leaks, tmp_path, image_root):
     d.wait(timeout=30)
     _stop_pidfile_daemon(run)  # one the CLI itself started (autostart)
     log.close()
-    from minidocker.engine import teardown_host
+    from minidocker.engine.core import teardown_host
     teardown_host(run)

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from minidocker import sysctl
-from minidocker.engine import Engine
+from minidocker.network import sysctl
+from minidocker.engine.core import Engine
 from minidocker.firewall import libnft
 
 from .conftest import _fresh_root

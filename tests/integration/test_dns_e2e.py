@@ -16,8 +16,8 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-from minidocker import namespaces, netlink
-from minidocker.engine import Engine
+from minidocker.network import namespaces, netlink
+from minidocker.engine.core import Engine
 
 from .conftest import _fresh_root
 from .enginehelp import ex, run

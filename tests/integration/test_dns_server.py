@@ -16,7 +16,7 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, TXT, A, DNSRecord, EDNS0
 from dnslib.server import DNSServer as UpstreamServer
 
-from minidocker import namespaces
+from minidocker.network import namespaces
 from minidocker.dns.records import Table
 from minidocker.dns.server import DNSServer
 

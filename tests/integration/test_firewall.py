@@ -19,8 +19,8 @@ import threading
 import pytest
 
 from minidocker import explain
-from minidocker import namespaces as ns
-from minidocker import sysctl
+from minidocker.network import namespaces as ns
+from minidocker.network import sysctl
 from minidocker.errors import KernelError
 from minidocker.firewall import libnft
 from minidocker.firewall import nft as fw

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from minidocker import namespaces as ns
-from minidocker import probe
+from minidocker.network import namespaces as ns
+from minidocker.observe import probe
 
 from .enginehelp import ex, run
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from minidocker import namespaces as ns
-from minidocker import probe
+from minidocker.network import namespaces as ns
+from minidocker.observe import probe
 
 NSDIR = "/run/mdtest-probe"
 TABLE = "mdtest_probe"
@@ -182,7 +182,7 @@ def test_rejects_bad_input(no_leaks):
 
 
 def test_run_check_finds_broken_isolation(lab):
-    from minidocker.check import Endpoint, Target, format_matrix, run_check
+    from minidocker.observe.check import Endpoint, Target, format_matrix, run_check
     lab.bridge("mdtb0", "10.77.0.1/24")
     lab.bridge("mdtb1", "10.78.0.1/24")
     a = lab.container("a", "mdtb0", "10.77.0.2/24", "10.77.0.1")

@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from minidocker.engine import Engine
+from minidocker.engine.core import Engine
 
 from .conftest import _fresh_root
 from .enginehelp import ex, ip_j, run
@@ -31,7 +31,7 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
                 break
         # what a crash mid-start leaves: a pin, a host veth and a bundle nobody owns
         import subprocess
-        from minidocker import namespaces
+        from minidocker.network import namespaces
         namespaces.create_netns(os.path.join(run_dir, "netns", "0123456789ab"))
         crashed = e1.ctr.create({"Name": "crashed", "Image": "busybox", "Cmd": ["true"]})
         stale_veth = next(iter(crashed.endpoints.values()))["host_veth"]
@@ -67,7 +67,7 @@ def test_default_bridge_elected_at_start_like_dockerd(no_leaks, tmp_path, image_
     """Bridge kept: same subnet, Gateway shown. Bridge gone and its pool now taken
     (Docker started and took 172.17): the next free pool, stopped containers re-addressed."""
     import subprocess
-    from minidocker import views
+    from minidocker.engine import views
     root, run_dir, resolv = _fresh_root(tmp_path, image_root)
     e1 = Engine(root, run_dir, host_resolv_conf=resolv)
     e2 = e3 = None

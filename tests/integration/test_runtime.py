@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from minidocker import namespaces
-from minidocker.runtime import process, rootfs
-from minidocker.runtime.errors import StartError
+from minidocker.network import namespaces
+from minidocker.engine import etcfiles
+from minidocker.runtime import process
+from minidocker.errors import StartError
 from minidocker.runtime.exec import exec_
 
 BUSYBOX = "/usr/bin/busybox"
@@ -45,7 +46,7 @@ class Box:
         os.makedirs(self.bundle)
         self.log = os.path.join(self.bundle, "log")
         self.hostname = name
-        rootfs.write_etc_files(self.bundle, name, [("172.17.0.2", None)], "nameserver 127.0.0.11\noptions ndots:0\n")
+        etcfiles.write_etc_files(self.bundle, name, [("172.17.0.2", None)], "nameserver 127.0.0.11\noptions ndots:0\n")
 
     def spec(self, *argv, **kw):
         kw.setdefault("hostname", self.hostname)

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from minidocker import ipam
+from minidocker.network import ipam
 from minidocker.errors import Conflict, Exhausted, InvalidArgument, MinidockerError, NotFound
 
 from .enginehelp import ex, ip_j, kernel_snapshot, run

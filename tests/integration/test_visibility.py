@@ -112,7 +112,7 @@ def test_explain_replay_reproduces_kernel_state(cli, tmp_path):
 
 def test_check_twenty_containers(engine):
     """20 containers on three networks: every cell agrees with the policy."""
-    from minidocker import inspection
+    from minidocker.engine import inspection
 
     from .enginehelp import run
     engine.net.create("left", subnet="10.71.0.0/24")

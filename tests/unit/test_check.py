@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from minidocker.check import (Endpoint, Target, expected, expected_all, format_matrix,
-                              resolve, run_check, same_stack, to_json)
+from minidocker.observe.check import Endpoint, Target, expected, expected_all, format_matrix, resolve, run_check, same_stack, to_json
 
 ALL = {"arp": True, "icmp": True, "tcp": True, "udp": True}
 NONE = {"arp": False, "icmp": False, "tcp": False, "udp": False}

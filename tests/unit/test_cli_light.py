@@ -4,7 +4,7 @@ import sys
 
 
 def test_cli_imports_nothing_heavy():
-    code = ("import sys, minidocker.cli, minidocker.client; "
+    code = ("import sys, minidocker.cli.main, minidocker.api.client; "
             "heavy = [m for m in ('pyroute2', 'scapy', 'dnslib') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -3,7 +3,7 @@ import struct
 import pytest
 from dnslib import DNSRecord, EDNS0, QTYPE
 
-from minidocker.dns import answer, wire
+from minidocker.dns import answer, packet as wire
 from minidocker.dns.records import Table, host_resolvers_from, strip_loopback
 
 

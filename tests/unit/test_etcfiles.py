@@ -1,5 +1,5 @@
 """Pure rendering of /etc/hosts and /etc/resolv.conf, against what Docker 20.10 wrote."""
-from minidocker import etcfiles as ef
+from minidocker.engine import etcfiles as ef
 
 H = ef.HOSTS_HEADER
 

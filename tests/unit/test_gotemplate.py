@@ -1,8 +1,7 @@
 """Unit tests for minidocker.gotemplate; expected texts are docker 20.10.24 outputs."""
 import pytest
 
-from minidocker.gotemplate import (Struct, TemplateError, go_json, go_sprintf, go_str, render,
-                                   render_rows, render_table, tabwrite)
+from minidocker.cli.gotemplate import Struct, TemplateError, go_json, go_sprintf, go_str, render, render_rows, render_table, tabwrite
 
 BRIDGE = {
     "Name": "bridge", "Driver": "bridge", "Scope": "local", "EnableIPv6": False, "Internal": False,

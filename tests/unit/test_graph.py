@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from minidocker import graph
+from minidocker.observe import graph
 from minidocker.errors import InvalidArgument
 
 NETWORKS = [

@@ -6,7 +6,7 @@ import tarfile
 import pytest
 
 from minidocker.errors import InvalidArgument
-from minidocker.images import Images
+from minidocker.engine.images import Images
 
 
 def _tar(entries) -> io.BytesIO:
@@ -60,7 +60,7 @@ def test_escapes_refused(tmp_path, entries):
 
 
 def test_import_changes():
-    from minidocker.images import parse_changes
+    from minidocker.engine.images import parse_changes
     assert parse_changes(["ENV PATH=/bin", 'CMD ["sh"]']) == (["PATH=/bin"], ["sh"])
     assert parse_changes(["ENV A 1"]) == (["A=1"], None)
     assert parse_changes(["CMD echo hi"]) == (None, ["/bin/sh", "-c", "echo hi"])

@@ -3,7 +3,7 @@ from ipaddress import IPv4Address as A, IPv4Network as N
 
 import pytest
 
-from minidocker import ipam
+from minidocker.network import ipam
 from minidocker.errors import Conflict, Exhausted, InvalidArgument
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from minidocker.errors import InvalidArgument, MinidockerError
 from minidocker.runtime import launcher, process
-from minidocker.runtime.errors import StartError
+from minidocker.errors import StartError
 
 
 def test_exit_codes_follow_docker_cli():

@@ -1,8 +1,8 @@
 """State files: atomic writes, and a corrupt file does not stop the daemon."""
 import os
 
-from minidocker.models import Network
-from minidocker.store import Store, read_json, write_json
+from minidocker.engine.models import Network
+from minidocker.engine.store import Store, read_json, write_json
 
 
 def test_roundtrip_and_corrupt_file_set_aside(tmp_path, capsys):

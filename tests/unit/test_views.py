@@ -1,6 +1,6 @@
 """Docker-shaped views: ps ages and statuses."""
-from minidocker import views
-from minidocker.models import Container
+from minidocker.engine import views
+from minidocker.engine.models import Container
 
 
 def test_human_duration_like_docker():

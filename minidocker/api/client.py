@@ -1,0 +1,109 @@
+"""The CLI's side of the unix socket (stdlib only: no pyroute2, scapy or dnslib).
+
+Starts minidockerd when it is not running, and says so on stderr.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import quote, urlencode
+
+from minidocker.api import framing as wire
+
+
+class APIError(Exception):
+    def __init__(self, status: int, message: str, body: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.body = status, message, body or {}
+
+
+def run_dir() -> str:
+    return os.environ.get("MINIDOCKER_RUN", "/run/minidocker")
+
+
+class Client:
+    def __init__(self, explain: bool = False, autostart: bool = True):
+        self.socket_path = os.path.join(run_dir(), "minidocker.sock")
+        self.explain = explain
+        self.autostart = autostart
+        self.explained: list[str] = []
+
+    # ---- connection ---------------------------------------------------------------
+    def _connect(self) -> socket.socket:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.socket_path)
+            return s
+        except (FileNotFoundError, ConnectionRefusedError):
+            s.close()
+            if not self.autostart:
+                raise APIError(0, f"Cannot connect to the minidocker daemon at unix://{self.socket_path}. "
+                                  "Is the minidocker daemon running?")
+        self._start_daemon()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.socket_path)
+        return s
+
+    def _start_daemon(self) -> None:
+        if os.geteuid() != 0:
+            raise APIError(0, "minidockerd is not running and starting it needs root")
+        print("minidocker: daemon not running; starting minidockerd", file=sys.stderr)
+        os.makedirs(run_dir(), exist_ok=True)
+        log = open(os.path.join(run_dir(), "minidockerd.log"), "ab")
+        subprocess.Popen([sys.executable, "-m", "minidocker.api.server"], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log, start_new_session=True, close_fds=True)
+        log.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.socket_path)
+                s.close()
+                return
+            except (FileNotFoundError, ConnectionRefusedError):
+                s.close()
+                time.sleep(0.02)
+        raise APIError(0, f"minidockerd did not start; see {os.path.join(run_dir(), 'minidockerd.log')}")
+
+    # ---- requests -------------------------------------------------------------------
+    def request(self, method: str, path: str, body=None, query: dict | None = None, fds=(),
+                stream: bool = False):
+        if query:
+            path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        s = self._connect()
+        try:
+            headers = {"X-Explain": "1"} if self.explain else None
+            try:
+                wire.send_request(s, method, path, body, fds=fds, headers=headers)
+                resp = wire.Response(s)
+            except OSError as ex:  # ConnectionError included: the daemon went away
+                raise APIError(0, f"error during connect: the minidocker daemon closed the connection ({ex})")
+            if "x-explain" in resp.headers:
+                lines = json.loads(resp.headers["x-explain"])
+                self.explained.extend(lines)
+                for line in lines:
+                    print(f"+ {line}", file=sys.stderr)
+            if resp.status >= 400:
+                data = resp.json() or {}
+                raise APIError(resp.status, data.get("message", f"HTTP {resp.status}"), data)
+            if stream:
+                return resp
+            return resp.json()
+        finally:
+            if not stream:
+                s.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body if body is not None else {}, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+def q(ref: str) -> str:
+    return quote(ref, safe="")

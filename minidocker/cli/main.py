@@ -1,0 +1,103 @@
+"""The `minidocker` command line: Docker's verbs, flags, output and errors.
+
+A thin edge: parse, send one request to minidockerd, print. No kernel work and no
+heavy imports here (click, the stdlib client, and the pure template renderer).
+"""
+import json
+import sys
+
+import click
+
+from minidocker.cli.base import CTX, api_fail, cli, fail
+from minidocker.api.client import APIError
+from minidocker.cli import container_commands as cli_containers, network_commands as cli_networks  # noqa: E402,F401  (register commands)
+
+
+@cli.command("daemon", context_settings=CTX)
+@click.option("--root", default=None)
+def daemon_cmd(root):
+    """Run minidockerd in the foreground."""
+    from minidocker.api.server import main as dmain
+    sys.exit(dmain(["--root", root] if root else []))
+
+
+@cli.command("import", context_settings=CTX)
+@click.option("-c", "--change", "changes", multiple=True, help="Dockerfile instruction: ENV or CMD")
+@click.argument("source")
+@click.argument("name")
+@click.pass_obj
+def import_cmd(st, changes, source, name):
+    """Import a root filesystem tarball (FILE or - for stdin) as image NAME."""
+    try:
+        f = sys.stdin.buffer if source == "-" else open(source, "rb")
+    except OSError as ex:
+        fail(f"open {source}: {ex.strerror.lower()}", prefix=False)
+    try:
+        res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
+                                                       "changes": json.dumps(list(changes))}, fds=[f.fileno()])
+    except APIError as ex:
+        api_fail(ex)
+    click.echo(res["Id"])
+
+
+@cli.command("images", context_settings=CTX)
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_obj
+def images_cmd(st, quiet):
+    """List images."""
+    try:
+        imgs = st.client().get("/images/json")
+    except APIError as ex:
+        api_fail(ex)
+    rows = []
+    for m in imgs:
+        repo, _, tag = m["RepoTags"][0].rpartition(":")
+        rows.append({"Repository": repo, "Tag": tag, "ID": m["Id"].split(":")[-1][:12],
+                     "CreatedSince": m["Created"][:19].replace("T", " "),
+                     "Size": f"{m.get('Size', 0) / 1e6:.2f}MB"})
+    if quiet:
+        for r in rows:
+            click.echo(r["ID"])
+        return
+    from minidocker.cli import gotemplate  # only the listing commands pay for the template engine
+    click.echo(gotemplate.render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+                                       rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
+                                              ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)
+
+
+def main():
+    """Run the CLI; usage errors are worded (and exit) as the docker CLI's are."""
+    try:
+        cli.main(prog_name="minidocker", standalone_mode=False)
+    except click.exceptions.NoSuchOption as ex:
+        path = ex.ctx.command_path if ex.ctx else "minidocker"
+        click.echo(f"unknown flag: {ex.option_name}\nSee '{path} --help'.", err=True)
+        sys.exit(125)
+    except (click.exceptions.MissingParameter, click.exceptions.BadArgumentUsage) as ex:
+        if ex.ctx is None or isinstance(ex.ctx.command, click.Group):
+            ex.show()
+            sys.exit(1)
+        click.echo(_arity_message(ex.ctx), err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    except click.exceptions.Exit as ex:
+        sys.exit(ex.exit_code)
+    except click.ClickException as ex:
+        ex.show()
+        sys.exit(ex.exit_code)
+
+
+def _arity_message(ctx: click.Context) -> str:
+    cmd, path = ctx.command, ctx.command_path
+    args = [p for p in cmd.params if isinstance(p, click.Argument)]
+    n = sum(1 for p in args if p.required)
+    what = f"at least {n}" if any(p.nargs == -1 for p in args) else f"exactly {n}"
+    usage = " ".join(cmd.collect_usage_pieces(ctx))
+    short = (cmd.help or "").strip().split("\n")[0]
+    return (f'"{path}" requires {what} argument{"" if n == 1 else "s"}.\nSee \'{path} --help\'.\n\n'
+            f"Usage:  {path} {usage}\n\n{short}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""`minidocker network ...` commands."""
+import json
+import re
+import sys
+
+import click
+
+from minidocker import validation
+from minidocker.cli.base import CTX, api_fail, cli, fail, filters_query
+from minidocker.cli.container_commands import out_format, print_objects
+from minidocker.api.client import APIError, q
+
+LS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+LS_HEADERS = {".ID": "NETWORK ID", ".Name": "NAME", ".Driver": "DRIVER", ".Scope": "SCOPE",
+              ".IPv6": "IPV6", ".Internal": "INTERNAL", ".Labels": "LABELS", ".CreatedAt": "CREATED AT"}
+
+
+def natural_key(name: str) -> list:
+    """docker's sortorder.NaturalLess: digit runs compare as numbers."""
+    return [(0, int(part), part) if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name) if part]
+
+
+@cli.group("network", context_settings=CTX)
+def network():
+    """Manage networks."""
+
+
+def _kv(items, what):
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if what == "aux" and not eq:
+            fail(f"invalid aux-address {item}: expected NAME=IP", prefix=False)
+        out[k] = v
+    return out
+
+
+@network.command("create", context_settings=CTX)
+@click.option("-d", "--driver", default="bridge")
+@click.option("--subnet", multiple=True)
+@click.option("--gateway", multiple=True)
+@click.option("--ip-range", multiple=True)
+@click.option("--aux-address", multiple=True)
+@click.option("--internal", is_flag=True)
+@click.option("--attachable", is_flag=True)
+@click.option("--label", multiple=True)
+@click.option("-o", "--opt", multiple=True)
+@click.option("--ipv6", is_flag=True)
+@click.argument("name")
+@click.pass_obj
+def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attachable, label, opt, ipv6, name):
+    """Create a network."""
+    if (gateway or ip_range) and not subnet:
+        fail("every ip-range or gateway must have a corresponding subnet", prefix=False)
+    if len(gateway) > len(subnet) or len(ip_range) > len(subnet):
+        fail("every ip-range or gateway must have a corresponding subnet", prefix=False)
+    config = []
+    for i, s in enumerate(subnet):
+        entry = {"Subnet": s}
+        if i < len(gateway):
+            entry["Gateway"] = gateway[i]
+        if i < len(ip_range):
+            entry["IPRange"] = ip_range[i]
+        if aux_address:
+            entry["AuxiliaryAddresses"] = _kv(aux_address, "aux")
+        config.append(entry)
+    if aux_address and not subnet:
+        fail("no matching subnet for aux-address", prefix=False)
+    body = {"Name": name, "Driver": driver, "Internal": internal, "Attachable": attachable,
+            "EnableIPv6": ipv6, "IPAM": {"Driver": "default", "Config": config, "Options": {}},
+            "Labels": _kv(label, "label"), "Options": _kv(opt, "opt"), "CheckDuplicate": True}
+    try:
+        res = st.client().post("/networks/create", body)
+    except APIError as ex:
+        api_fail(ex)
+    click.echo(res["Id"])
+
+
+@network.command("ls", context_settings=CTX)
+@click.option("-q", "--quiet", is_flag=True)
+@click.option("--no-trunc", is_flag=True)
+@click.option("--format", "fmt", default="")
+@click.option("-f", "--filter", "filters", multiple=True)
+@click.pass_obj
+def ls(st, quiet, no_trunc, fmt, filters):
+    """List networks."""
+    try:
+        nets = st.client().get("/networks", query={"filters": filters_query(filters)})
+    except APIError as ex:
+        api_fail(ex)
+    rows = sorted((n["_row"] for n in nets), key=lambda r: natural_key(r["Name"]))
+    if not no_trunc:
+        for r in rows:
+            r["ID"] = r["ID"][:12]
+    if quiet:
+        for r in rows:
+            click.echo(r["ID"])
+        return
+    out_format(fmt or LS_TABLE, rows, LS_HEADERS)
+
+
+@network.command("inspect", context_settings=CTX)
+@click.option("-f", "--format", "fmt", default="")
+@click.option("-v", "--verbose", is_flag=True)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def inspect(st, fmt, verbose, names):
+    """Display detailed information on one or more networks."""
+    client = st.client()
+    found, missing = [], []
+    for ref in names:
+        try:
+            found.append(client.get(f"/networks/{q(ref)}"))
+        except APIError as ex:
+            if ex.status != 404:
+                api_fail(ex)
+            missing.append(ref)
+    print_objects(found, fmt)
+    for ref in missing:
+        click.echo(f"Error: No such network: {ref}", err=True)
+    if missing:
+        sys.exit(1)
+
+
+@network.command("connect", context_settings=CTX)
+@click.option("--ip", default="")
+@click.option("--alias", multiple=True)
+@click.argument("net")
+@click.argument("container")
+@click.pass_obj
+def connect(st, ip, alias, net, container):
+    """Connect a container to a network."""
+    body = {"Container": container,
+            "EndpointConfig": {"IPAMConfig": {"IPv4Address": ip} if ip else {}, "Aliases": list(alias)}}
+    try:
+        st.client().post(f"/networks/{q(net)}/connect", body)
+    except APIError as ex:
+        api_fail(ex)
+
+
+@network.command("disconnect", context_settings=CTX)
+@click.option("-f", "--force", is_flag=True)
+@click.argument("net")
+@click.argument("container")
+@click.pass_obj
+def disconnect(st, force, net, container):
+    """Disconnect a container from a network."""
+    try:
+        st.client().post(f"/networks/{q(net)}/disconnect", {"Container": container, "Force": force})
+    except APIError as ex:
+        api_fail(ex)
+
+
+@network.command("rm", context_settings=CTX)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def rm(st, names):
+    """Remove one or more networks."""
+    failed = False
+    for ref in names:
+        try:
+            st.client().delete(f"/networks/{q(ref)}")
+            click.echo(ref)
+        except APIError as ex:
+            if ex.status == 0:
+                api_fail(ex)
+            click.echo(f"Error response from daemon: {ex.message}", err=True)
+            failed = True
+    if failed:
+        click.echo("exit status 1", err=True)
+        sys.exit(1)
+
+
+@network.command("prune", context_settings=CTX)
+@click.option("-f", "--force", is_flag=True)
+@click.pass_obj
+def prune(st, force):
+    """Remove all unused networks."""
+    if not force:
+        click.echo("WARNING! This will remove all custom networks not used by at least one container.")
+        if not click.confirm("Are you sure you want to continue?", default=False, prompt_suffix=" [y/N] ",
+                             show_default=False):
+            return
+    try:
+        res = st.client().post("/networks/prune")
+    except APIError as ex:
+        api_fail(ex)
+    gone = res.get("NetworksDeleted") or []
+    if gone:  # as docker: a heading, the names, then an empty line
+        click.echo("Deleted Networks:\n" + "".join(f"{n}\n" for n in gone))
+
+
+@network.command("check", context_settings=CTX)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--timeout", type=float, default=0.5)
+@click.argument("networks", nargs=-1)
+@click.pass_obj
+def check(st, as_json, timeout, networks):
+    """Probe every pair of running containers (ARP, ICMP, TCP, UDP) and compare with policy."""
+    try:
+        res = st.client().post("/minidocker/check", {"Networks": list(networks), "Timeout": timeout})
+    except APIError as ex:
+        api_fail(ex)
+    if as_json:
+        click.echo(json.dumps(res["json"], indent=2))
+    else:
+        click.echo(res["text"], nl=not res["text"].endswith("\n"))
+    sys.exit(1 if res["violations"] else 0)
+
+
+@network.command("graph", context_settings=CTX)
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "mermaid"]), default="text")
+@click.option("-o", "--output", default="")
+@click.pass_obj
+def graph(st, fmt, output):
+    """Draw the host's container network topology."""
+    try:
+        res = st.client().get("/minidocker/graph", query={"format": fmt})
+    except APIError as ex:
+        api_fail(ex)
+    data = res["data"]
+    if output:
+        with open(output, "w") as f:
+            f.write(data)
+        click.echo(output)
+    else:
+        click.echo(data, nl=not data.endswith("\n"))
+
+
+_ = validation  # the run command validates; network names are validated by the daemon

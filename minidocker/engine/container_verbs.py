@@ -1,0 +1,475 @@
+"""Container verbs: create, start, wait, stop, kill, rm, exec, and the exit watcher.
+
+The runtime (runtime/) starts and stops processes; this module decides what to
+start, with which namespace (sandbox.py), and keeps the state in step.
+"""
+import contextlib
+import os
+import shutil
+import signal as signals
+import threading
+import time
+import traceback
+
+from minidocker import explain, validation
+from minidocker.engine import outputs
+from minidocker.errors import Conflict, InvalidArgument, NotFound
+from minidocker.ids import new_id, now
+from minidocker.engine.models import Container
+from minidocker.runtime import exec as runexec
+from minidocker.runtime import process
+from minidocker.engine.sandbox import Sandboxes
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class ContainerVerbs:
+    def __init__(self, engine):
+        self.e = engine
+        self.sandbox = Sandboxes(engine)
+        self.exit_codes: dict[str, int] = {}
+        self.pumps: dict[str, list] = {}  # foreground output copiers, by container id
+        self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
+        self.tearing_down = False
+
+    # ---- create ---------------------------------------------------------------
+    def create(self, cfg: dict) -> Container:
+        e = self.e
+        with e.lock:
+            name = (cfg.get("Name") or "").lstrip("/")
+            if name:
+                validation.validate_container_name(name)
+                for other in e.containers.values():
+                    if other.name == name:
+                        raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
+                                       f'"{other.id}". You have to remove (or rename) that container to be able to reuse that name.')
+            else:
+                taken = {c.name for c in e.containers.values()}
+                name = validation.generate_name()
+                while name in taken:
+                    name = validation.generate_name()
+            image = cfg.get("Image") or ""
+            img = e.images.get(image)
+            workdir = cfg.get("WorkingDir") or ""
+            if workdir and not workdir.startswith("/"):
+                raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+            if not (cfg.get("Cmd") or img.get("Cmd")):
+                raise InvalidArgument("No command specified")
+            mode = cfg.get("NetworkMode") or "default"
+            ports = [dict(p, host_port=str(p.get("host_port") or "")) for p in cfg.get("Ports") or []]
+            self._check_mode_conflicts(mode, cfg, ports)
+            cid = new_id()
+            c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
+                          argv=list(cfg.get("Cmd") or img.get("Cmd")),
+                          env=_merge_env(img.get("Env") or [DEFAULT_PATH], cfg.get("Env") or []),
+                          workdir=cfg.get("WorkingDir") or "",
+                          hostname=cfg.get("Hostname") or cid[:12],
+                          tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")),
+                          auto_remove=bool(cfg.get("AutoRemove")),
+                          dns=list(cfg.get("Dns") or []), dns_search=list(cfg.get("DnsSearch") or []),
+                          dns_options=list(cfg.get("DnsOptions") or []),
+                          extra_hosts=list(cfg.get("ExtraHosts") or []), ports=ports)
+            if mode.startswith("container:"):
+                other = e.find_container(mode.split(":", 1)[1])
+                if other.status != "running":
+                    raise Conflict(f"cannot join network of a non running container: {other.id}")
+                c.network_mode = f"container:{other.id}"
+                c.hostname = other.hostname
+            elif mode == "host":
+                if cfg.get("IP"):
+                    raise InvalidArgument("user specified IP address is supported on user defined networks only")
+                if cfg.get("Aliases"):
+                    raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+                if cfg.get("MacAddress"):
+                    raise InvalidArgument("conflicting options: mac-address and the network mode")
+                c.network_mode = "host"
+                c.hostname = cfg.get("Hostname") or os.uname().nodename
+            elif mode == "none":
+                c.network_mode = "none"
+                if cfg.get("IP"):
+                    raise InvalidArgument("user specified IP address is supported on user defined networks only")
+                if cfg.get("Aliases"):
+                    raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+            else:
+                net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
+                if net.driver == "host":
+                    c.network_mode = "host"
+                elif net.driver == "null":
+                    c.network_mode = "none"
+                else:
+                    c.network_mode = "default" if mode == "default" else net.name
+                    aliases = list(cfg.get("Aliases") or [])
+                    ip = cfg.get("IP") or ""
+                    if mode == "default":  # Docker 20.10 drops these without a --network
+                        aliases, ip = [], ""
+                    ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
+                    if cfg.get("MacAddress"):
+                        ep.mac = _mac(cfg["MacAddress"])
+                    if not net.builtin:
+                        ep.aliases = aliases + [cid[:12]]
+                    c.endpoints[net.id] = ep.to_dict()
+            e.containers[cid] = c
+            try:
+                self.sandbox.write_etc(c)
+                e.store.save_container(c)
+            except BaseException:
+                e.containers.pop(cid, None)
+                shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
+                raise
+            return c
+
+    def _bind_ports(self, c: Container) -> list:
+        """At start, as Docker: refuse a host port a running container holds; give
+        `-p 80` the first free port of the ephemeral range."""
+        held = {(p["proto"], p.get("host_ip") or "", str(p["host_port"])) for o in self.e.containers.values()
+                if o.status == "running" for p in o.active_ports}
+
+        def taken(proto: str, ip: str, port: str) -> bool:
+            # a wildcard address overlaps every address; two specific ones only themselves
+            return any(hp == port and hproto == proto and (not ip or not hip or ip == hip)
+                       for hproto, hip, hp in held)
+        out = []
+        for p in c.ports:
+            p = dict(p)
+            ip = p.get("host_ip") or ""
+            if not str(p.get("host_port") or ""):
+                port = 32768
+                while taken(p["proto"], ip, str(port)):
+                    port += 1
+                p["host_port"] = str(port)
+            elif taken(p["proto"], ip, str(p["host_port"])):
+                ep = next(iter(c.endpoints.values()), {}).get("id", "")
+                raise Conflict(f"driver failed programming external connectivity on endpoint {c.name} ({ep}): "
+                               f"Bind for {p.get('host_ip') or '0.0.0.0'}:{p['host_port']} failed: "
+                               "port is already allocated")
+            held.add((p["proto"], ip, str(p["host_port"])))
+            out.append(p)
+        return out
+
+    @staticmethod
+    def _check_mode_conflicts(mode: str, cfg: dict, ports: list) -> None:
+        if mode.startswith("container:"):
+            checks = [("Hostname", "conflicting options: hostname and the network mode"),
+                      ("Dns", "conflicting options: dns and the network mode"),
+                      ("ExtraHosts", "conflicting options: custom host-to-IP mapping and the network mode"),
+                      ("MacAddress", "conflicting options: mac-address and the network mode"),
+                      ("Expose", "conflicting options: port exposing and the container type network mode")]
+            if ports:
+                raise InvalidArgument("conflicting options: port publishing and the container type network mode")
+            for key, msg in checks:
+                if cfg.get(key):
+                    raise InvalidArgument(msg)
+            if cfg.get("IP"):
+                raise InvalidArgument("conflicting options: IP address and the network mode")
+        if mode == "host" and cfg.get("Hostname") is None:
+            pass
+
+    # ---- start ----------------------------------------------------------------
+    def start_with_pty(self, ref: str) -> int:
+        """Start with a terminal opened inside the container; returns its master fd
+        (the caller owns it: `run -it` hands it to the CLI)."""
+        masters: list = []
+        with self.e.lock:
+            if self.e.find_container(ref).status == "running":
+                raise Conflict(f"container {ref} is already running")
+            self.start(ref, None, _pty_out=masters)
+        return masters[0]
+
+    def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status == "running":
+                return c
+            log_path = os.path.join(e.store.bundle(c.id), "container.log")
+            try:
+                handle, tees, stdio_fds, active_ports = self._launch(c, stdio_fds, log_path)
+            except Exception as ex:  # nothing was left running: record why, as Docker does
+                c.exit_code = getattr(ex, "code", None) or 128
+                c.error = getattr(ex, "message", str(ex))
+                if c.auto_remove:
+                    self._remove_stopped(c)
+                else:
+                    e.store.save_container(c)
+                raise
+            # the process runs: record it before anything else can fail
+            c.handle = handle.to_dict()
+            c.active_ports = active_ports
+            c.pid = handle.pid
+            c.status = "running"
+            c.exit_code = 0
+            c.error = ""
+            c.started_at = now()
+            c.finished_at = "0001-01-01T00:00:00Z"
+            self.exit_codes.pop(c.id, None)
+            self._watch(c.id, handle)  # from here on, an exit is always noticed
+            try:
+                if tees:
+                    outputs.close_all(list(stdio_fds[1:]))  # the container holds the write ends now
+                    self.pumps[c.id] = outputs.start_pumps(tees, log_path)
+                if handle.pty_master is not None and _pty_out is not None:
+                    _pty_out.append(handle.pty_master)
+                elif handle.pty_master is not None:
+                    outputs.drain_to_log(handle.pty_master, log_path)
+                e.store.save_container(c)
+                if c.active_ports:
+                    e.sync_firewall()
+            except Exception:
+                process.kill(handle, signals.SIGKILL)  # its watcher's finalize releases everything
+                raise
+            return c
+
+    def _launch(self, c: Container, stdio_fds, log_path: str):
+        """Ports, sandbox, process: each undone if a later one fails."""
+        e = self.e
+        img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
+        active_ports = self._bind_ports(c)
+        tees: list = []
+        with contextlib.ExitStack() as undo:
+            if stdio_fds and len(stdio_fds) == 3 and not c.tty:
+                stdio_fds, tees = outputs.tee_outputs(stdio_fds)
+                undo.callback(outputs.close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
+            netns = self.sandbox.setup(c)
+            undo.callback(self._quiet_teardown, c)
+            spec = process.ContainerSpec(
+                id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
+                netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
+                tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
+                log_path=log_path, etc_files=self._etc_files(c))
+            handle = process.start(spec)
+            undo.pop_all()
+        return handle, tees, stdio_fds, active_ports
+
+    def _etc_files(self, c: Container) -> dict:
+        """A joined container sees the /etc files of the container it joined."""
+        owner = c.network_mode.split(":", 1)[1] if c.network_mode.startswith("container:") else c.id
+        bundle = self.e.store.bundle(owner)
+        return {name: os.path.join(bundle, name) for name in ("hostname", "hosts", "resolv.conf")}
+
+    def _quiet_teardown(self, c: Container) -> None:
+        """Roll back a failed start: the original error is the one to report."""
+        try:
+            self.sandbox.teardown(c)
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _watch(self, cid: str, handle) -> None:
+        t = threading.Thread(target=self._await_exit, args=(cid, handle), name=f"watch-{cid[:12]}", daemon=True)
+        self.e.watchers[cid] = t
+        t.start()
+
+    def _await_exit(self, cid: str, handle) -> None:
+        try:
+            code = process.wait(handle)
+        except Exception:  # noqa: BLE001 - the shim died without a status: report a kill
+            while process.is_running(handle):
+                time.sleep(0.5)
+            code = 137
+        self.finalize(cid, code)
+
+    def _explain_exit_to_caller(self, cid: str) -> None:
+        """`stop`/`rm -f`: the exit is handled on the watcher's thread; let it
+        explain its kernel steps to the request that caused it."""
+        rec = explain.current()
+        if rec is not None:
+            self.exit_explainers[cid] = rec
+
+    def finalize(self, cid: str, code: int) -> None:
+        """The container's init is gone: release its namespace and wake waiters."""
+        with explain.attached(self.exit_explainers.pop(cid, None)):
+            self._finalize(cid, code)
+
+    def _finalize(self, cid: str, code: int) -> None:
+        e = self.e
+        with e.lock:
+            e.watchers.pop(cid, None)
+            c = e.containers.get(cid)
+            if c is None or c.status != "running" or (e.closed and not self.tearing_down):
+                return
+            c.status = "exited"
+            c.exit_code = code
+            c.finished_at = now()
+            c.pid = 0
+            self.exit_codes[cid] = code
+            while len(self.exit_codes) > 1024:  # kept for late waiters of --rm containers
+                self.exit_codes.pop(next(iter(self.exit_codes)))
+            had_ports, c.active_ports = bool(c.active_ports), []
+            steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
+            if had_ports:
+                steps.append(e.sync_firewall)
+            if c.auto_remove:
+                steps.append(lambda: self._remove_stopped(c))
+            try:
+                for step in steps:  # each runs whatever the others did
+                    try:
+                        step()
+                    except Exception:  # noqa: BLE001
+                        traceback.print_exc()
+            finally:
+                e.changed.notify_all()
+
+    # ---- wait / stop / kill ---------------------------------------------------
+    def wait(self, ref: str) -> int:
+        e = self.e
+        with e.lock:
+            try:
+                c = e.find_container(ref)
+            except NotFound:
+                if ref not in self.exit_codes:
+                    raise
+                c, cid = None, ref  # --rm: already gone, its code kept
+            cid = c.id if c is not None else cid
+            while True:
+                c = e.containers.get(cid)
+                if c is None or c.status != "running":
+                    break
+                e.changed.wait()
+            code = c.exit_code if c is not None else self.exit_codes.get(cid, 0)
+            pumps = self.pumps.pop(cid, [])
+        for t in pumps:  # all of the output reaches the caller before the exit code
+            t.join(timeout=5)
+        return code
+
+    def stop(self, ref: str, timeout: int | None = None) -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status != "running":
+                return c
+            run = dict(c.handle)  # this run: a restart meanwhile is another one
+            handle = process.Handle.from_dict(run)
+            self._explain_exit_to_caller(c.id)
+        process.stop(handle, 10 if timeout is None else timeout)
+        with e.lock:  # until this run's exit has been handled
+            while c.id in e.containers and c.status == "running" and c.handle == run:
+                e.changed.wait(timeout=1)
+        return c
+
+    def kill(self, ref: str, sig: str = "KILL") -> Container:
+        e = self.e
+        with e.lock:
+            try:
+                c = e.find_container(ref)
+            except NotFound as ex:
+                raise NotFound(f"Cannot kill container: {ref}: {ex.message}")
+            if c.status != "running":
+                raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
+            signum = _signal(sig)
+            process.kill(process.Handle.from_dict(c.handle), signum)
+            return c
+
+    # ---- remove ---------------------------------------------------------------
+    def remove(self, ref: str, force: bool = False) -> Container:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status == "running":
+                if not force:
+                    raise Conflict(f"You cannot remove a running container {c.id}. "
+                                   "Stop the container before attempting removal or force remove")
+                self._explain_exit_to_caller(c.id)
+                process.kill(process.Handle.from_dict(c.handle), signals.SIGKILL)
+                cid = c.id
+                handle = process.Handle.from_dict(c.handle)
+                gone_since = None
+                while cid in e.containers and e.containers[cid].status == "running":
+                    e.changed.wait(timeout=0.5)
+                    if process.is_running(handle):
+                        continue
+                    gone_since = gone_since or time.monotonic()
+                    if time.monotonic() - gone_since > 2:  # its watcher is gone: finish here
+                        self.finalize(cid, 137)
+                c = e.containers.get(cid)
+                if c is None:
+                    return Container(id=cid, name=ref, created="", image="", image_id="", argv=[])
+            self._remove_stopped(c)
+            return c
+
+    def _remove_stopped(self, c: Container) -> None:
+        e = self.e
+        for ep in c.eps():
+            e.dns_table.remove_endpoint(ep.network_id, c.id)
+        c.endpoints.clear()
+        e.containers.pop(c.id, None)
+        bundle = e.store.bundle(c.id)
+        try:
+            os.unlink(os.path.join(bundle, "config.json"))  # gone from state first
+        except FileNotFoundError:
+            pass
+        try:
+            process.cleanup(bundle)
+        finally:
+            shutil.rmtree(bundle, ignore_errors=True)
+
+    # ---- exec -----------------------------------------------------------------
+    def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            if c.status != "running":
+                raise Conflict(f"Container {c.id} is not running")
+            if not argv:
+                raise InvalidArgument("No exec command specified")
+            if cwd and not cwd.startswith("/"):
+                from minidocker.errors import StartError
+                raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
+            full_env = _merge_env(c.env, env)
+            handle = process.Handle.from_dict(c.handle)
+            if not process.is_running(handle):  # pid + start time: never another process
+                raise Conflict(f"Container {c.id} is not running")
+        return runexec.exec_(handle.pid, argv, full_env, cwd or c.workdir or "/", tty, stdio_fds,
+                             stdin_open=True, on_pty=on_pty)
+
+    def exec_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
+        """`exec -d`: start it with stdio on /dev/null and do not wait for it."""
+        with self.e.lock:
+            c = self.e.find_container(ref)
+            if c.status != "running":
+                raise Conflict(f"Container {c.id} is not running")
+            if not argv:
+                raise InvalidArgument("No exec command specified")
+
+        failed: list = []
+
+        def run():
+            try:
+                self.exec(ref, argv, env, cwd, False, None)
+            except Exception as ex:  # noqa: BLE001
+                failed.append(ex)
+        t = threading.Thread(target=run, name="exec-detached", daemon=True)
+        t.start()
+        t.join(timeout=1.0)  # a process that cannot start fails within milliseconds: report it
+        if failed:
+            raise failed[0]
+
+    # ---- restart reconciliation ---------------------------------------------------
+    def reconcile(self) -> None:
+        """After a daemon (re)start: adopt live containers, release dead ones."""
+        from minidocker.engine.reconcile import reconcile
+        reconcile(self)
+
+
+def _merge_env(base: list, extra: list) -> list:
+    out: dict[str, str] = {}
+    for item in list(base) + list(extra):
+        k, _, v = item.partition("=")
+        out[k] = v
+    return [f"{k}={v}" for k, v in out.items()]
+
+
+def _signal(sig) -> int:
+    """A signal number or name (KILL, SIGKILL), as `docker kill -s` takes it."""
+    try:
+        if isinstance(sig, int) or str(sig).isdigit():
+            return int(signals.Signals(int(sig)))
+        name = str(sig).upper()
+        return int(signals.Signals[name if name.startswith("SIG") else "SIG" + name])
+    except (KeyError, ValueError):
+        raise InvalidArgument(f"Invalid signal: {sig}") from None
+
+
+def _mac(text: str) -> str:
+    parts = text.split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in p) for p in parts):
+        raise InvalidArgument(f"{text} is not a valid mac address")
+    return text.lower()

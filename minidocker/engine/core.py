@@ -1,0 +1,208 @@
+"""The Engine: all state and every decision. A plain library object.
+
+The daemon is a thin HTTP shell over it; tests construct it in-process. One lock
+guards the state: every verb validates first, then applies kernel steps with an
+undo stack, then saves. Network verbs live in networks.py, container verbs in
+containers.py, the per-container namespace plumbing in sandbox.py, and the
+Docker-shaped JSON views in views.py.
+"""
+import ipaddress
+import os
+import threading
+import time
+
+from minidocker.network import namespaces, netlink
+from minidocker.network.drivers import bridge as bridge_driver
+from minidocker.dns.records import Table
+from minidocker.dns.resolvconf import host_resolvers_from
+from minidocker.dns.server import DNSServer
+from minidocker.errors import NotFound
+from minidocker.firewall import nft
+from minidocker.engine.images import Images
+from minidocker.engine.models import Container, Network
+from minidocker.engine.store import Store
+
+DEFAULT_BRIDGE = "minidocker0"
+
+
+class Engine:
+    def __init__(self, root: str, run_dir: str, host_resolv_conf: str = "/etc/resolv.conf",
+                 dns_timeout: float | None = None):
+        self.root = root
+        self.run_dir = run_dir
+        self.netns_dir = os.path.join(run_dir, "netns")
+        self.host_resolv_conf = host_resolv_conf
+        self.store = Store(root)
+        self.images = Images(root)
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}
+        self.containers: dict[str, Container] = {c.id: c for c in self.store.load_containers()}
+        self.watchers: dict[str, threading.Thread] = {}
+        self.closed = False
+        os.makedirs(run_dir, exist_ok=True)
+        from minidocker.engine import container_verbs as containers, network_verbs as networks  # verbs, bound below
+        self.net = networks.NetworkVerbs(self)
+        self.ctr = containers.ContainerVerbs(self)
+        self.dns_table = Table()
+        self.dns = DNSServer(self.dns_table, self.host_resolvers,
+                             **({"upstream_timeout": dns_timeout} if dns_timeout else {}))
+        namespaces.ensure_private_dir(self.netns_dir)
+        try:
+            self.dns.start()
+            with self.lock:
+                self.net.ensure_builtin()
+                for n in self.networks.values():  # after a reboot the bridges are gone
+                    if n.driver == "bridge" and not n.builtin:
+                        bridge_driver.create_network(n, adopt=True)
+                self.ctr.reconcile()
+                self.sync_firewall()
+        except BaseException:
+            self.dns.stop()
+            if not any(c.status == "running" for c in self.containers.values()):
+                try:  # nothing lives in a pin yet: leave no mount behind
+                    namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+                except Exception:  # noqa: BLE001
+                    pass
+            raise
+
+    # ---- lookups ---------------------------------------------------------
+    def host_resolvers(self) -> list[str]:
+        try:
+            with open(self.host_resolv_conf) as f:
+                return host_resolvers_from(f.read())
+        except OSError:
+            return []
+
+    def host_resolv_text(self) -> str:
+        try:
+            with open(self.host_resolv_conf) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def find_network(self, ref: str) -> Network:
+        """By full name, full id, or unique id prefix (as Docker resolves)."""
+        for n in self.networks.values():
+            if n.name == ref:
+                return n
+        if ref in self.networks:
+            return self.networks[ref]
+        hits = [n for n in self.networks.values() if ref and n.id.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        raise NotFound(f"network {ref} not found")
+
+    def find_container(self, ref: str) -> Container:
+        ref = ref.lstrip("/")
+        for c in self.containers.values():
+            if c.name == ref:
+                return c
+        if ref in self.containers:
+            return self.containers[ref]
+        hits = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        raise NotFound(f"No such container: {ref}")
+
+    def inspect_container(self, c: Container) -> dict:
+        from minidocker.engine import views
+        try:
+            rootfs = self.images.get_by_id(c.image_id)["Rootfs"]
+        except NotFound:
+            rootfs = ""
+        return views.container_inspect(c, self.networks, c.image_id, self.store.bundle(c.id), rootfs)
+
+    def default_bridge(self) -> Network:
+        return next(n for n in self.networks.values() if n.builtin and n.driver == "bridge")
+
+    def used_subnets(self) -> list[ipaddress.IPv4Network]:
+        return [ipaddress.ip_network(n.network) for n in self.networks.values() if n.network]
+
+    def foreign_routes(self) -> list[ipaddress.IPv4Network]:
+        """Host routes that are not our own bridges' (those are 'used' already)."""
+        ours = {n.bridge for n in self.networks.values() if n.bridge}
+        routes = netlink.host_routes_with_dev()
+        return [dst for dst, dev in routes if dev not in ours and dst.prefixlen > 0]
+
+    # ---- derived kernel state ----------------------------------------------
+    def sync_firewall(self) -> None:
+        """Re-render the whole nftables table from state and swap it in atomically."""
+        rules = [nft.NetworkRules(id=n.id, bridge=n.bridge, subnet=n.network, internal=n.internal,
+                                  icc=n.icc, masquerade=n.masquerade)
+                 for n in self.networks.values() if n.driver == "bridge"]
+        ports = []
+        for c in self.containers.values():
+            if c.status != "running" or not c.active_ports:
+                continue
+            eps = c.eps()
+            if not eps:
+                continue
+            ep = eps[0]
+            net = self.networks.get(ep.network_id)
+            for p in c.active_ports:
+                ports.append(nft.PortMapping(proto=p["proto"], host_ip=p.get("host_ip", ""),
+                                             host_port=int(p["host_port"]), container_ip=ep.ip,
+                                             container_port=int(p["container_port"]),
+                                             bridge=net.bridge if net else ""))
+        nft.apply(rules, ports)
+
+    def firewall_drifted(self) -> bool:
+        """True when someone else removed our rules: our table is gone, or Docker
+        (re)started and its DOCKER-USER chain lacks the accepts we put there."""
+        from minidocker.firewall import coexist, libnft
+        if libnft.list_json(f"table {nft.TABLE}") is None:
+            return True
+        bridges = [n.bridge for n in self.networks.values() if n.driver == "bridge"]
+        p = coexist.plan(bridges)
+        return bool(p.rules) and len(p.deletes) != len(p.rules)
+
+    def watch_firewall(self, interval: float = 5.0) -> threading.Thread:
+        """Re-apply the firewall when it drifted (the daemon runs this; Docker may
+        start after us, or restart and rebuild its chains)."""
+        def loop():
+            while not self.closed:
+                time.sleep(interval)
+                try:
+                    with self.lock:
+                        if not self.closed and self.firewall_drifted():
+                            self.sync_firewall()
+                except Exception:  # noqa: BLE001 - keep watching; the next round retries
+                    pass
+        t = threading.Thread(target=loop, name="firewall-watch", daemon=True)
+        t.start()
+        return t
+
+    # ---- shutdown ------------------------------------------------------------
+    def close(self, teardown: bool = False) -> None:
+        """Stop serving. With ``teardown`` (tests, `minidocker system reset`), remove
+        every container and network and the firewall table, leaving the host clean."""
+        with self.lock:
+            self.closed = True  # watchers of this engine stop acting on exits...
+            self.ctr.tearing_down = teardown  # ...unless we are removing everything
+            if teardown:
+                for c in list(self.containers.values()):
+                    self.ctr.remove(c.id, force=True)
+                for n in list(self.networks.values()):
+                    if not n.builtin:
+                        self.net.remove(n.id)
+                self.net.delete_builtin_bridge()
+                nft.remove()
+        self.dns.stop()
+        if teardown:
+            try:
+                namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+            except Exception:
+                pass
+
+
+def teardown_host(run_dir: str, bridge: str = DEFAULT_BRIDGE) -> None:
+    """Remove what a stopped daemon leaves on purpose (as dockerd leaves docker0):
+    the default bridge, the firewall table and the netns pin directory."""
+    netlink.delete_link(bridge)
+    nft.remove()
+    netns_dir = os.path.join(run_dir, "netns")
+    try:
+        namespaces.umount(netns_dir, namespaces.MNT_DETACH)
+    except Exception:  # noqa: BLE001 - not mounted
+        pass

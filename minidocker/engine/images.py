@@ -1,0 +1,203 @@
+"""Images: root filesystems imported from tarballs (`docker export` output works).
+
+    ROOT/images/<name_tag>/rootfs/   the extracted tree (the overlay's lower layer)
+    ROOT/images/<name_tag>/image.json {"Id", "RepoTags", "Created", "Env", "Cmd", "Size"}
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import os
+import shutil
+import tarfile
+import tempfile
+import threading
+from urllib.parse import quote
+
+from minidocker.errors import InvalidArgument, NotFound
+from minidocker.ids import now
+from minidocker.engine.store import read_json, write_json
+
+DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def parse_changes(changes: list[str]) -> tuple[list | None, list | None]:
+    """`import --change`: the ENV and CMD instructions Docker applies to an import."""
+    env: list | None = None
+    cmd: list | None = None
+    for change in changes:
+        word, _, rest = change.strip().partition(" ")
+        rest = rest.strip()
+        if word.upper() == "ENV":
+            if "=" not in rest:
+                k, _, v = rest.partition(" ")
+                rest = f"{k}={v.strip()}"
+            env = (env or []) + [item for item in shlex.split(rest)]
+        elif word.upper() == "CMD":
+            try:
+                parsed = json.loads(rest)
+                cmd = parsed if isinstance(parsed, list) else ["/bin/sh", "-c", rest]
+            except ValueError:
+                cmd = ["/bin/sh", "-c", rest]
+        else:
+            raise InvalidArgument(f"{word} is not a valid change command")
+    return env, cmd
+
+
+def normalize(ref: str) -> str:
+    ref = ref.strip()
+    if not ref:
+        raise InvalidArgument("invalid reference format")
+    last = ref.rsplit("/", 1)[-1]
+    return ref if ":" in last else f"{ref}:latest"
+
+
+class Images:
+    """Layers are stored by digest; a name (tag) points at one. Re-importing a
+    name moves the tag and leaves the old rootfs to the containers made from it."""
+
+    def __init__(self, root: str):
+        self.dir = os.path.join(root, "images")
+        self.layers = os.path.join(self.dir, "layers")
+        self.tags = os.path.join(self.dir, "tags")
+        os.makedirs(self.layers, exist_ok=True)
+        os.makedirs(self.tags, exist_ok=True)
+        self._lock = threading.Lock()
+        for d in os.listdir(self.layers):  # imports a crash interrupted (one daemon per root)
+            if d.startswith(".import-"):
+                shutil.rmtree(os.path.join(self.layers, d), ignore_errors=True)
+
+    def _tag_path(self, ref: str) -> str:
+        return os.path.join(self.tags, quote(normalize(ref), safe="") + ".json")
+
+    def _meta(self, image_id: str) -> dict | None:
+        hexid = image_id.split(":")[-1]
+        if not hexid.isalnum():
+            return None
+        meta = read_json(os.path.join(self.layers, hexid, "image.json"))
+        if meta is not None:
+            meta["Rootfs"] = os.path.join(self.layers, hexid, "rootfs")
+        return meta
+
+    def get(self, ref: str) -> dict:
+        """By name[:tag], full id, or unique id prefix."""
+        tag = read_json(self._tag_path(ref)) if ref.strip() else None
+        if tag is None and ref.strip():  # a tag file named by an older layout
+            name = normalize(ref)
+            tag = next((t for t in map(read_json, self._tag_files()) if t and t.get("Name") == name), None)
+        meta = self._meta(tag["Id"]) if tag else None
+        if meta is None:
+            want = ref.split(":")[-1] if ref.startswith("sha256:") else ref
+            hits = [m for m in self.list() if want and m["Id"].split(":")[-1].startswith(want)]
+            if len({m["Id"] for m in hits}) != 1:
+                raise NotFound(f"No such image: {normalize(ref) if ref.strip() else ref}")
+            meta = self._meta(hits[0]["Id"])
+        return meta
+
+    def get_by_id(self, image_id: str) -> dict:
+        meta = self._meta(image_id)
+        if meta is None:
+            raise NotFound(f"No such image: {image_id}")
+        return meta
+
+    def _tag_files(self) -> list[str]:
+        return [os.path.join(self.tags, f) for f in sorted(os.listdir(self.tags)) if f.endswith(".json")]
+
+    def list(self) -> list[dict]:
+        out = []
+        for f in self._tag_files():
+            tag = read_json(f)
+            meta = self._meta(tag["Id"]) if tag else None
+            if meta:
+                meta["RepoTags"] = [tag["Name"]]
+                out.append(meta)
+        return out
+
+    def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None) -> dict:
+        """Extract a rootfs tarball (a stream) into a new layer and point ``ref`` at it."""
+        name = normalize(ref)
+        tmp = tempfile.mkdtemp(dir=self.layers, prefix=".import-")
+        digest = hashlib.sha256()
+        try:
+            rootfs = os.path.join(tmp, "rootfs")
+            os.makedirs(rootfs)
+            try:
+                with tarfile.open(fileobj=_HashingReader(fileobj, digest), mode="r|*") as tar:
+                    for member in tar:
+                        _check_member(member, rootfs)
+                        tar.extract(member, rootfs, **_EXTRACT_ARGS)
+            except tarfile.TarError as ex:
+                raise InvalidArgument(f"Error processing tar file: {ex}")
+            for sub in ("proc", "sys", "dev", "etc", "tmp"):
+                if not os.path.lexists(os.path.join(rootfs, sub)):
+                    os.makedirs(os.path.join(rootfs, sub))
+            config = {"Env": env or DEFAULT_ENV, "Cmd": cmd}  # no CMD unless --change gives one
+            # the id covers the files and the config, as a Docker image id does
+            hexid = hashlib.sha256(digest.hexdigest().encode() + json.dumps(config).encode()).hexdigest()
+            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": _du(rootfs)}
+            write_json(os.path.join(tmp, "image.json"), meta)
+            with self._lock:
+                dest = os.path.join(self.layers, hexid)
+                if not os.path.exists(dest):
+                    os.rename(tmp, dest)
+                write_json(self._tag_path(name), {"Name": name, "Id": meta["Id"]})
+            meta["RepoTags"] = [name]
+            return meta
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Extraction filters arrived in Python 3.11.4; Debian 12 ships 3.11.2. The members
+# are checked by _check_member first, so "fully trusted" (the old behaviour) is right.
+_EXTRACT_ARGS = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
+
+
+def _inside(root: str, path: str) -> bool:
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+
+
+def _check_member(member: tarfile.TarInfo, rootfs: str) -> None:
+    """Refuse archive entries that would write outside the new root filesystem:
+    absolute or '..' names, a path through a symlink that leads out, hard links
+    to outside. Absolute symlinks themselves are fine (docker export has them):
+    they are only ever followed inside the container."""
+    name = member.name
+    while name.startswith("./"):
+        name = name[2:]
+    name = "" if name == "." else name
+    parts = name.split("/")
+    if member.name.startswith("/") or ".." in parts:
+        raise InvalidArgument(f"invalid path in archive: {member.name}")
+    target = os.path.join(rootfs, name)
+    if not _inside(rootfs, os.path.dirname(target) or rootfs):
+        raise InvalidArgument(f"invalid path in archive: {member.name} leads outside the image")
+    if os.path.islink(target) and not member.issym():
+        os.unlink(target)  # never write through an earlier symlink
+    if member.islnk():
+        link = member.linkname
+        if link.startswith("/") or ".." in link.split("/") or \
+                not _inside(rootfs, os.path.join(rootfs, link)):
+            raise InvalidArgument(f"invalid hard link in archive: {member.name} -> {link}")
+
+
+class _HashingReader:
+    def __init__(self, f, digest):
+        self.f, self.digest = f, digest
+
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.digest.update(data)
+        return data
+
+
+def _du(path: str) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total

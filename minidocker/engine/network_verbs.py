@@ -1,0 +1,289 @@
+"""Network verbs: create, remove, prune, connect, disconnect (libnetwork's Network).
+
+Validate everything first, then apply kernel steps under an undo stack, then save.
+"""
+import contextlib
+import ipaddress
+
+from minidocker.network import ipam, netlink
+from minidocker import validation
+from minidocker.network.drivers import bridge as bridge_driver
+from minidocker.ids import new_id as e_new_id, now as e_now
+from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound
+from minidocker.engine.models import Container, Endpoint, Network
+
+OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
+OPT_ICC = "com.docker.network.bridge.enable_icc"
+OPT_MASQ = "com.docker.network.bridge.enable_ip_masquerade"
+OPT_MTU = "com.docker.network.driver.mtu"
+KNOWN_DRIVERS = ("bridge",)
+
+
+class Forbidden(MinidockerError):
+    """Docker answers 403 for operations on pre-defined or busy networks."""
+    status = 403
+
+
+def _bool_opt(value: str, key: str) -> bool:
+    v = str(value).lower()
+    if v in ("1", "t", "true"):
+        return True
+    if v in ("0", "f", "false"):
+        return False
+    raise InvalidArgument(f'failed to parse {key} value: {value} '
+                          f'(strconv.ParseBool: parsing "{value}": invalid syntax)')
+
+
+class NetworkVerbs:
+    def __init__(self, engine):
+        self.e = engine
+
+    # ---- built-in networks ---------------------------------------------------
+    def ensure_builtin(self) -> None:
+        e = self.e
+        have = {n.name for n in e.networks.values() if n.builtin}
+        if "bridge" not in have:
+            pool, cursor = ipam.choose_pool([], e.foreign_routes(), None)
+            gw = str(pool.network_address + 1)
+            n = Network(id=e_new_id(), name="bridge", driver="bridge", created=e_now(), builtin=True,
+                        bridge="minidocker0", subnet=str(pool), network=str(pool), gateway=gw,
+                        ipam_config={"Subnet": str(pool)}, ipam_options=None,
+                        options={"com.docker.network.bridge.default_bridge": "true",
+                                 OPT_ICC: "true", OPT_MASQ: "true",
+                                 "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+                                 OPT_BRIDGE_NAME: "minidocker0", OPT_MTU: "1500"})
+            e.store.put("pool_cursor", cursor)
+            self._save(n)
+        for name, driver in (("host", "host"), ("none", "null")):
+            if name not in have:
+                self._save(Network(id=e_new_id(), name=name, driver=driver, created=e_now(), builtin=True,
+                                   ipam_options=None))
+        self._elect_default_subnet(e.default_bridge())
+        bridge_driver.create_network(e.default_bridge())
+
+    def _elect_default_subnet(self, n: Network) -> None:
+        """As dockerd at every start: if the bridge already exists, keep its subnet
+        and report its address as the Gateway; otherwise take the first default pool
+        that no route and no other network uses (Docker may have taken 172.17 since)
+        and show the Subnet only."""
+        e = self.e
+        in_use = any(c.status == "running" and n.id in c.endpoints for c in e.containers.values())
+        if netlink.link_exists(n.bridge) or in_use:
+            # (a running container still has its address: keep the subnet and
+            # rebuild the bridge on it rather than move anyone)
+            n.ipam_config = {"Subnet": n.subnet, "Gateway": n.gateway}
+        else:
+            others = [ipaddress.ip_network(o.network) for o in e.networks.values()
+                      if o.network and o.id != n.id]
+            pool, _ = ipam.choose_pool(others, e.foreign_routes(), None)
+            if str(pool) != n.network:
+                self._readdress(n, pool)
+            n.ipam_config = {"Subnet": n.subnet}
+        self._save(n)
+
+    def _readdress(self, n: Network, pool) -> None:
+        """Move the default bridge to another subnet; stopped containers on it get new addresses."""
+        n.subnet = n.network = str(pool)
+        n.gateway = str(pool.network_address + 1)
+        taken: set = set()
+        for c in self.e.containers.values():
+            if n.id not in c.endpoints:
+                continue
+            ep = Endpoint.from_dict(c.endpoints[n.id])
+            addr = ipam.allocate(pool, ipaddress.ip_address(n.gateway), None, taken)
+            taken.add(addr)
+            ep.ip, ep.prefixlen, ep.gateway, ep.mac = str(addr), pool.prefixlen, n.gateway, ipam.mac_for(addr)
+            c.endpoints[n.id] = ep.to_dict()
+            self.e.store.save_container(c)
+
+    def delete_builtin_bridge(self) -> None:
+        bridge_driver.delete_network(self.e.default_bridge())
+
+    def _save(self, n: Network) -> None:
+        self.e.networks[n.id] = n
+        self.e.store.save_network(n)
+
+    # ---- create ----------------------------------------------------------------
+    def create(self, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "",
+               ip_range: str = "", aux: dict | None = None, internal: bool = False,
+               labels: dict | None = None, options: dict | None = None,
+               check_duplicate: bool = True) -> Network:
+        e = self.e
+        aux = aux or {}
+        options = dict(options or {})
+        driver = driver or "bridge"
+        with e.lock:
+            validation.validate_network_name(name)
+            if any(n.name == name and n.builtin for n in e.networks.values()):
+                raise Forbidden(f"operation is not permitted on predefined {name} network")
+            if any(n.name == name for n in e.networks.values()):
+                raise Conflict(f"network with name {name} already exists")
+            if driver in ("host", "null"):
+                raise Conflict(f'only one instance of "{driver}" network is allowed')
+            if driver == "overlay":  # Docker's answer on a host that is not in a swarm
+                raise Forbidden('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" '
+                                "to connect this node to swarm and try again.")
+            if driver not in KNOWN_DRIVERS:
+                raise NotFound(f'plugin "{driver}" not found')
+            icc = _bool_opt(options[OPT_ICC], OPT_ICC) if OPT_ICC in options else True
+            masq = _bool_opt(options[OPT_MASQ], OPT_MASQ) if OPT_MASQ in options else True
+            mtu = 1500
+            if OPT_MTU in options:
+                try:
+                    mtu = int(options[OPT_MTU])
+                except ValueError:
+                    raise InvalidArgument(f"failed to parse {OPT_MTU} value: {options[OPT_MTU]} "
+                                          f'(strconv.Atoi: parsing "{options[OPT_MTU]}": invalid syntax)')
+                if not 68 <= mtu <= 65535:
+                    raise InvalidArgument(f"invalid MTU value {mtu}")
+            net_id = e_new_id()
+            br = options.get(OPT_BRIDGE_NAME) or f"mdbr-{net_id[:10]}"
+            if len(br) > 15:
+                raise InvalidArgument(f"bridge name {br} is longer than 15 characters")
+            if any(n.bridge == br for n in e.networks.values()):
+                raise Conflict(f"bridge name {br} is already in use by another network")
+            cfg = ipam.validate_config(subnet or None, gateway or None, ip_range or None, aux,
+                                       e.used_subnets())
+            cursor = None
+            if cfg is None:
+                pool, cursor = ipam.choose_pool(e.used_subnets(), e.foreign_routes(),
+                                                e.store.get("pool_cursor"))
+                cfg = ipam.auto_config(pool)
+            n = Network(id=net_id, name=name, driver=driver, created=e_now(), bridge=br,
+                        subnet=cfg["config"]["Subnet"], network=str(cfg["subnet"]),
+                        gateway=str(cfg["gateway"]), ip_range=str(cfg["ip_range"] or ""),
+                        aux={k: str(v) for k, v in cfg["aux"].items()}, ipam_config=cfg["config"],
+                        user_subnet=bool(subnet),
+                        internal=internal, icc=icc, masquerade=masq, mtu=mtu,
+                        labels=dict(labels or {}), options=options)
+            with contextlib.ExitStack() as undo:
+                bridge_driver.create_network(n)
+                undo.callback(bridge_driver.delete_network, n)
+                e.networks[n.id] = n
+                undo.callback(e.networks.pop, n.id, None)
+                e.sync_firewall()
+                undo.pop_all()
+            e.store.save_network(n)
+            if cursor is not None:
+                e.store.put("pool_cursor", cursor)
+            return n
+
+    # ---- remove ----------------------------------------------------------------
+    def remove(self, ref: str) -> Network:
+        e = self.e
+        with e.lock:
+            n = e.find_network(ref)
+            if n.builtin:
+                raise Forbidden(f"{n.name} is a pre-defined network and cannot be removed")
+            if any(n.id in c.endpoints for c in e.containers.values()):
+                raise Forbidden(
+                    f"error while removing network: network {n.name} id {n.id} has active endpoints")
+            del e.networks[n.id]
+            try:
+                e.sync_firewall()
+            finally:
+                bridge_driver.delete_network(n)
+                e.store.delete_network(n.id)
+                e.dns_table.remove_network(n.id)
+            return n
+
+    def prune(self) -> list[str]:
+        e = self.e
+        with e.lock:
+            used = {nid for c in e.containers.values() for nid in c.endpoints}
+            gone = []
+            for n in sorted(e.networks.values(), key=lambda n: n.name):
+                if not n.builtin and n.id not in used:
+                    self.remove(n.id)
+                    gone.append(n.name)
+            return gone
+
+    # ---- endpoints -----------------------------------------------------------
+    def taken(self, net: Network) -> set:
+        out = {ipaddress.ip_address(a) for a in net.aux.values()}
+        for c in self.e.containers.values():
+            ep = c.endpoints.get(net.id)
+            if ep:
+                out.add(ipaddress.ip_address(ep["ip"]))
+        return out
+
+    def allocate_endpoint(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:
+        if net.driver != "bridge":
+            raise InvalidArgument(f"network {net.name} has no addresses to allocate")
+        if ip and net.builtin:
+            raise InvalidArgument("user specified IP address is supported on user defined networks only")
+        if aliases and net.builtin:
+            raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+        requested = None
+        if ip:
+            try:
+                requested = ipaddress.IPv4Address(ip)
+            except ValueError:
+                raise InvalidArgument(f"invalid IPv4 address: {ip}")
+        subnet = ipaddress.ip_network(net.network)
+        addr = ipam.allocate(subnet, ipaddress.ip_address(net.gateway),
+                             ipaddress.ip_network(net.ip_range) if net.ip_range else None,
+                             self.taken(net), requested, net.user_subnet, network=f"{net.name} ({net.id})")
+        ep_id = e_new_id()
+        return Endpoint(id=ep_id, network_id=net.id, ip=str(addr), prefixlen=subnet.prefixlen,
+                        gateway=net.gateway, mac=ipam.mac_for(addr), ifname=ifname,
+                        host_veth=f"mdv{ep_id[:7]}", aliases=list(aliases or []),
+                        static_ip=ip or "")
+
+    def connect(self, net_ref: str, ctr_ref: str, ip: str = "", aliases: list | None = None) -> None:
+        e = self.e
+        with e.lock:
+            net = e.find_network(net_ref)
+            c = e.find_container(ctr_ref)
+            mode = c.network_mode
+            if net.driver == "host" or mode == "host":
+                raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
+            if mode.startswith("container:"):
+                raise InvalidArgument("container sharing network namespace with another container or host cannot be connected to any other network")
+            if net.driver == "null" or mode == "none":
+                raise InvalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
+            if net.id in c.endpoints:
+                raise Conflict(f"endpoint with name {c.name} already exists in network {net.name}")
+            ifname = f"eth{_next_ifindex(c)}"
+            ep = self.allocate_endpoint(net, c, ip, list(aliases or []), ifname)
+            if not net.builtin:
+                ep.aliases = list(aliases or []) + [c.id[:12]]
+            with contextlib.ExitStack() as undo:
+                c.endpoints[net.id] = ep.to_dict()
+                undo.callback(c.endpoints.pop, net.id, None)
+                if c.status == "running":
+                    e.ctr.sandbox.join(c, net, ep, default_route=False)
+                    undo.callback(e.ctr.sandbox.leave, c, net, ep)
+                    e.ctr.sandbox.refresh_names(c)
+                undo.pop_all()
+            e.store.save_container(c)
+
+    def disconnect(self, net_ref: str, ctr_ref: str, force: bool = False) -> None:
+        e = self.e
+        with e.lock:
+            net = e.find_network(net_ref)
+            try:
+                c = e.find_container(ctr_ref)
+            except NotFound:
+                if force:
+                    raise NotFound(f"endpoint {ctr_ref} not found")
+                raise
+            if c.network_mode == "host" or net.driver == "host":
+                raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
+            if net.id not in c.endpoints:
+                raise InvalidArgument(f"container {c.id} is not connected to network {net.name}")
+            ep = Endpoint.from_dict(c.endpoints[net.id])
+            if c.status == "running":
+                e.ctr.sandbox.leave(c, net, ep)
+            del c.endpoints[net.id]
+            if c.status == "running":
+                e.ctr.sandbox.refresh_names(c)
+            e.store.save_container(c)
+
+
+def _next_ifindex(c: Container) -> int:
+    used = {Endpoint.from_dict(d).ifname for d in c.endpoints.values()}
+    i = 0
+    while f"eth{i}" in used:
+        i += 1
+    return i

@@ -1,0 +1,172 @@
+"""A container's network namespace (libnetwork's Sandbox): set up before the
+process starts, torn down when it exits, changed by connect/disconnect.
+
+Also keeps the names the embedded DNS answers and the container's /etc/hosts and
+/etc/resolv.conf in step with its endpoints.
+"""
+import contextlib
+import os
+
+from minidocker.engine import etcfiles
+from minidocker import explain
+from minidocker.network import namespaces, netlink
+from minidocker.network.drivers import bridge as bridge_driver
+from minidocker.errors import Conflict
+from minidocker.ids import new_id
+from minidocker.engine.models import Container, Endpoint, Network
+
+
+def disable_ipv6_in(path: str) -> None:
+    """Docker 20.10 turns IPv6 off inside containers of IPv4-only networks
+    (so `ip addr` shows no ::1 and no fe80:: addresses)."""
+    def work():
+        for scope in ("all", "default", "lo"):
+            key = f"net.ipv6.conf.{scope}.disable_ipv6"
+            explain.emit("ip", "netns", "exec", os.path.basename(path), "sysctl", "-w", f"{key}=1")
+            try:
+                with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                    f.write("1")
+            except OSError:
+                pass  # IPv6 compiled out: nothing to disable
+    namespaces.run_in_netns(path, work)
+
+
+class Sandboxes:
+    def __init__(self, engine):
+        self.e = engine
+
+    def pin_path(self, c: Container) -> str:
+        """Named after the sandbox, as Docker's /var/run/docker/netns/<sandbox id[:12]>."""
+        return os.path.join(self.e.netns_dir, c.sandbox_id[:12])
+
+    def netns_of(self, c: Container) -> str | None:
+        """The namespace the container's processes live in (None: the host's)."""
+        if c.network_mode == "host":
+            return None
+        if c.network_mode.startswith("container:"):
+            other = self.e.containers.get(c.network_mode.split(":", 1)[1])
+            if other is None or other.status != "running":
+                raise Conflict(f"cannot join network of a non running container: {c.network_mode.split(':', 1)[1]}")
+            return self.netns_of(other)
+        return c.netns or self.pin_path(c)
+
+    # ---- lifecycle -----------------------------------------------------------
+    def setup(self, c: Container) -> str | None:
+        if c.network_mode.startswith("container:"):
+            netns = self.netns_of(c)
+            c.sandbox_id = self.e.containers[c.network_mode.split(":", 1)[1]].sandbox_id  # one sandbox, shared
+            return netns
+        c.sandbox_id = new_id()
+        if c.network_mode == "host":
+            return None
+        path = self.pin_path(c)
+        namespaces.create_netns(path)
+        with contextlib.ExitStack() as undo:
+            undo.callback(namespaces.delete_netns, path)
+            disable_ipv6_in(path)
+            netlink.set_up_in(path, "lo")
+            c.netns = path
+            undo.callback(setattr, c, "netns", "")
+            for i, ep in enumerate(c.eps()):
+                net = self.e.networks[ep.network_id]
+                bridge_driver.join(net, ep, path, default_route=(i == 0))
+                undo.callback(bridge_driver.leave, ep)
+            undo.callback(self._forget_names, c)
+            self.refresh_names(c, fresh=True)
+            undo.pop_all()
+        return path
+
+    def _forget_names(self, c: Container) -> None:
+        self.e.dns.detach(c.id)
+        for ep in c.eps():
+            self.e.dns_table.remove_endpoint(ep.network_id, c.id)
+
+    def teardown(self, c: Container) -> None:
+        """Keeps going past failures; raises the first one at the end."""
+        errors = []
+        for step in [lambda: self.e.dns.detach(c.id)] + \
+                    [lambda ep=ep: bridge_driver.leave(ep) for ep in c.eps()] + \
+                    [lambda ep=ep: self.e.dns_table.remove_endpoint(ep.network_id, c.id) for ep in c.eps()]:
+            try:
+                step()
+            except Exception as ex:  # noqa: BLE001 - collect and go on
+                errors.append(ex)
+        if c.netns:
+            try:
+                namespaces.delete_netns(c.netns)
+            except Exception as ex:  # noqa: BLE001
+                errors.append(ex)
+            c.netns = ""
+        if errors:
+            raise errors[0]
+
+    def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
+        bridge_driver.join(net, ep, c.netns, default_route)
+
+    def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
+        bridge_driver.leave(ep)
+        self.e.dns_table.remove_endpoint(net.id, c.id)
+
+    # ---- names -----------------------------------------------------------------
+    def user_networks(self, c: Container) -> list[Network]:
+        return [self.e.networks[ep.network_id] for ep in c.eps()
+                if not self.e.networks[ep.network_id].builtin]
+
+    def refresh_names(self, c: Container, fresh: bool = False) -> None:
+        """Register the container's names with the DNS, (de)attach the resolver to
+        its namespace, and bring its /etc/resolv.conf and /etc/hosts in step.
+
+        ``fresh`` (sandbox setup): the files are rendered from scratch. Otherwise
+        (connect, disconnect, daemon restart) they are edited as Docker edits them:
+        the embedded resolver, once set up, stays until the sandbox goes, and so
+        does ``nameserver 127.0.0.11``."""
+        e = self.e
+        users = self.user_networks(c)
+        for ep in c.eps():
+            net = e.networks[ep.network_id]
+            if net.builtin:
+                continue
+            names = [c.id[:12], c.hostname] + [a for a in ep.aliases if a != c.id[:12]]
+            e.dns_table.set_endpoint(net.id, net.name, c.id, c.name, ep.ip, names)
+        embedded = bool(users) or (not fresh and self._embedded_now(c))
+        if c.netns and embedded:
+            ids = [n.id for n in users]
+            internal = bool(users) and all(n.internal for n in users)
+            if c.id in e.dns.attached():
+                e.dns.update(c.id, ids, c.dns, internal)
+            else:
+                e.dns.attach(c.id, c.netns, ids, c.dns, internal)
+        elif c.id in e.dns.attached():
+            e.dns.detach(c.id)
+        self.write_etc(c, fresh=fresh, embedded=embedded)
+
+    def _embedded_now(self, c: Container) -> bool:
+        if c.id in self.e.dns.attached():
+            return True
+        path = os.path.join(self.e.store.bundle(c.id), "resolv.conf")
+        return etcfiles.uses_embedded_dns(etcfiles.read_host_file(path, ""))
+
+    def write_etc(self, c: Container, fresh: bool = True, embedded: bool | None = None) -> None:
+        """Write the container's hostname, hosts and resolv.conf in its bundle."""
+        bundle = self.e.store.bundle(c.id)
+        os.makedirs(bundle, exist_ok=True)
+        if c.network_mode.startswith("container:"):
+            return  # shares the files of the container it joined (runtime binds them)
+        hosts_path = os.path.join(bundle, "hosts")
+        addrs = [ep.ip for ep in c.eps()]
+        if c.network_mode == "host":
+            hosts = etcfiles.read_host_file("/etc/hosts")
+            resolv = self.e.host_resolv_text()
+        else:
+            if fresh or not os.path.exists(hosts_path):
+                hosts = etcfiles.container_hosts(c.hostname, addrs, c.extra_hosts)
+            else:
+                hosts = etcfiles.sync_hosts(etcfiles.read_host_file(hosts_path), c.hostname, addrs,
+                                            c.extra_hosts)
+            if embedded is None:
+                embedded = bool(self.user_networks(c))
+            render = etcfiles.embedded_resolv_conf if embedded else etcfiles.default_resolv_conf
+            resolv = render(self.e.host_resolv_text(), c.dns, c.dns_search, c.dns_options)
+        etcfiles.write_in_place(hosts_path, hosts)
+        etcfiles.write_in_place(os.path.join(bundle, "resolv.conf"), resolv)
+        etcfiles.write_in_place(os.path.join(bundle, "hostname"), c.hostname + "\n")

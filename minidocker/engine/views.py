@@ -1,0 +1,232 @@
+"""Docker-shaped JSON views of networks and containers (pure: state in, dicts out).
+
+Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
+"""
+import os
+import time
+from datetime import datetime, timezone
+
+from minidocker.engine.models import Container, Endpoint, Network
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def network_inspect(n: Network, containers: list[Container]) -> dict:
+    config = []
+    if n.driver == "bridge":
+        config.append(dict(n.ipam_config) or {"Subnet": n.subnet, "Gateway": n.gateway})
+    attached = {}
+    for c in containers:
+        if c.status != "running":
+            continue
+        if n.driver == "bridge" and n.id in c.endpoints:
+            ep = Endpoint.from_dict(c.endpoints[n.id])
+            attached[c.id] = {"Name": c.name, "EndpointID": ep.id, "MacAddress": ep.mac,
+                              "IPv4Address": f"{ep.ip}/{ep.prefixlen}", "IPv6Address": ""}
+        elif (n.driver == "host" and c.network_mode == "host") or \
+                (n.driver == "null" and c.network_mode == "none"):
+            attached[c.id] = {"Name": c.name, "EndpointID": c.sandbox_id or c.id, "MacAddress": "",
+                              "IPv4Address": "", "IPv6Address": ""}
+    return {
+        "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": n.driver,
+        "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": n.ipam_options, "Config": config},
+        "Internal": n.internal, "Attachable": False, "Ingress": False,
+        "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+        "Containers": attached, "Options": dict(n.options), "Labels": dict(sorted(n.labels.items())),
+    }
+
+
+def network_row(n: Network) -> dict:
+    """The fields `network ls --format` offers."""
+    return {"ID": n.id, "Name": n.name, "Driver": n.driver, "Scope": "local",
+            "IPv6": "false", "Internal": str(n.internal).lower(), "CreatedAt": n.created,
+            "Labels": ",".join(f"{k}={v}" for k, v in sorted(n.labels.items()))}
+
+
+def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
+    return {
+        "IPAMConfig": ({"IPv4Address": ep.static_ip} if ep.static_ip else ({} if not n.builtin else None)),
+        "Links": None,
+        "Aliases": (list(ep.aliases) if not n.builtin else None),
+        "NetworkID": n.id,
+        "EndpointID": ep.id if running else "",
+        "Gateway": ep.gateway if running else "",
+        "IPAddress": ep.ip if running else "",
+        "IPPrefixLen": ep.prefixlen if running else 0,
+        "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "MacAddress": ep.mac if running else "",
+        "DriverOpts": None if n.builtin else {},
+    }
+
+
+def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
+                      image_rootfs: str = "") -> dict:
+    running = c.status == "running"
+    nets = {}
+    primary = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}
+    for nid, epd in c.endpoints.items():
+        n = networks.get(nid)
+        if n is None:
+            continue
+        ep = Endpoint.from_dict(epd)
+        nets[n.name] = _endpoint_settings(n, ep, running)
+        if n.builtin and running:
+            primary = {"EndpointID": ep.id, "Gateway": ep.gateway, "IPAddress": ep.ip,
+                       "IPPrefixLen": ep.prefixlen, "MacAddress": ep.mac}
+    if c.network_mode in ("host", "none"):
+        n = next((x for x in networks.values() if x.builtin and x.name == c.network_mode), None)
+        if n is not None:
+            nets[n.name] = {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": n.id,
+                            "EndpointID": c.sandbox_id if running else "", "Gateway": "", "IPAddress": "",
+                            "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+                            "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
+    status = c.status
+    return {
+        "Id": c.id, "Created": c.created, "Path": c.argv[0] if c.argv else "", "Args": c.argv[1:],
+        "State": {"Status": status, "Running": running, "Paused": False, "Restarting": False,
+                  "OOMKilled": False, "Dead": False, "Pid": c.pid if running else 0,
+                  "ExitCode": c.exit_code, "Error": c.error, "StartedAt": c.started_at,
+                  "FinishedAt": c.finished_at},
+        "Image": image_id,
+        "ResolvConfPath": os.path.join(bundle, "resolv.conf"),
+        "HostnamePath": os.path.join(bundle, "hostname"),
+        "HostsPath": os.path.join(bundle, "hosts"),
+        "LogPath": os.path.join(bundle, "container.log"),
+        "Name": "/" + c.name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
+        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
+        "HostConfig": _host_config(c),
+        "GraphDriver": {
+            "Data": {"LowerDir": image_rootfs, "MergedDir": os.path.join(bundle, "merged"),
+                     "UpperDir": os.path.join(bundle, "upper"), "WorkDir": os.path.join(bundle, "work")},
+            "Name": "overlay"},
+        "Mounts": [],
+        "Config": {
+            "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.open_stdin,
+            "AttachStdout": False, "AttachStderr": False, "Tty": c.tty, "OpenStdin": c.open_stdin,
+            "StdinOnce": c.open_stdin, "Env": list(c.env), "Cmd": list(c.argv), "Image": c.image,
+            "Volumes": None, "WorkingDir": c.workdir, "Entrypoint": None, "OnBuild": None, "Labels": {},
+        },
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
+            "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Ports": _ports_view(c.active_ports) if running else {},
+            "SandboxKey": (c.netns if running and c.netns else ""),
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "IPAddress": primary["IPAddress"], "IPPrefixLen": primary["IPPrefixLen"],
+            "IPv6Gateway": "", "MacAddress": primary["MacAddress"],
+            "Networks": nets,
+        },
+    }
+
+
+# Docker 20.10's HostConfig, in its order; minidocker honours the network, DNS,
+# port and removal settings, the rest are Docker's defaults for a plain `run`.
+MASKED_PATHS = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+def _host_config(c: Container) -> dict:
+    return {
+        "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
+        "NetworkMode": c.network_mode, "PortBindings": _port_bindings(c.ports),
+        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "AutoRemove": c.auto_remove,
+        "VolumeDriver": "", "VolumesFrom": None, "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host",
+        "Dns": list(c.dns), "DnsOptions": list(c.dns_options), "DnsSearch": list(c.dns_search),
+        "ExtraHosts": list(c.extra_hosts) or None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "",
+        "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": False,
+        "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864,
+        "Runtime": "minidocker", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0, "Memory": 0,
+        "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": None,
+        "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "CpuPeriod": 0,
+        "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "",
+        "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None, "KernelMemory": 0,
+        "KernelMemoryTCP": 0, "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
+        "OomKillDisable": False, "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0,
+        "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "MaskedPaths": list(MASKED_PATHS),
+        "ReadonlyPaths": list(READONLY_PATHS),
+    }
+
+
+def _port_bindings(ports: list) -> dict:
+    out: dict = {}
+    for p in ports:
+        out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
+            {"HostIp": p.get("host_ip", ""), "HostPort": str(p["host_port"])})
+    return out
+
+
+def _ports_view(ports: list) -> dict:
+    out: dict = {}
+    for p in ports:
+        out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
+            {"HostIp": p.get("host_ip") or "0.0.0.0", "HostPort": str(p["host_port"])})
+    return out
+
+
+# ---- ps -----------------------------------------------------------------------
+
+def _parse_time(s: str) -> float:
+    """Go RFC3339Nano (any number of fraction digits, or none) -> epoch seconds."""
+    head, _, frac = s.rstrip("Z").partition(".")
+    try:
+        whole = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return time.time()
+    return whole + (int(frac) / 10 ** len(frac) if frac.isdigit() else 0.0)
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's units.HumanDuration."""
+    if seconds < 1:
+        return "Less than a second"
+    s = int(seconds)
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def _shell_word(arg: str) -> str:
+    """Docker's ps shows each argument shell-quoted when it needs it."""
+    if arg and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+def ps_row(c: Container, now: float | None = None, networks: dict | None = None) -> dict:
+    now = time.time() if now is None else now
+    cmd = " ".join(_shell_word(a) for a in c.argv)
+    if c.status == "running":
+        status = "Up " + human_duration(now - _parse_time(c.started_at))
+    elif c.status == "exited":
+        status = f"Exited ({c.exit_code}) {human_duration(now - _parse_time(c.finished_at))} ago"
+    else:
+        status = "Created"
+    ports = ", ".join(f"{p.get('host_ip') or '0.0.0.0'}:{p['host_port']}->{p['container_port']}/{p['proto']}"
+                      for p in c.active_ports) if c.status == "running" else ""
+    return {"ID": c.id, "Image": c.image, "Command": cmd,
+            "CreatedAt": c.created, "RunningFor": human_duration(now - _parse_time(c.created)) + " ago",
+            "Status": status, "Ports": ports, "Names": c.name, "State": c.status,
+            "Networks": ",".join(sorted(networks[nid].name for nid in c.endpoints if nid in (networks or {})))
+            or (c.network_mode if c.network_mode in ("host", "none") else "")}

@@ -1,0 +1,163 @@
+"""Linux namespaces through ctypes (Python 3.11 has no os.unshare/os.setns).
+
+Network namespaces are kept alive by bind-mounting their nsfs file under the
+runtime dir, as `ip netns add` does. setns() changes only the calling thread, so
+work inside a namespace runs on a short-lived dedicated thread (``run_in_netns``)
+and the daemon's other threads never leave the host namespace.
+"""
+import ctypes
+import ctypes.util
+import os
+import threading
+
+from minidocker import explain
+from minidocker.errors import KernelError
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise KernelError(f"{what}: {os.strerror(err)}")
+
+
+def _b(s):
+    return None if s is None else os.fsencode(s)
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def setns(fd: int, nstype: int = 0) -> None:
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def mount(source, target, fstype=None, flags=0, data=None) -> None:
+    ret = _libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data))
+    _check(ret, f"mount {target}")
+
+
+def umount(target, flags=0) -> None:
+    _check(_libc.umount2(_b(target), flags), f"umount {target}")
+
+
+def ensure_private_dir(path: str) -> None:
+    """Make ``path`` a private bind mount (as iproute2 does for /run/netns), so
+    nsfs mounts made under it do not propagate into other mount namespaces."""
+    os.makedirs(path, exist_ok=True)
+    if not _is_mountpoint(path):
+        mount(path, path, None, MS_BIND)
+    mount("none", path, None, MS_PRIVATE)
+
+
+def _is_mountpoint(path: str) -> bool:
+    real = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == real for line in f)
+
+
+def _thread_ns_path(kind: str) -> str:
+    return f"/proc/self/task/{threading.get_native_id()}/ns/{kind}"
+
+
+def create_netns(path: str) -> None:
+    """Create a new network namespace pinned at ``path`` (a file under a private dir)."""
+    explain.emit("ip", "netns", "add", os.path.basename(path))
+    err: list[BaseException] = []
+
+    if os.path.exists(path):
+        raise KernelError(f"network namespace {os.path.basename(path)} already exists")
+
+    def work():
+        try:
+            unshare(CLONE_NEWNET)
+            open(path, "w").close()
+            try:
+                mount(_thread_ns_path("net"), path, None, MS_BIND)
+            except BaseException:
+                os.unlink(path)
+                raise
+        except BaseException as e:  # reported to the caller
+            err.append(e)
+
+    t = threading.Thread(target=work, name="netns-create")
+    t.start()
+    t.join()
+    if err:
+        if isinstance(err[0], KernelError):
+            raise err[0]
+        raise KernelError(f"create netns {path}: {err[0]}")
+
+
+def delete_netns(path: str) -> None:
+    """Unpin a network namespace; it vanishes once no process or socket holds it."""
+    if not os.path.exists(path):
+        return
+    explain.emit("ip", "netns", "delete", os.path.basename(path))
+    try:
+        umount(path, MNT_DETACH)
+    except KernelError:
+        pass
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise KernelError(f"remove netns pin {path}: {e.strerror}") from None
+
+
+def run_in_netns(path: str | None, fn, *args, **kwargs):
+    """Run ``fn`` on a fresh thread that has entered the netns at ``path``
+    (``None`` means the caller's own namespace). Returns fn's result or re-raises."""
+    if path is None:
+        return fn(*args, **kwargs)
+    result: list = []
+    err: list[BaseException] = []
+    rec = explain.current()
+
+    def work():
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                setns(fd, CLONE_NEWNET)
+            finally:
+                os.close(fd)
+            with explain.attached(rec):
+                result.append(fn(*args, **kwargs))
+        except BaseException as e:
+            err.append(e)
+
+    t = threading.Thread(target=work, name="in-netns")
+    t.start()
+    t.join()
+    if err:
+        raise err[0]
+    return result[0]
+
+
+def same_netns(a: str, b: str) -> bool:
+    sa, sb = os.stat(a), os.stat(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)

@@ -1,0 +1,51 @@
+"""Kernel switches under /proc/sys that minidocker's networking needs.
+
+Each writer changes the value only when it differs, and reports the change as
+the equivalent ``sysctl -w`` command. These are per network namespace (the
+bridge ones too, on kernels >= 5.3 with br_netfilter).
+"""
+import os
+
+from minidocker import explain
+from minidocker.errors import KernelError
+
+
+def _path(key: str) -> str:
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+def read(key: str) -> str | None:
+    try:
+        with open(_path(key)) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise KernelError(f"sysctl {key}: {os.strerror(e.errno or 0)}") from e
+
+
+def write(key: str, value: str) -> None:
+    """Set ``key`` to ``value`` if it is not already that."""
+    if read(key) == value:
+        return
+    explain.emit("sysctl", "-w", f"{key}={value}")
+    try:
+        with open(_path(key), "w") as f:
+            f.write(value)
+    except OSError as e:
+        raise KernelError(f"sysctl -w {key}={value}: {os.strerror(e.errno or 0)}") from e
+
+
+def ensure_ip_forward() -> None:
+    """Routing between the bridges and the outside (needed by any non-internal network)."""
+    write("net.ipv4.ip_forward", "1")
+
+
+def ensure_bridge_nf_call_iptables() -> None:
+    """Make frames bridged between two ports of one bridge pass the inet forward
+    hook (br_netfilter), so that an icc=false network can drop them."""
+    key = "net.bridge.bridge-nf-call-iptables"
+    if read(key) is None:
+        raise KernelError("enable_icc=false needs br_netfilter "
+                          "(/proc/sys/net/bridge is missing: modprobe br_netfilter)")
+    write(key, "1")
