@@ -21,6 +21,11 @@ class NotFound(MinidockerError):
     status = 404
 
 
+class Forbidden(MinidockerError):
+    """Docker answers 403 for operations on pre-defined or busy networks."""
+    status = 403
+
+
 class Conflict(MinidockerError):
     status = 409
 
@@ -33,6 +38,16 @@ class Exhausted(MinidockerError):
 class KernelError(MinidockerError):
     """A kernel operation failed (netlink, mount, nft...)."""
     status = 500
+
+
+class TeardownError(MinidockerError):
+    """Teardown keeps going past failures; this reports every one it met."""
+    status = 500
+
+    def __init__(self, errors: list):
+        self.errors = list(errors)
+        super().__init__("; ".join(getattr(e, "message", None) or str(e) or type(e).__name__
+                                   for e in self.errors))
 
 
 # ---- the container runtime ------------------------------------------------
@@ -67,7 +82,7 @@ class StartError(MinidockerError):
         return cls(126, f"{EXEC_PREFIX}{reason}: unknown", reason)
 
 
-_BY_STATUS = {c.status: c for c in (InvalidArgument, NotFound, Conflict, Exhausted, KernelError)}
+_BY_STATUS = {c.status: c for c in (InvalidArgument, Forbidden, NotFound, Conflict, Exhausted, KernelError)}
 
 
 def from_status(status: int, message: str) -> MinidockerError:

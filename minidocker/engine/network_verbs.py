@@ -9,7 +9,7 @@ from minidocker.network import ipam, netlink
 from minidocker import validation
 from minidocker.network.drivers import bridge as bridge_driver
 from minidocker.ids import new_id as e_new_id, now as e_now
-from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound
+from minidocker.errors import Conflict, Forbidden, InvalidArgument, NotFound
 from minidocker.engine.models import Container, Endpoint, Network
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
@@ -17,11 +17,6 @@ OPT_ICC = "com.docker.network.bridge.enable_icc"
 OPT_MASQ = "com.docker.network.bridge.enable_ip_masquerade"
 OPT_MTU = "com.docker.network.driver.mtu"
 KNOWN_DRIVERS = ("bridge",)
-
-
-class Forbidden(MinidockerError):
-    """Docker answers 403 for operations on pre-defined or busy networks."""
-    status = 403
 
 
 def _bool_opt(value: str, key: str) -> bool:

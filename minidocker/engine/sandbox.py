@@ -11,7 +11,7 @@ from minidocker.engine import etcfiles
 from minidocker import explain
 from minidocker.network import namespaces, netlink
 from minidocker.network.drivers import bridge as bridge_driver
-from minidocker.errors import Conflict
+from minidocker.errors import Conflict, TeardownError
 from minidocker.ids import new_id
 from minidocker.engine.models import Container, Endpoint, Network
 
@@ -82,7 +82,8 @@ class Sandboxes:
             self.e.dns_table.remove_endpoint(ep.network_id, c.id)
 
     def teardown(self, c: Container) -> None:
-        """Keeps going past failures; raises the first one at the end."""
+        """Keeps going past failures; at the end raises a TeardownError that
+        carries (and names) every one of them."""
         errors = []
         for step in [lambda: self.e.dns.detach(c.id)] + \
                     [lambda ep=ep: bridge_driver.leave(ep) for ep in c.eps()] + \
@@ -98,7 +99,7 @@ class Sandboxes:
                 errors.append(ex)
             c.netns = ""
         if errors:
-            raise errors[0]
+            raise TeardownError(errors)
 
     def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
         bridge_driver.join(net, ep, c.netns, default_route)
