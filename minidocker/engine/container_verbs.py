@@ -4,12 +4,12 @@ The runtime (runtime/) starts and stops processes; this module decides what to
 start, with which namespace (sandbox.py), and keeps the state in step.
 """
 import contextlib
+import logging
 import os
 import shutil
 import signal as signals
 import threading
 import time
-import traceback
 
 from minidocker import explain, validation
 from minidocker.engine import outputs
@@ -19,6 +19,8 @@ from minidocker.engine.models import Container
 from minidocker.runtime import exec as runexec
 from minidocker.runtime import process
 from minidocker.engine.sandbox import Sandboxes
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -250,8 +252,8 @@ class ContainerVerbs:
         """Roll back a failed start: the original error is the one to report."""
         try:
             self.sandbox.teardown(c)
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as ex:  # noqa: BLE001
+            log.warning("container %s: rolling back its sandbox: %s", c.id[:12], ex)
 
     def _watch(self, cid: str, handle) -> None:
         t = threading.Thread(target=self._await_exit, args=(cid, handle), name=f"watch-{cid[:12]}", daemon=True)
@@ -261,7 +263,8 @@ class ContainerVerbs:
     def _await_exit(self, cid: str, handle) -> None:
         try:
             code = process.wait(handle)
-        except Exception:  # noqa: BLE001 - the shim died without a status: report a kill
+        except Exception as ex:  # noqa: BLE001 - the shim died without a status: report a kill
+            log.debug("container %s: no exit status (%s); reporting a kill", cid[:12], ex)
             while process.is_running(handle):
                 time.sleep(0.5)
             code = 137
@@ -304,7 +307,7 @@ class ContainerVerbs:
                     try:
                         step()
                     except Exception:  # noqa: BLE001
-                        traceback.print_exc()
+                        log.exception("container %s: cleaning up after its exit", cid[:12])
             finally:
                 e.changed.notify_all()
 

@@ -7,6 +7,7 @@ containers.py, the per-container namespace plumbing in sandbox.py, and the
 Docker-shaped JSON views in views.py.
 """
 import ipaddress
+import logging
 import os
 import threading
 import time
@@ -16,13 +17,15 @@ from minidocker.network.drivers import bridge as bridge_driver
 from minidocker.dns.records import Table
 from minidocker.dns.resolvconf import host_resolvers_from
 from minidocker.dns.server import DNSServer
-from minidocker.errors import NotFound
+from minidocker.errors import KernelError, NotFound
 from minidocker.firewall import nft
 from minidocker.engine.images import Images
 from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store
 
 DEFAULT_BRIDGE = "minidocker0"
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -62,8 +65,8 @@ class Engine:
             if not any(c.status == "running" for c in self.containers.values()):
                 try:  # nothing lives in a pin yet: leave no mount behind
                     namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
-                except Exception:  # noqa: BLE001
-                    pass
+                except KernelError as ex:
+                    log.debug("netns dir left mounted: %s", ex.message)
             raise
 
     # ---- lookups ---------------------------------------------------------
@@ -167,8 +170,8 @@ class Engine:
                     with self.lock:
                         if not self.closed and self.firewall_drifted():
                             self.sync_firewall()
-                except Exception:  # noqa: BLE001 - keep watching; the next round retries
-                    pass
+                except Exception as ex:  # noqa: BLE001 - keep watching; the next round retries
+                    log.warning("re-applying the firewall failed (retrying in %ss): %s", interval, ex)
         t = threading.Thread(target=loop, name="firewall-watch", daemon=True)
         t.start()
         return t
@@ -192,8 +195,8 @@ class Engine:
         if teardown:
             try:
                 namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
-            except Exception:
-                pass
+            except KernelError as ex:  # not mounted
+                log.debug("netns dir: %s", ex.message)
 
 
 def teardown_host(run_dir: str, bridge: str = DEFAULT_BRIDGE) -> None:
@@ -204,5 +207,5 @@ def teardown_host(run_dir: str, bridge: str = DEFAULT_BRIDGE) -> None:
     netns_dir = os.path.join(run_dir, "netns")
     try:
         namespaces.umount(netns_dir, namespaces.MNT_DETACH)
-    except Exception:  # noqa: BLE001 - not mounted
-        pass
+    except KernelError as ex:  # not mounted
+        log.debug("netns dir: %s", ex.message)

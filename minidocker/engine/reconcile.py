@@ -5,13 +5,15 @@ process died are finalized (namespace, veths, DNS released). Then what a crash
 left without an owner is swept: netns pins, host-side veths of our own stopped
 endpoints, bundles with no state file.
 """
+import logging
 import os
 import shutil
-import traceback
 
 from minidocker.network import namespaces, netlink
 from minidocker.engine.models import Endpoint
 from minidocker.runtime import process
+
+log = logging.getLogger(__name__)
 
 
 def reconcile(verbs) -> None:
@@ -26,7 +28,7 @@ def reconcile(verbs) -> None:
             try:
                 verbs.sandbox.refresh_names(c)
             except Exception:  # noqa: BLE001 - the container runs on without its resolver
-                traceback.print_exc()
+                log.exception("container %s: could not restore its names and resolver", c.id[:12])
             verbs._watch(c.id, handle)
         else:
             status = process.exit_status(e.store.bundle(c.id)) or {}
@@ -58,7 +60,7 @@ def sweep_orphans(e) -> None:
         try:
             step()
         except Exception:  # noqa: BLE001
-            traceback.print_exc()
+            log.exception("sweeping a leftover failed")
 
 
 def _listdir(path: str) -> list[str]:

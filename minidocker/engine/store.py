@@ -6,11 +6,13 @@
     ROOT/ipam.json                     (default-pool cursor)
 """
 import json
+import logging
 import os
-import sys
 import threading
 
 from minidocker.engine.models import Container, Network
+
+log = logging.getLogger(__name__)
 
 
 def write_json(path: str, data) -> None:
@@ -32,11 +34,11 @@ def read_json(path: str, default=None):
     except FileNotFoundError:
         return default
     except (json.JSONDecodeError, UnicodeDecodeError) as ex:
-        print(f"minidocker: ignoring corrupt state file {path}: {ex}", file=sys.stderr)
+        log.warning("ignoring corrupt state file %s: %s", path, ex)
         try:
             os.replace(path, path + ".corrupt")
-        except OSError:
-            pass
+        except OSError as ex2:
+            log.warning("could not set %s aside: %s", path, ex2)
         return default
 
 

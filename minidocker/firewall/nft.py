@@ -24,17 +24,19 @@ needs (in DOCKER-USER), in the same transaction.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import threading
 from dataclasses import dataclass
 
 from minidocker import explain
-from minidocker.errors import InvalidArgument
+from minidocker.errors import InvalidArgument, KernelError
 from minidocker.firewall import coexist, libnft
 
 TABLE_FAMILY = "inet"
 TABLE_NAME = "minidocker"
 TABLE = f"{TABLE_FAMILY} {TABLE_NAME}"
+log = logging.getLogger(__name__)
 _apply_lock = threading.Lock()  # one read-plan-write cycle at a time
 
 _IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
@@ -224,9 +226,10 @@ def _run_locked(script: str, bridges: list[str]) -> None:
             return
         try:
             libnft.run(full)
-        except Exception:
+        except KernelError as ex:
             if attempt == 2:
                 raise
+            log.debug("nftables refused the table (Docker's chains moved?), trying again: %s", ex.message)
             continue
         explain.emit("nft", "-f", "-", stdin=full)
         return

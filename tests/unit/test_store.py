@@ -1,11 +1,24 @@
 """State files: atomic writes, and a corrupt file does not stop the daemon."""
+import logging
 import os
+import sys
+
+import pytest
 
 from minidocker.engine.models import Network
 from minidocker.engine.store import Store, read_json, write_json
 
 
-def test_roundtrip_and_corrupt_file_set_aside(tmp_path, capsys):
+@pytest.fixture
+def daemon_stderr(capsys):
+    """minidocker's log on (captured) stderr, as the daemon has it."""
+    handler = logging.StreamHandler(sys.stderr)
+    logging.getLogger("minidocker").addHandler(handler)
+    yield
+    logging.getLogger("minidocker").removeHandler(handler)
+
+
+def test_roundtrip_and_corrupt_file_set_aside(tmp_path, capsys, daemon_stderr):
     s = Store(str(tmp_path))
     s.save_network(Network(id="a" * 64, name="n1", driver="bridge", created="now"))
     bad = tmp_path / "networks" / ("b" * 64 + ".json")
