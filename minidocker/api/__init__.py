@@ -1,3 +1,4 @@
-"""The daemon's HTTP API on a unix socket: framing (with fd passing), the
-client the CLI uses, the routes and the server (minidockerd).
+"""The daemon's HTTP API on a unix socket: framing (HTTP with fd passing, both
+ends), the client the CLI uses, the router and its routes per resource
+(translate only: one Engine call each), and the server (minidockerd).
 """

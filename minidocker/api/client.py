@@ -10,7 +10,7 @@ import sys
 import time
 from urllib.parse import quote, urlencode
 
-from minidocker.api import framing as wire
+from minidocker.api import framing
 
 
 class APIError(Exception):
@@ -76,8 +76,8 @@ class Client:
         try:
             headers = {"X-Explain": "1"} if self.explain else None
             try:
-                wire.send_request(s, method, path, body, fds=fds, headers=headers)
-                resp = wire.Response(s)
+                framing.send_request(s, method, path, body, fds=fds, headers=headers)
+                resp = framing.Response(s)
             except OSError as ex:  # ConnectionError included: the daemon went away
                 raise APIError(0, f"error during connect: the minidocker daemon closed the connection ({ex})")
             if "x-explain" in resp.headers:

@@ -1,39 +1,192 @@
 """HTTP/1.1 over a unix socket, with file descriptors riding along (SCM_RIGHTS).
 
-Stdlib only: the CLI imports this. One request per connection (Connection: close).
-A request may carry fds (the CLI's stdin/stdout/stderr, a pty slave, a tar file)
-attached to its first bytes; the server collects them while reading the request.
+One implementation for both ends (stdlib only: the CLI imports it): heads built
+and parsed, bodies read by Content-Length, chunked or until the connection
+closes, JSON bodies, and fds attached to the first byte of a message (the CLI's
+stdin/stdout/stderr, a tar file; a pty master coming back).
+
+A connection may carry several requests (HTTP/1.1 keep-alive) unless either side
+says ``Connection: close``; the minidocker CLI does, one request per connection.
 """
 import array
+import http
 import json
 import os
+import select
 import socket
 from urllib.parse import parse_qs, urlsplit
 
 MAX_FDS = 8
 MAX_HEADER = 64 * 1024
+JSON = "application/json"
 
 
-def send_request(sock: socket.socket, method: str, path: str, body=None, fds=(), headers=None) -> None:
-    data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    head = [f"{method} {path} HTTP/1.1", "Host: minidocker", "Connection: close",
-            f"Content-Length: {len(data)}"]
-    if body is not None and not isinstance(body, bytes):
-        head.append("Content-Type: application/json")
-    for k, v in (headers or {}).items():
-        head.append(f"{k}: {v}")
-    payload = ("\r\n".join(head) + "\r\n\r\n").encode() + data
+# ---- heads -------------------------------------------------------------------------
+
+def _head(first: str, headers: dict) -> bytes:
+    return ("\r\n".join([first] + [f"{k}: {v}" for k, v in headers.items()]) + "\r\n\r\n").encode()
+
+
+def request_head(method: str, target: str, headers: dict) -> bytes:
+    return _head(f"{method} {target} HTTP/1.1", {"Host": "minidocker", **headers})
+
+
+def response_head(status: int, headers: dict) -> bytes:
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    return _head(f"HTTP/1.1 {status} {reason}", headers)
+
+
+def parse_head(raw: bytes) -> tuple[list[str], dict]:
+    """The first line's words and the headers (names lower-cased)."""
+    lines = raw.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    return lines[0].split(" "), headers
+
+
+def json_body(obj) -> tuple[bytes, dict]:
+    """A JSON body and the headers that describe it."""
+    data = json.dumps(obj).encode()
+    return data, {"Content-Type": JSON, "Content-Length": str(len(data))}
+
+
+def wants_close(version: str, headers: dict) -> bool:
+    """Whether the peer ends the connection after this message."""
+    conn = headers.get("connection", "").lower()
+    return "close" in conn or (version == "HTTP/1.0" and "keep-alive" not in conn)
+
+
+# ---- sending -----------------------------------------------------------------------
+
+def send(sock: socket.socket, data: bytes, fds=()) -> None:
+    """Send bytes, with file descriptors attached to the first one."""
     if fds:
         anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", list(fds)))]
-        sent = sock.sendmsg([payload[:1]], anc)
-        payload = payload[sent:]
-    sock.sendall(payload)
+        sent = sock.sendmsg([data[:1]], anc)
+        data = data[sent:]
+    sock.sendall(data)
+
+
+def chunk(data: bytes) -> bytes:
+    """One piece of a chunked body (b"" ends the body)."""
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def send_request(sock: socket.socket, method: str, target: str, body=None, fds=(), headers=None) -> None:
+    """A whole request: ``body`` is bytes, or an object sent as JSON."""
+    if body is None:
+        data, head = b"", {"Content-Length": "0"}
+    elif isinstance(body, bytes):
+        data, head = body, {"Content-Length": str(len(body))}
+    else:
+        data, head = json_body(body)
+    head = {"Connection": "close", **head, **(headers or {})}
+    send(sock, request_head(method, target, head) + data, fds)
+
+
+# ---- receiving ---------------------------------------------------------------------
+
+class Reader:
+    """The incoming bytes of one connection, and the fds that arrived with them."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = b""
+        self.fds: list[int] = []
+
+    def _fill(self) -> bool:
+        data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
+        _collect_fds(anc, self.fds)
+        self.buf += data
+        return bool(data)
+
+    def take_fds(self) -> list[int]:
+        fds, self.fds = self.fds, []
+        return fds
+
+    def head(self) -> bytes | None:
+        """The next message's head; None when the peer closed before starting one."""
+        while b"\r\n\r\n" not in self.buf:
+            if len(self.buf) > MAX_HEADER:
+                raise ValueError("request header too large")
+            if not self._fill():
+                if self.buf:
+                    raise ConnectionError("the peer closed the connection inside a message head")
+                return None
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return head
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            if len(self.buf) > MAX_HEADER or not self._fill():
+                raise ConnectionError("malformed chunked body")
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _some(self, limit: int) -> bytes:
+        """Up to ``limit`` bytes, buffered ones first; b"" at the end of the stream."""
+        if not self.buf and not self._fill():
+            return b""
+        data, self.buf = self.buf[:limit], self.buf[limit:]
+        return data
+
+    def body(self, headers: dict, until_close: bool = False):
+        """The pieces of a body as they arrive: chunked, Content-Length long, or
+        (``until_close``, a response without either) up to the end of the stream."""
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            while True:
+                size = int(self._line().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self._line():  # trailers, up to the empty line
+                        pass
+                    return
+                left = size
+                while left:
+                    data = self._some(left)
+                    if not data:
+                        raise ConnectionError("the peer closed the connection inside a chunk")
+                    left -= len(data)
+                    yield data
+                self._line()
+        elif "content-length" in headers:
+            left = int(headers["content-length"])
+            while left:
+                data = self._some(min(left, 1 << 20))
+                if not data:
+                    return  # the peer gave up early: the body is what came
+                left -= len(data)
+                yield data
+        elif until_close:
+            while True:
+                data = self._some(1 << 20)
+                if not data:
+                    return
+                yield data
+
+
+def _collect_fds(anc, out: list) -> None:
+    for level, kind, cdata in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            arr = array.array("i")
+            arr.frombytes(cdata[: len(cdata) - len(cdata) % arr.itemsize])
+            out.extend(arr)
 
 
 class Request:
-    def __init__(self, method, path, query, headers, body, fds):
-        self.method, self.path, self.query = method, path, query
+    """Server side: one parsed request, its whole body, and the fds it carried."""
+
+    def __init__(self, method, target, version, headers, body, fds):
+        url = urlsplit(target)
+        self.method, self.target, self.version = method, target, version
+        self.path, self.query = url.path, parse_qs(url.query)
         self.headers, self.body, self.fds = headers, body, fds
+        self.keep_alive = not wants_close(version, headers)
 
     def json(self):
         return json.loads(self.body) if self.body else {}
@@ -45,99 +198,46 @@ class Request:
         return str(self.arg(name, "")).lower() in ("1", "true", "yes")
 
 
-def _parse_head(raw: bytes):
-    lines = raw.decode("latin-1").split("\r\n")
-    first = lines[0].split(" ")
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            k, v = line.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-    return first, headers
-
-
-def read_request(sock: socket.socket) -> Request:
-    fds: list[int] = []
+def read_request(reader: Reader) -> Request | None:
+    """The next request on a connection; None when the client closed it in between.
+    Fds that came with a request we cannot read are closed."""
     try:
-        return _read_request(sock, fds)
+        raw = reader.head()
+        if raw is None:
+            return None
+        (method, target, *rest), headers = parse_head(raw)
+        body = b"".join(reader.body(headers))
+        return Request(method, target, rest[0] if rest else "HTTP/1.0", headers, body, reader.take_fds())
     except BaseException:
-        for fd in fds:  # whatever arrived with a request we cannot serve
-            os.close(fd)
+        close_fds(reader.take_fds())
         raise
 
 
-def _read_request(sock: socket.socket, fds: list) -> Request:
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
-        _collect_fds(anc, fds)
-        if not data:
-            raise ConnectionError("client went away")
-        buf += data
-        if len(buf) > MAX_HEADER:
-            raise ValueError("request header too large")
-    head, body = buf.split(b"\r\n\r\n", 1)
-    (method, target, *_), headers = _parse_head(head)
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        data = sock.recv(min(1 << 20, length - len(body)))
-        if not data:
-            break
-        body += data
-    url = urlsplit(target)
-    return Request(method, url.path, parse_qs(url.query), headers, body, fds)
-
-
-def send_with_fds(sock: socket.socket, data: bytes, fds) -> None:
-    """Send bytes with file descriptors attached to the first one."""
-    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", list(fds)))]
-    sent = sock.sendmsg([data[:1]], anc)
-    sock.sendall(data[sent:])
-
-
-def _collect_fds(anc, out: list) -> None:
-    for level, kind, cdata in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            arr = array.array("i")
-            arr.frombytes(cdata[: len(cdata) - len(cdata) % arr.itemsize])
-            out.extend(arr)
-
-
-def response_head(status: int, headers: dict | None = None, length: int | None = None) -> bytes:
-    lines = [f"HTTP/1.1 {status} {'OK' if status < 400 else 'Error'}", "Connection: close"]
-    if length is not None:
-        lines.append(f"Content-Length: {length}")
-    for k, v in (headers or {}).items():
-        lines.append(f"{k}: {v}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+def close_fds(fds) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:  # already closed by its new owner
+            continue
 
 
 class Response:
-    """Client side: status, headers, and the body as a file (may be a stream)."""
+    """Client side: status, headers, fds, and the body as a stream of pieces."""
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
-        self.fds: list[int] = []
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            data, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
-            _collect_fds(anc, self.fds)
-            if not data:
-                raise ConnectionError("daemon closed the connection")
-            buf += data
-        head, self._rest = buf.split(b"\r\n\r\n", 1)
-        first, self.headers = _parse_head(head)
+        self._reader = Reader(sock)
+        raw = self._reader.head()
+        if raw is None:
+            raise ConnectionError("daemon closed the connection")
+        first, self.headers = parse_head(raw)
         self.status = int(first[1])
+        self.fds = self._reader.take_fds()
 
     def chunks(self):
-        if self._rest:
-            yield self._rest
-            self._rest = b""
-        while True:
-            data = self.sock.recv(65536)
-            if not data:
-                return
-            yield data
+        if self.status in (204, 304):
+            return
+        yield from self._reader.body(self.headers, until_close=True)
 
     def read(self) -> bytes:
         return b"".join(self.chunks())
@@ -145,3 +245,84 @@ class Response:
     def json(self):
         data = self.read()
         return json.loads(data) if data else None
+
+
+# ---- the server's side of one response -------------------------------------------------
+
+class ResponseWriter:
+    """Writes one response: whole (JSON or bytes), as a stream of pieces (chunked to
+    an HTTP/1.1 client), or started by a handler that takes the connection over."""
+
+    def __init__(self, sock: socket.socket, request: Request | None = None):
+        self.sock = sock  # (no request: answering one that could not be read)
+        self.chunked_ok = request is not None and request.version == "HTTP/1.1"
+        self.keep_alive = request is not None and request.keep_alive
+        self.status: int | None = None
+        self.chunked = False
+
+    @property
+    def started(self) -> bool:
+        return self.status is not None
+
+    def _connection(self, headers: dict) -> dict:
+        return {"Connection": "keep-alive" if self.keep_alive else "close", **headers}
+
+    def send(self, status: int, body: bytes = b"", headers: dict | None = None, fds=()) -> None:
+        """A whole response."""
+        self.status = status
+        head = self._connection({**(headers or {}), "Content-Length": str(len(body))})
+        send(self.sock, response_head(status, head) + body, fds)
+
+    def send_json(self, status: int, obj, headers: dict | None = None) -> None:
+        if obj is None:
+            self.send(status, b"", {"Content-Type": JSON, **(headers or {})})
+            return
+        data, head = json_body(obj)
+        self.send(status, data, {**head, **(headers or {})})
+
+    def start(self, status: int, headers: dict | None = None, fds=(), chunked: bool = True) -> None:
+        """The head of a body written piece by piece; it ends with ``finish()``
+        (chunked) or when the connection closes."""
+        self.status = status
+        self.chunked = chunked and self.chunked_ok
+        head = dict(headers or {})
+        if self.chunked:
+            head["Transfer-Encoding"] = "chunked"
+        else:
+            self.keep_alive = False
+        send(self.sock, response_head(status, self._connection(head)), fds)
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.sock.sendall(chunk(data) if self.chunked else data)
+
+    def finish(self) -> None:
+        if self.chunked:
+            self.sock.sendall(chunk(b""))
+
+    def stream(self, status: int, pieces, headers: dict | None = None) -> None:
+        """A body written as it is produced; an empty piece is an idle tick, on
+        which a client that hung up (Ctrl-C on `logs -f`) ends the stream."""
+        self.start(status, headers)
+        try:
+            for piece in pieces:
+                if piece:
+                    self.write(piece)
+                elif self.client_gone():
+                    self.keep_alive = False
+                    return
+            self.finish()
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+
+    def client_gone(self) -> bool:
+        """True when the client closed its end of the connection."""
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True

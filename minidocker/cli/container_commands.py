@@ -9,6 +9,7 @@ import tty as ttymod
 import click
 
 from minidocker import validation
+from minidocker.cli import list_rows
 from minidocker.cli.base import CTX, api_fail, cli, dump_json, fail, filters_query
 from minidocker.api.client import APIError, q
 
@@ -248,12 +249,6 @@ def rm_cmd(st, force, containers):
     _each(st, containers, "DELETE", "/containers/{}", {"force": "1" if force else None})
 
 
-PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", ".RunningFor": "CREATED",
-              ".Status": "STATUS", ".Ports": "PORTS", ".Names": "NAMES", ".State": "STATE",
-              ".CreatedAt": "CREATED AT", ".Networks": "NETWORKS"}
-
-
 @cli.command("ps", context_settings=CTX)
 @click.option("-a", "--all", "show_all", is_flag=True)
 @click.option("-q", "--quiet", is_flag=True)
@@ -264,21 +259,17 @@ PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", "
 def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
     """List containers."""
     try:
-        rows = st.client().get("/containers/json", query={"all": "1" if show_all else None,
-                                                           "filters": filters_query(filters)})
+        found = st.client().get("/containers/json", query={"all": "1" if show_all else None,
+                                                            "filters": filters_query(filters),
+                                                            "size": "1" if ".Size" in fmt else None})
     except APIError as ex:
         api_fail(ex)
-    for r in rows:
-        if not no_trunc:
-            r["ID"] = r["ID"][:12]
-            if len(r["Command"]) > 20:
-                r["Command"] = r["Command"][:19] + "…"
-        r["Command"] = f'"{r["Command"]}"'
+    rows = [list_rows.ps_row(c, trunc=not no_trunc) for c in found]
     if quiet:
         for r in rows:
             click.echo(r["ID"])
         return
-    out_format(fmt or PS_TABLE, rows, PS_HEADERS)
+    out_format(fmt or list_rows.PS_TABLE, rows, list_rows.PS_HEADERS)
 
 
 def out_format(fmt: str, rows: list, headers: dict) -> None:

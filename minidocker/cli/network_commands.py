@@ -6,14 +6,10 @@ import sys
 import click
 
 from minidocker import validation
+from minidocker.cli import list_rows
 from minidocker.cli.base import CTX, api_fail, cli, fail, filters_query
 from minidocker.cli.container_commands import out_format, print_objects
 from minidocker.api.client import APIError, q
-
-LS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-LS_HEADERS = {".ID": "NETWORK ID", ".Name": "NAME", ".Driver": "DRIVER", ".Scope": "SCOPE",
-              ".IPv6": "IPV6", ".Internal": "INTERNAL", ".Labels": "LABELS", ".CreatedAt": "CREATED AT"}
-
 
 def natural_key(name: str) -> list:
     """docker's sortorder.NaturalLess: digit runs compare as numbers."""
@@ -89,15 +85,13 @@ def ls(st, quiet, no_trunc, fmt, filters):
         nets = st.client().get("/networks", query={"filters": filters_query(filters)})
     except APIError as ex:
         api_fail(ex)
-    rows = sorted((n["_row"] for n in nets), key=lambda r: natural_key(r["Name"]))
-    if not no_trunc:
-        for r in rows:
-            r["ID"] = r["ID"][:12]
+    rows = sorted((list_rows.network_row(n, trunc=not no_trunc) for n in nets),
+                  key=lambda r: natural_key(r["Name"]))
     if quiet:
         for r in rows:
             click.echo(r["ID"])
         return
-    out_format(fmt or LS_TABLE, rows, LS_HEADERS)
+    out_format(fmt or list_rows.LS_TABLE, rows, list_rows.LS_HEADERS)
 
 
 @network.command("inspect", context_settings=CTX)

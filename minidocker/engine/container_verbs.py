@@ -311,6 +311,11 @@ class ContainerVerbs:
             finally:
                 e.changed.notify_all()
 
+    def restart(self, ref: str, timeout: int | None = None) -> Container:
+        """Stop (if running), then start again, as `docker restart`."""
+        self.stop(ref, timeout)
+        return self.start(ref)
+
     # ---- wait / stop / kill ---------------------------------------------------
     def wait(self, ref: str) -> int:
         e = self.e
@@ -360,6 +365,20 @@ class ContainerVerbs:
             signum = _signal(sig)
             process.kill(process.Handle.from_dict(c.handle), signum)
             return c
+
+    def logs(self, ref: str, follow: bool = False, tail: str | None = "all"):
+        """The container's output from its log (outputs.read_log): pieces of bytes,
+        with idle ticks (b"") while ``follow`` waits for more."""
+        e = self.e
+        with e.lock:
+            c = e.find_container(ref)
+            path = os.path.join(e.store.bundle(c.id), "container.log")
+            cid = c.id
+
+        def running() -> bool:
+            now = e.containers.get(cid)
+            return now is not None and now.status == "running"
+        return outputs.read_log(path, tail, follow, running)
 
     # ---- remove ---------------------------------------------------------------
     def remove(self, ref: str, force: bool = False) -> Container:

@@ -135,7 +135,7 @@ class Images:
             config = {"Env": env or DEFAULT_ENV, "Cmd": cmd}  # no CMD unless --change gives one
             # the id covers the files and the config, as a Docker image id does
             hexid = hashlib.sha256(digest.hexdigest().encode() + json.dumps(config).encode()).hexdigest()
-            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": _du(rootfs)}
+            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": disk_usage(rootfs)}
             write_json(os.path.join(tmp, "image.json"), meta)
             with self._lock:
                 dest = os.path.join(self.layers, hexid)
@@ -192,7 +192,8 @@ class _HashingReader:
         return data
 
 
-def _du(path: str) -> int:
+def disk_usage(path: str) -> int:
+    """Bytes in the files under ``path`` (a layer, a container's writable layer)."""
     total = 0
     for dirpath, _, files in os.walk(path):
         for f in files:

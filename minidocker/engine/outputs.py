@@ -1,7 +1,9 @@
 """A container's output: copied to the caller and the log (foreground `run`), or a
-terminal nobody holds drained into the log (`run -dt`)."""
+terminal nobody holds drained into the log (`run -dt`); and read back from the log
+(`logs`, `--tail`, `--follow`)."""
 import os
 import threading
+import time
 
 
 def tee_outputs(fds: tuple) -> tuple[tuple, list]:
@@ -69,3 +71,38 @@ def drain_to_log(master: int, log_path: str) -> None:
                 log.write(data)
         os.close(master)
     threading.Thread(target=pump, name="pty-log", daemon=True).start()
+
+
+def read_log(path: str, tail: str | None = "all", follow: bool = False, running=lambda: False,
+             poll: float = 0.1):
+    """The log's bytes: all of it, or its last ``tail`` lines (a number; anything
+    else means all); with ``follow``, then what the container writes until it stops.
+    While following it yields b"" every ``poll`` seconds with nothing new: an idle
+    tick on which the reader may stop."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:  # never started: an empty log
+        return
+    with f:
+        if tail not in ("all", "", None):
+            try:
+                n = int(tail)
+            except ValueError:
+                n = -1
+            if n >= 0:
+                lines = f.read().splitlines(keepends=True)
+                yield b"".join(lines[-n:] if n else [])
+        while True:
+            data = f.read(65536)
+            if data:
+                yield data
+                continue
+            if not follow:
+                return
+            if not running():
+                rest = f.read()
+                if rest:
+                    yield rest
+                return
+            time.sleep(poll)
+            yield b""

@@ -1,12 +1,13 @@
-"""Docker-shaped JSON views of networks and containers (pure: state in, dicts out).
+"""Docker-shaped JSON views of networks and containers (pure: state in, dicts out):
+inspect, and the list entries (ContainerSummary) the CLI formats its rows from.
 
 Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
 """
 import os
 import time
-from datetime import datetime, timezone
 
 from minidocker.engine.models import Container, Endpoint, Network
+from minidocker.ids import human_duration, parse_time
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -37,13 +38,6 @@ def network_inspect(n: Network, containers: list[Container]) -> dict:
     }
 
 
-def network_row(n: Network) -> dict:
-    """The fields `network ls --format` offers."""
-    return {"ID": n.id, "Name": n.name, "Driver": n.driver, "Scope": "local",
-            "IPv6": "false", "Internal": str(n.internal).lower(), "CreatedAt": n.created,
-            "Labels": ",".join(f"{k}={v}" for k, v in sorted(n.labels.items()))}
-
-
 def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
     return {
         "IPAMConfig": ({"IPv4Address": ep.static_ip} if ep.static_ip else ({} if not n.builtin else None)),
@@ -60,9 +54,9 @@ def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
     }
 
 
-def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
-                      image_rootfs: str = "") -> dict:
-    running = c.status == "running"
+def _networks(c: Container, networks: dict, running: bool) -> tuple[dict, dict]:
+    """NetworkSettings.Networks (name -> EndpointSettings), and the default
+    bridge's endpoint that inspect also shows at the top of NetworkSettings."""
     nets = {}
     primary = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}
     for nid, epd in c.endpoints.items():
@@ -81,6 +75,13 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
                             "EndpointID": c.sandbox_id if running else "", "Gateway": "", "IPAddress": "",
                             "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
                             "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
+    return nets, primary
+
+
+def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
+                      image_rootfs: str = "") -> dict:
+    running = c.status == "running"
+    nets, primary = _networks(c, networks, running)
     status = c.status
     return {
         "Id": c.id, "Created": c.created, "Path": c.argv[0] if c.argv else "", "Args": c.argv[1:],
@@ -167,45 +168,7 @@ def _ports_view(ports: list) -> dict:
     return out
 
 
-# ---- ps -----------------------------------------------------------------------
-
-def _parse_time(s: str) -> float:
-    """Go RFC3339Nano (any number of fraction digits, or none) -> epoch seconds."""
-    head, _, frac = s.rstrip("Z").partition(".")
-    try:
-        whole = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        return time.time()
-    return whole + (int(frac) / 10 ** len(frac) if frac.isdigit() else 0.0)
-
-
-def human_duration(seconds: float) -> str:
-    """Docker's units.HumanDuration."""
-    if seconds < 1:
-        return "Less than a second"
-    s = int(seconds)
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
-
+# ---- container list (ContainerSummary) --------------------------------------------
 
 def _shell_word(arg: str) -> str:
     """Docker's ps shows each argument shell-quoted when it needs it."""
@@ -214,19 +177,32 @@ def _shell_word(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
-def ps_row(c: Container, now: float | None = None, networks: dict | None = None) -> dict:
-    now = time.time() if now is None else now
-    cmd = " ".join(_shell_word(a) for a in c.argv)
+def status_text(c: Container, now: float) -> str:
+    """The daemon's human state: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"."""
     if c.status == "running":
-        status = "Up " + human_duration(now - _parse_time(c.started_at))
-    elif c.status == "exited":
-        status = f"Exited ({c.exit_code}) {human_duration(now - _parse_time(c.finished_at))} ago"
-    else:
-        status = "Created"
-    ports = ", ".join(f"{p.get('host_ip') or '0.0.0.0'}:{p['host_port']}->{p['container_port']}/{p['proto']}"
-                      for p in c.active_ports) if c.status == "running" else ""
-    return {"ID": c.id, "Image": c.image, "Command": cmd,
-            "CreatedAt": c.created, "RunningFor": human_duration(now - _parse_time(c.created)) + " ago",
-            "Status": status, "Ports": ports, "Names": c.name, "State": c.status,
-            "Networks": ",".join(sorted(networks[nid].name for nid in c.endpoints if nid in (networks or {})))
-            or (c.network_mode if c.network_mode in ("host", "none") else "")}
+        return "Up " + human_duration(now - parse_time(c.started_at))
+    if c.status == "exited":
+        return f"Exited ({c.exit_code}) {human_duration(now - parse_time(c.finished_at))} ago"
+    return "Created"
+
+
+def container_summary(c: Container, networks: dict, now: float | None = None,
+                      sizes: tuple[int, int] | None = None) -> dict:
+    """One entry of `GET /containers/json` (Docker's ContainerSummary); ``sizes``
+    (writable layer, whole root filesystem) when the client asked for them."""
+    now = time.time() if now is None else now
+    running = c.status == "running"
+    out = {
+        "Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
+        "Command": " ".join(_shell_word(a) for a in c.argv), "Created": int(parse_time(c.created)),
+        "Ports": [{"IP": p.get("host_ip") or "0.0.0.0", "PrivatePort": int(p["container_port"]),
+                   "PublicPort": int(p["host_port"]), "Type": p["proto"]}
+                  for p in (c.active_ports if running else [])],
+        "Labels": {}, "State": c.status, "Status": status_text(c, now),
+        "HostConfig": {"NetworkMode": c.network_mode},
+        "NetworkSettings": {"Networks": _networks(c, networks, running)[0]},
+        "Mounts": [],
+    }
+    if sizes is not None:
+        out["SizeRw"], out["SizeRootFs"] = sizes
+    return out

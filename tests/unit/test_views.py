@@ -1,27 +1,41 @@
-"""Docker-shaped views: ps ages and statuses."""
+"""Docker-shaped views: the list entries the daemon answers (ContainerSummary)."""
 from minidocker.engine import views
-from minidocker.engine.models import Container
+from minidocker.engine.models import Container, Endpoint, Network
+from minidocker.ids import parse_time
+
+T0 = "2026-01-01T00:00:00.5Z"
 
 
-def test_human_duration_like_docker():
-    assert [views.human_duration(s) for s in (0.2, 1, 5, 59, 60, 150, 3599, 3600, 7200, 86400 * 3)] == [
-        "Less than a second", "1 second", "5 seconds", "59 seconds", "About a minute", "2 minutes",
-        "59 minutes", "About an hour", "2 hours", "3 days"]
+def _container(**kw) -> Container:
+    return Container(id="a" * 64, name="web", created=T0, image="busybox", image_id="sha256:" + "e" * 64,
+                     argv=["sh", "-c", "echo hi"], **kw)
 
 
-def test_ps_row_ages_are_utc():
-    c = Container(id="a" * 64, name="x", created="2026-01-01T00:00:00.000000Z", image="busybox", image_id="",
-                  argv=["sleep", "600"], status="running", started_at="2026-01-01T00:00:00.000000Z")
-    t0 = views._parse_time("2026-01-01T00:00:00.000000Z")
-    row = views.ps_row(c, now=t0 + 5)
-    assert row["Status"] == "Up 5 seconds" and row["RunningFor"] == "5 seconds ago"
-    c.status, c.exit_code, c.finished_at = "exited", 137, "2026-01-01T00:00:00.000000Z"
-    assert views.ps_row(c, now=t0 + 120)["Status"] == "Exited (137) 2 minutes ago"
+def test_container_summary_is_dockers_shape():
+    net = Network(id="n" * 64, name="self_net", driver="bridge", created=T0)
+    ep = Endpoint(id="p" * 64, network_id=net.id, ip="172.20.0.2", prefixlen=16, gateway="172.20.0.1",
+                  mac="02:42:ac:14:00:02")
+    c = _container(status="running", started_at=T0, network_mode="self_net", endpoints={net.id: ep.to_dict()},
+                   active_ports=[{"proto": "tcp", "host_ip": "", "host_port": "8080", "container_port": "80"}])
+    s = views.container_summary(c, {net.id: net}, now=parse_time(T0) + 3)
+    assert set(s) == {"Id", "Names", "Image", "ImageID", "Command", "Created", "Ports", "Labels", "State",
+                      "Status", "HostConfig", "NetworkSettings", "Mounts"}
+    assert s["Names"] == ["/web"] and s["Created"] == int(parse_time(T0)) and isinstance(s["Created"], int)
+    assert s["Command"] == "sh -c 'echo hi'" and s["State"] == "running" and s["Status"] == "Up 3 seconds"
+    assert s["Ports"] == [{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}]
+    assert s["HostConfig"] == {"NetworkMode": "self_net"}
+    settings = s["NetworkSettings"]["Networks"]["self_net"]
+    assert settings["IPAddress"] == "172.20.0.2" and settings["NetworkID"] == net.id
+    assert "SizeRw" not in s
+    assert views.container_summary(c, {net.id: net}, sizes=(1, 2))["SizeRootFs"] == 2
 
 
-def test_timestamps_go_rfc3339nano():
-    from minidocker.ids import now
-    s = now()
-    assert s.endswith("Z") and len(s.split(".")[-1]) <= 10
-    assert views._parse_time("2026-01-01T00:00:00Z") == views._parse_time("2026-01-01T00:00:00.000000000Z")
-    assert abs(views._parse_time("2026-01-01T00:00:00.5Z") - views._parse_time("2026-01-01T00:00:00Z") - 0.5) < 1e-9
+def test_summary_of_stopped_and_created_containers():
+    host = Network(id="h" * 64, name="host", driver="host", created=T0, builtin=True)
+    c = _container(status="exited", exit_code=3, finished_at=T0, network_mode="host",
+                   active_ports=[{"proto": "tcp", "host_ip": "", "host_port": "1", "container_port": "1"}])
+    s = views.container_summary(c, {host.id: host}, now=parse_time(T0) + 120)
+    assert s["Status"] == "Exited (3) 2 minutes ago" and s["Ports"] == []
+    assert list(s["NetworkSettings"]["Networks"]) == ["host"]
+    c.status = "created"
+    assert views.container_summary(c, {host.id: host})["Status"] == "Created"

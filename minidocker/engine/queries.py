@@ -1,0 +1,55 @@
+"""Read-only answers of the Engine API, each under the Engine's lock: inspect of
+one network or container, and the lists (`GET /networks`, `GET /containers/json`
+with Docker's ContainerSummary entries), filtered as Docker filters them. The
+CLI formats its `ps` and `network ls` rows from the lists."""
+import os
+import time
+
+from minidocker.engine import filters as flt
+from minidocker.engine import views
+from minidocker.engine.images import disk_usage
+from minidocker.errors import NotFound
+
+BUILTIN_ORDER = {"bridge": 0, "host": 1, "none": 2}
+
+
+def network(e, ref: str) -> dict:
+    with e.lock:
+        return views.network_inspect(e.find_network(ref), list(e.containers.values()))
+
+
+def container(e, ref: str) -> dict:
+    with e.lock:
+        return e.inspect_container(e.find_container(ref))
+
+
+def networks(e, filters: dict | None = None) -> list[dict]:
+    """Docker's network list: the inspect shape, without the Containers map
+    (Docker fills it only in inspect)."""
+    f = flt.network_filters(filters)
+    with e.lock:
+        nets = [n for n in e.networks.values() if flt.network_matches(n, f)]
+        nets.sort(key=lambda n: (BUILTIN_ORDER.get(n.name, 3) if n.builtin else 3, n.name))
+        return [views.network_inspect(n, []) for n in nets]
+
+
+def containers(e, all: bool = False, filters: dict | None = None, size: bool = False) -> list[dict]:
+    """Newest first; running ones only unless ``all`` (or a status filter) asks
+    for every one; ``size`` adds SizeRw and SizeRootFs as `ps --size` wants."""
+    f = flt.container_filters(filters)
+    show_all = all or "status" in f
+    now = time.time()
+    with e.lock:
+        cs = sorted(e.containers.values(), key=lambda c: c.created, reverse=True)
+        return [views.container_summary(c, e.networks, now, _sizes(e, c) if size else None)
+                for c in cs if (show_all or c.status == "running") and flt.container_matches(c, f, e.networks)]
+
+
+def _sizes(e, c) -> tuple[int, int]:
+    """The writable layer's size, and that plus the image's."""
+    rw = disk_usage(os.path.join(e.store.bundle(c.id), "upper"))
+    try:
+        image = e.images.get_by_id(c.image_id).get("Size", 0)
+    except NotFound:
+        image = 0
+    return rw, rw + image
