@@ -98,4 +98,4 @@ def containers_exec(e, req, ref):
 
 @routes("GET", r"/containers/(?P<ref>[^/]+)/logs")
 def containers_logs(e, req, ref):
-    return 200, Stream(e.ctr.logs(ref, follow=req.flag("follow"), tail=req.arg("tail", "all")))
+    return 200, Stream(queries.logs(e, ref, follow=req.flag("follow"), tail=req.arg("tail", "all")))

@@ -366,20 +366,6 @@ class ContainerVerbs:
             process.kill(process.Handle.from_dict(c.handle), signum)
             return c
 
-    def logs(self, ref: str, follow: bool = False, tail: str | None = "all"):
-        """The container's output from its log (outputs.read_log): pieces of bytes,
-        with idle ticks (b"") while ``follow`` waits for more."""
-        e = self.e
-        with e.lock:
-            c = e.find_container(ref)
-            path = os.path.join(e.store.bundle(c.id), "container.log")
-            cid = c.id
-
-        def running() -> bool:
-            now = e.containers.get(cid)
-            return now is not None and now.status == "running"
-        return outputs.read_log(path, tail, follow, running)
-
     # ---- remove ---------------------------------------------------------------
     def remove(self, ref: str, force: bool = False) -> Container:
         e = self.e

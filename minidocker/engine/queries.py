@@ -1,12 +1,12 @@
-"""Read-only answers of the Engine API, each under the Engine's lock: inspect of
-one network or container, and the lists (`GET /networks`, `GET /containers/json`
-with Docker's ContainerSummary entries), filtered as Docker filters them. The
-CLI formats its `ps` and `network ls` rows from the lists."""
+"""Read-only answers of the Engine API: inspect of one network or container, the
+lists (`GET /networks`, `GET /containers/json` with Docker's ContainerSummary
+entries) filtered as Docker filters them, and a container's logs. The CLI
+formats its `ps` and `network ls` rows from the lists."""
 import os
 import time
 
 from minidocker.engine import filters as flt
-from minidocker.engine import views
+from minidocker.engine import outputs, views
 from minidocker.engine.images import disk_usage
 from minidocker.errors import NotFound
 
@@ -53,3 +53,17 @@ def _sizes(e, c) -> tuple[int, int]:
     except NotFound:
         image = 0
     return rw, rw + image
+
+
+def logs(e, ref: str, follow: bool = False, tail: str | None = "all"):
+    """The container's output from its log (outputs.read_log): pieces of bytes,
+    with idle ticks (b"") while ``follow`` waits for more."""
+    with e.lock:
+        c = e.find_container(ref)
+        path = os.path.join(e.store.bundle(c.id), "container.log")
+        cid = c.id
+
+    def running() -> bool:
+        now = e.containers.get(cid)
+        return now is not None and now.status == "running"
+    return outputs.read_log(path, tail, follow, running)
