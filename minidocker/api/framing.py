@@ -187,6 +187,7 @@ class Request:
         self.path, self.query = url.path, parse_qs(url.query)
         self.headers, self.body, self.fds = headers, body, fds
         self.keep_alive = not wants_close(version, headers)
+        self.api_version: str | None = None  # from a /vX.Y prefix (the router strips it)
 
     def json(self):
         return json.loads(self.body) if self.body else {}

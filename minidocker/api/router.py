@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from minidocker import explain
 from minidocker.api import framing
-from minidocker.errors import MinidockerError
+from minidocker.errors import InvalidArgument, MinidockerError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,15 @@ def split_version(path: str) -> tuple[str | None, str]:
     """``/v1.41/networks`` -> ("1.41", "/networks"); paths without a prefix as they are."""
     m = _VERSION.match(path)
     return (m.group(1), path[m.end():]) if m else (None, path)
+
+
+def json_query(req, name: str) -> dict:
+    """A JSON-encoded query parameter, as Docker's `filters`; {} when absent."""
+    raw = req.arg(name)
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        raise InvalidArgument(f"invalid {name}: {raw}") from None
 
 
 def error_body(ex: MinidockerError) -> dict:

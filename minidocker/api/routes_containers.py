@@ -5,8 +5,7 @@ import json
 import os
 
 from minidocker.engine import queries
-from minidocker.api.router import PassFds, Routes, Stream, Takeover
-from minidocker.api.routes_networks import filters_arg
+from minidocker.api.router import PassFds, Routes, Stream, Takeover, json_query
 
 routes = Routes()
 
@@ -18,7 +17,8 @@ def _timeout(req) -> int | None:
 
 @routes("GET", r"/containers/json")
 def containers_list(e, req):
-    return 200, queries.containers(e, all=req.flag("all"), filters=filters_arg(req), size=req.flag("size"))
+    return 200, queries.containers(e, show_all=req.flag("all"), filters=json_query(req, "filters"),
+                                   size=req.flag("size"))
 
 
 @routes("POST", r"/containers/create")
@@ -79,7 +79,7 @@ def containers_exec(e, req, ref):
     if b.get("Detach"):
         e.ctr.exec_detached(ref, argv, env, cwd)
         return 200, {"ExitCode": 0}
-    if not (tty and not fds):
+    if fds or not tty:  # the process writes to the CLI's own stdio (or a terminal it passed)
         return 200, {"ExitCode": e.ctr.exec(ref, argv, env, cwd, tty, fds)}
 
     def run(out):  # exec -it: the pty master goes back as soon as it exists, the exit code follows

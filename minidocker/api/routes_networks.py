@@ -1,27 +1,16 @@
 """Network routes (Docker's /networks), and minidocker's own `network check` and
 `network graph` under the /minidocker prefix. Each parses, makes one Engine call,
 and answers in Docker's shapes."""
-import json
-
 from minidocker.engine import inspection, queries
-from minidocker.api.router import Routes
+from minidocker.api.router import Routes, json_query
 from minidocker.errors import Exhausted, InvalidArgument
 
 routes = Routes()
 
 
-def filters_arg(req) -> dict:
-    """The `filters` query parameter: Docker's JSON-encoded map."""
-    raw = req.arg("filters")
-    try:
-        return json.loads(raw) if raw else {}
-    except ValueError:
-        raise InvalidArgument(f"invalid filters: {raw}") from None
-
-
 @routes("GET", r"/networks")
 def networks_list(e, req):
-    return 200, queries.networks(e, filters_arg(req))
+    return 200, queries.networks(e, json_query(req, "filters"))
 
 
 @routes("GET", r"/networks/(?P<ref>[^/]+)")

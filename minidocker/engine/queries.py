@@ -33,11 +33,11 @@ def networks(e, filters: dict | None = None) -> list[dict]:
         return [views.network_inspect(n, []) for n in nets]
 
 
-def containers(e, all: bool = False, filters: dict | None = None, size: bool = False) -> list[dict]:
-    """Newest first; running ones only unless ``all`` (or a status filter) asks
-    for every one; ``size`` adds SizeRw and SizeRootFs as `ps --size` wants."""
+def containers(e, show_all: bool = False, filters: dict | None = None, size: bool = False) -> list[dict]:
+    """Newest first; running ones only unless ``show_all`` (or a status filter)
+    asks for every one; ``size`` adds SizeRw and SizeRootFs as `ps --size` wants."""
     f = flt.container_filters(filters)
-    show_all = all or "status" in f
+    show_all = show_all or "status" in f
     now = time.time()
     with e.lock:
         cs = sorted(e.containers.values(), key=lambda c: c.created, reverse=True)

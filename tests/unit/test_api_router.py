@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from minidocker.api import framing
-from minidocker.api.router import PassFds, Router, Routes, Stream, Takeover, split_version
+from minidocker.api.router import PassFds, Router, Routes, Stream, Takeover, json_query, split_version
 from minidocker.api.server import serve_connection
 from minidocker.errors import NotFound
 
@@ -28,6 +28,11 @@ def get_thing(e, req, ref):
 @routes("POST", r"/echo")
 def echo(e, req):
     return 201, req.json()
+
+
+@routes("GET", r"/filtered")
+def filtered(e, req):
+    return 200, json_query(req, "filters")
 
 
 @routes("GET", r"/stream")
@@ -83,12 +88,17 @@ def test_json_answers_and_the_version_prefix(conn):
     ("/things/missing", 404, "no such thing: missing"),
     ("/things/bug", 500, "RuntimeError: boom"),
     ("/nosuch", 404, "page not found"),
+    ("/filtered?filters=%7Bnope", 400, "invalid filters: {nope"),
 ])
 def test_errors_as_docker_answers_them(conn, caplog, path, status, message):
     r = ask(conn, "GET", path)
     assert (r.status, r.json()) == (status, {"message": message})
     if status == 500:  # a bug: its traceback goes to the log
         assert any(rec.levelno == logging.ERROR and rec.exc_info for rec in caplog.records)
+
+
+def test_json_query_parameters(conn):
+    assert ask(conn, "GET", '/filtered?filters={"name":{"a":true}}').json() == {"name": {"a": True}}
 
 
 def test_streams_are_chunked_for_http11(conn):
