@@ -7,7 +7,7 @@ import contextlib
 
 from minidocker.errors import Conflict
 from minidocker.network import netlink
-from minidocker.network.drivers.base import EndpointInfo, NetworkInfo
+from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
 
 
 def _gateway_cidr(net: NetworkInfo) -> str:

@@ -1,6 +1,6 @@
 """Host driver (`--network=host`): the container stays in the host's own
 namespace and sees its interfaces; there is nothing to create or plumb."""
-from minidocker.network.drivers.base import EndpointInfo, NetworkInfo
+from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
 
 
 class HostDriver:

@@ -1,6 +1,6 @@
 """Null driver (`--network=none`): the container gets a namespace of its own with
 only `lo` in it; there is no device and no address to plumb."""
-from minidocker.network.drivers.base import EndpointInfo, NetworkInfo
+from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
 
 
 class NullDriver:

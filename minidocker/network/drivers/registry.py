@@ -5,7 +5,7 @@ A driver that Docker knows but that cannot run here answers with Docker's own
 error (overlay needs a swarm); any other name is a plugin that is not there.
 """
 from minidocker.errors import Forbidden, MinidockerError, NotFound
-from minidocker.network.drivers.base import Driver
+from minidocker.network.drivers.protocol import Driver
 from minidocker.network.drivers.bridge import BridgeDriver
 from minidocker.network.drivers.host import HostDriver
 from minidocker.network.drivers.null import NullDriver
