@@ -17,6 +17,11 @@ class InvalidArgument(MinidockerError):
     status = 400
 
 
+class Forbidden(MinidockerError):
+    """Docker answers 403 for operations on pre-defined or busy networks."""
+    status = 403
+
+
 class NotFound(MinidockerError):
     status = 404
 

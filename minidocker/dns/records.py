@@ -24,7 +24,9 @@ def normalize(name: str) -> str:
 
 
 @dataclass
-class _Endpoint:
+class _Entry:
+    """What one container registered on one network: the names it answers to
+    there and its address (the DNS's own record, not engine.models.Endpoint)."""
     container_name: str
     ip: str
     names: frozenset[str]
@@ -33,7 +35,7 @@ class _Endpoint:
 @dataclass
 class _Network:
     name: str
-    endpoints: dict[str, _Endpoint] = field(default_factory=dict)  # container_id -> endpoint
+    endpoints: dict[str, _Entry] = field(default_factory=dict)  # container_id -> its entry
     index: dict[str, list[str]] = field(default_factory=dict)  # name -> [ip, ...]
     by_ip: dict[str, str] = field(default_factory=dict)  # ip -> container name
 
@@ -68,7 +70,7 @@ class Table:
             if net is None:
                 net = self._nets[network_id] = _Network(name=network_name)
             net.name = network_name
-            net.endpoints[container_id] = _Endpoint(cname, addr, frozenset(all_names))
+            net.endpoints[container_id] = _Entry(cname, addr, frozenset(all_names))
             net.reindex()
 
     def remove_endpoint(self, network_id: str, container_id: str) -> None:

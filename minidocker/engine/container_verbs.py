@@ -16,6 +16,7 @@ from minidocker.engine import outputs
 from minidocker.errors import Conflict, InvalidArgument, NotFound
 from minidocker.ids import new_id, now
 from minidocker.engine.models import Container
+from minidocker.network.drivers import registry as drivers
 from minidocker.runtime import exec as runexec
 from minidocker.runtime import process
 from minidocker.engine.sandbox import Sandboxes
@@ -94,9 +95,10 @@ class ContainerVerbs:
                     raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
             else:
                 net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
-                if net.driver == "host":
+                driver = drivers.lookup(net.driver)
+                if not driver.own_netns:  # the host network, named by its id
                     c.network_mode = "host"
-                elif net.driver == "null":
+                elif not driver.has_addresses:  # the none network: a namespace with lo only
                     c.network_mode = "none"
                 else:
                     c.network_mode = "default" if mode == "default" else net.name

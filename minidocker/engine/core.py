@@ -2,9 +2,10 @@
 
 The daemon is a thin HTTP shell over it; tests construct it in-process. One lock
 guards the state: every verb validates first, then applies kernel steps with an
-undo stack, then saves. Network verbs live in networks.py, container verbs in
-containers.py, the per-container namespace plumbing in sandbox.py, and the
-Docker-shaped JSON views in views.py.
+undo stack, then saves. Network verbs live in network_verbs.py, container verbs
+in container_verbs.py, the per-container namespace plumbing in sandbox.py, and
+the Docker-shaped JSON views in views.py. The kernel is reached only through the
+network drivers (looked up by name) and network/netns.py.
 """
 import ipaddress
 import logging
@@ -12,8 +13,8 @@ import os
 import threading
 import time
 
-from minidocker.network import namespaces, netlink
-from minidocker.network.drivers import bridge as bridge_driver
+from minidocker.network import netns
+from minidocker.network.drivers import registry as drivers
 from minidocker.dns.records import Table
 from minidocker.dns.resolvconf import host_resolvers_from
 from minidocker.dns.server import DNSServer
@@ -50,21 +51,21 @@ class Engine:
         self.dns_table = Table()
         self.dns = DNSServer(self.dns_table, self.host_resolvers,
                              **({"upstream_timeout": dns_timeout} if dns_timeout else {}))
-        namespaces.ensure_private_dir(self.netns_dir)
+        netns.prepare_pin_dir(self.netns_dir)
         try:
             self.dns.start()
             with self.lock:
                 self.net.ensure_builtin()
                 for n in self.networks.values():  # after a reboot the bridges are gone
-                    if n.driver == "bridge" and not n.builtin:
-                        bridge_driver.create_network(n, adopt=True)
+                    if not n.builtin:
+                        drivers.lookup(n.driver).create(n, adopt=True)
                 self.ctr.reconcile()
                 self.sync_firewall()
         except BaseException:
             self.dns.stop()
             if not any(c.status == "running" for c in self.containers.values()):
                 try:  # nothing lives in a pin yet: leave no mount behind
-                    namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+                    netns.release_pin_dir(self.netns_dir)
                 except KernelError as ex:
                     log.debug("netns dir left mounted: %s", ex.message)
             raise
@@ -117,7 +118,7 @@ class Engine:
         return views.container_inspect(c, self.networks, c.image_id, self.store.bundle(c.id), rootfs)
 
     def default_bridge(self) -> Network:
-        return next(n for n in self.networks.values() if n.builtin and n.driver == "bridge")
+        return next(n for n in self.networks.values() if n.builtin and n.name == "bridge")
 
     def used_subnets(self) -> list[ipaddress.IPv4Network]:
         return [ipaddress.ip_network(n.network) for n in self.networks.values() if n.network]
@@ -125,15 +126,14 @@ class Engine:
     def foreign_routes(self) -> list[ipaddress.IPv4Network]:
         """Host routes that are not our own bridges' (those are 'used' already)."""
         ours = {n.bridge for n in self.networks.values() if n.bridge}
-        routes = netlink.host_routes_with_dev()
-        return [dst for dst, dev in routes if dev not in ours and dst.prefixlen > 0]
+        return [dst for dst, dev in netns.host_routes() if dev not in ours and dst.prefixlen > 0]
 
     # ---- derived kernel state ----------------------------------------------
     def sync_firewall(self) -> None:
         """Re-render the whole nftables table from state and swap it in atomically."""
         rules = [nft.NetworkRules(id=n.id, bridge=n.bridge, subnet=n.network, internal=n.internal,
                                   icc=n.icc, masquerade=n.masquerade)
-                 for n in self.networks.values() if n.driver == "bridge"]
+                 for n in self.networks.values() if drivers.lookup(n.driver).firewalled]
         ports = []
         for c in self.containers.values():
             if c.status != "running" or not c.active_ports:
@@ -156,7 +156,7 @@ class Engine:
         from minidocker.firewall import coexist, libnft
         if libnft.list_json(f"table {nft.TABLE}") is None:
             return True
-        bridges = [n.bridge for n in self.networks.values() if n.driver == "bridge"]
+        bridges = [n.bridge for n in self.networks.values() if drivers.lookup(n.driver).firewalled]
         p = coexist.plan(bridges)
         return bool(p.rules) and len(p.deletes) != len(p.rules)
 
@@ -194,7 +194,7 @@ class Engine:
         self.dns.stop()
         if teardown:
             try:
-                namespaces.umount(self.netns_dir, namespaces.MNT_DETACH)
+                netns.release_pin_dir(self.netns_dir)
             except KernelError as ex:  # not mounted
                 log.debug("netns dir: %s", ex.message)
 
@@ -202,10 +202,10 @@ class Engine:
 def teardown_host(run_dir: str, bridge: str = DEFAULT_BRIDGE) -> None:
     """Remove what a stopped daemon leaves on purpose (as dockerd leaves docker0):
     the default bridge, the firewall table and the netns pin directory."""
-    netlink.delete_link(bridge)
+    default = Network(id="", name="bridge", driver="bridge", created="", builtin=True, bridge=bridge)
+    drivers.lookup(default.driver).delete(default)
     nft.remove()
-    netns_dir = os.path.join(run_dir, "netns")
     try:
-        namespaces.umount(netns_dir, namespaces.MNT_DETACH)
+        netns.release_pin_dir(os.path.join(run_dir, "netns"))
     except KernelError as ex:  # not mounted
         log.debug("netns dir: %s", ex.message)

@@ -5,7 +5,7 @@ from minidocker.engine.models import Endpoint
 
 
 def _targets(e, only: set[str]):
-    from minidocker.observe.check import Endpoint as CEp, Target
+    from minidocker.observe.check import Address, Target
     targets = []
     for c in e.containers.values():
         if c.status != "running":
@@ -15,7 +15,7 @@ def _targets(e, only: set[str]):
             ep = Endpoint.from_dict(epd)
             n = e.networks.get(ep.network_id)
             if n is not None:
-                eps.append(CEp(network=n.name, ip=ep.ip, internal=n.internal, icc=n.icc))
+                eps.append(Address(network=n.name, ip=ep.ip, internal=n.internal, icc=n.icc))
         if c.network_mode.startswith("container:"):
             other = e.containers.get(c.network_mode.split(":", 1)[1])
             targets.append(Target(name=c.name, netns=None, joined_to=other.name if other else None))

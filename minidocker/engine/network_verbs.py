@@ -5,9 +5,9 @@ Validate everything first, then apply kernel steps under an undo stack, then sav
 import contextlib
 import ipaddress
 
-from minidocker.network import ipam, netlink
+from minidocker.network import ipam
 from minidocker import validation
-from minidocker.network.drivers import bridge as bridge_driver
+from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
 from minidocker.errors import Conflict, Forbidden, InvalidArgument, NotFound
 from minidocker.engine.models import Container, Endpoint, Network
@@ -16,7 +16,8 @@ OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
 OPT_ICC = "com.docker.network.bridge.enable_icc"
 OPT_MASQ = "com.docker.network.bridge.enable_ip_masquerade"
 OPT_MTU = "com.docker.network.driver.mtu"
-KNOWN_DRIVERS = ("bridge",)
+# Docker's predefined networks beside the default "bridge": (name, driver)
+PREDEFINED = (("host", "host"), ("none", "null"))
 
 
 def _bool_opt(value: str, key: str) -> bool:
@@ -49,12 +50,13 @@ class NetworkVerbs:
                                  OPT_BRIDGE_NAME: "minidocker0", OPT_MTU: "1500"})
             e.store.put("pool_cursor", cursor)
             self._save(n)
-        for name, driver in (("host", "host"), ("none", "null")):
+        for name, driver_name in PREDEFINED:
             if name not in have:
-                self._save(Network(id=e_new_id(), name=name, driver=driver, created=e_now(), builtin=True,
-                                   ipam_options=None))
+                self._save(Network(id=e_new_id(), name=name, driver=driver_name, created=e_now(),
+                                   builtin=True, ipam_options=None))
         self._elect_default_subnet(e.default_bridge())
-        bridge_driver.create_network(e.default_bridge())
+        default = e.default_bridge()
+        drivers.lookup(default.driver).create(default, adopt=True)
 
     def _elect_default_subnet(self, n: Network) -> None:
         """As dockerd at every start: if the bridge already exists, keep its subnet
@@ -63,7 +65,7 @@ class NetworkVerbs:
         and show the Subnet only."""
         e = self.e
         in_use = any(c.status == "running" and n.id in c.endpoints for c in e.containers.values())
-        if netlink.link_exists(n.bridge) or in_use:
+        if drivers.lookup(n.driver).exists(n) or in_use:
             # (a running container still has its address: keep the subnet and
             # rebuild the bridge on it rather than move anyone)
             n.ipam_config = {"Subnet": n.subnet, "Gateway": n.gateway}
@@ -92,7 +94,8 @@ class NetworkVerbs:
             self.e.store.save_container(c)
 
     def delete_builtin_bridge(self) -> None:
-        bridge_driver.delete_network(self.e.default_bridge())
+        default = self.e.default_bridge()
+        drivers.lookup(default.driver).delete(default)
 
     def _save(self, n: Network) -> None:
         self.e.networks[n.id] = n
@@ -113,13 +116,9 @@ class NetworkVerbs:
                 raise Forbidden(f"operation is not permitted on predefined {name} network")
             if any(n.name == name for n in e.networks.values()):
                 raise Conflict(f"network with name {name} already exists")
-            if driver in ("host", "null"):
+            drv = drivers.lookup(driver)  # Docker's error for an unknown or unavailable one
+            if drv.single_instance:
                 raise Conflict(f'only one instance of "{driver}" network is allowed')
-            if driver == "overlay":  # Docker's answer on a host that is not in a swarm
-                raise Forbidden('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" '
-                                "to connect this node to swarm and try again.")
-            if driver not in KNOWN_DRIVERS:
-                raise NotFound(f'plugin "{driver}" not found')
             icc = _bool_opt(options[OPT_ICC], OPT_ICC) if OPT_ICC in options else True
             masq = _bool_opt(options[OPT_MASQ], OPT_MASQ) if OPT_MASQ in options else True
             mtu = 1500
@@ -152,8 +151,8 @@ class NetworkVerbs:
                         internal=internal, icc=icc, masquerade=masq, mtu=mtu,
                         labels=dict(labels or {}), options=options)
             with contextlib.ExitStack() as undo:
-                bridge_driver.create_network(n)
-                undo.callback(bridge_driver.delete_network, n)
+                drv.create(n)
+                undo.callback(drv.delete, n)
                 e.networks[n.id] = n
                 undo.callback(e.networks.pop, n.id, None)
                 e.sync_firewall()
@@ -177,7 +176,7 @@ class NetworkVerbs:
             try:
                 e.sync_firewall()
             finally:
-                bridge_driver.delete_network(n)
+                drivers.lookup(n.driver).delete(n)
                 e.store.delete_network(n.id)
                 e.dns_table.remove_network(n.id)
             return n
@@ -203,7 +202,7 @@ class NetworkVerbs:
         return out
 
     def allocate_endpoint(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:
-        if net.driver != "bridge":
+        if not drivers.lookup(net.driver).has_addresses:
             raise InvalidArgument(f"network {net.name} has no addresses to allocate")
         if ip and net.builtin:
             raise InvalidArgument("user specified IP address is supported on user defined networks only")
@@ -231,11 +230,12 @@ class NetworkVerbs:
             net = e.find_network(net_ref)
             c = e.find_container(ctr_ref)
             mode = c.network_mode
-            if net.driver == "host" or mode == "host":
+            drv = drivers.lookup(net.driver)
+            if not drv.own_netns or mode == "host":
                 raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
             if mode.startswith("container:"):
                 raise InvalidArgument("container sharing network namespace with another container or host cannot be connected to any other network")
-            if net.driver == "null" or mode == "none":
+            if not drv.has_addresses or mode == "none":  # the null driver: no interface at all
                 raise InvalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
             if net.id in c.endpoints:
                 raise Conflict(f"endpoint with name {c.name} already exists in network {net.name}")
@@ -263,7 +263,7 @@ class NetworkVerbs:
                 if force:
                     raise NotFound(f"endpoint {ctr_ref} not found")
                 raise
-            if c.network_mode == "host" or net.driver == "host":
+            if c.network_mode == "host" or not drivers.lookup(net.driver).own_netns:
                 raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
             if net.id not in c.endpoints:
                 raise InvalidArgument(f"container {c.id} is not connected to network {net.name}")

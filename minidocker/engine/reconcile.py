@@ -2,15 +2,15 @@
 
 Containers whose process still runs are adopted (watcher, resolver); those whose
 process died are finalized (namespace, veths, DNS released). Then what a crash
-left without an owner is swept: netns pins, host-side veths of our own stopped
-endpoints, bundles with no state file.
+left without an owner is swept: netns pins, what the drivers plumbed for our own
+stopped endpoints (host-side veths), bundles with no state file.
 """
 import logging
 import os
 import shutil
 
-from minidocker.network import namespaces, netlink
-from minidocker.engine.models import Endpoint
+from minidocker.network import netns
+from minidocker.network.drivers import registry as drivers
 from minidocker.runtime import process
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,15 @@ def sweep_orphans(e) -> None:
     pins = {os.path.basename(c.netns) for c in live if c.netns}
     steps = []
     if not unreadable:
-        steps += [lambda n=name: namespaces.delete_netns(os.path.join(e.netns_dir, n))
-                  for name in os.listdir(e.netns_dir) if name not in pins]
+        steps += [lambda p=path: netns.delete(p) for path in netns.pins(e.netns_dir)
+                  if os.path.basename(path) not in pins]
         steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
                   for cid in os.listdir(root) if cid not in e.containers]
-    # only veths of our own endpoints: another minidockerd (other state root)
-    # may share this network namespace, and its links are not ours to judge
-    dead = {Endpoint.from_dict(d).host_veth for c in e.containers.values() if c.status != "running"
-            for d in c.endpoints.values()}
-    steps += [lambda n=name: netlink.delete_link(n) for name in set(netlink.host_link_names()) & dead]
+    # only our own endpoints (a stopped container's): another minidockerd (other
+    # state root) may share this network namespace, and its links are not ours to judge
+    stopped = [(e.networks[ep.network_id], ep) for c in e.containers.values() if c.status != "running"
+               for ep in c.eps() if ep.network_id in e.networks]
+    steps += [lambda net=net, ep=ep: drivers.lookup(net.driver).leave(net, ep) for net, ep in stopped]
     for step in steps:  # one stubborn leftover must not keep the daemon from starting
         try:
             step()

@@ -8,27 +8,11 @@ import contextlib
 import os
 
 from minidocker.engine import etcfiles
-from minidocker import explain
-from minidocker.network import namespaces, netlink
-from minidocker.network.drivers import bridge as bridge_driver
+from minidocker.network import netns
+from minidocker.network.drivers import registry as drivers
 from minidocker.errors import Conflict, TeardownError
 from minidocker.ids import new_id
 from minidocker.engine.models import Container, Endpoint, Network
-
-
-def disable_ipv6_in(path: str) -> None:
-    """Docker 20.10 turns IPv6 off inside containers of IPv4-only networks
-    (so `ip addr` shows no ::1 and no fe80:: addresses)."""
-    def work():
-        for scope in ("all", "default", "lo"):
-            key = f"net.ipv6.conf.{scope}.disable_ipv6"
-            explain.emit("ip", "netns", "exec", os.path.basename(path), "sysctl", "-w", f"{key}=1")
-            try:
-                with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-                    f.write("1")
-            except OSError:
-                pass  # IPv6 compiled out: nothing to disable
-    namespaces.run_in_netns(path, work)
 
 
 class Sandboxes:
@@ -53,24 +37,23 @@ class Sandboxes:
     # ---- lifecycle -----------------------------------------------------------
     def setup(self, c: Container) -> str | None:
         if c.network_mode.startswith("container:"):
-            netns = self.netns_of(c)
+            shared = self.netns_of(c)
             c.sandbox_id = self.e.containers[c.network_mode.split(":", 1)[1]].sandbox_id  # one sandbox, shared
-            return netns
+            return shared
         c.sandbox_id = new_id()
         if c.network_mode == "host":
             return None
         path = self.pin_path(c)
-        namespaces.create_netns(path)
-        with contextlib.ExitStack() as undo:
-            undo.callback(namespaces.delete_netns, path)
-            disable_ipv6_in(path)
-            netlink.set_up_in(path, "lo")
+        # one thread and one netlink socket in the new namespace for the whole setup;
+        # a failure inside removes the namespace after the undo steps below
+        with netns.created(path) as ns, contextlib.ExitStack() as undo:
             c.netns = path
             undo.callback(setattr, c, "netns", "")
             for i, ep in enumerate(c.eps()):
                 net = self.e.networks[ep.network_id]
-                bridge_driver.join(net, ep, path, default_route=(i == 0))
-                undo.callback(bridge_driver.leave, ep)
+                driver = drivers.lookup(net.driver)
+                driver.join(net, ep, ns, default_route=(i == 0))
+                undo.callback(driver.leave, net, ep)
             undo.callback(self._forget_names, c)
             self.refresh_names(c, fresh=True)
             undo.pop_all()
@@ -86,7 +69,7 @@ class Sandboxes:
         carries (and names) every one of them."""
         errors = []
         for step in [lambda: self.e.dns.detach(c.id)] + \
-                    [lambda ep=ep: bridge_driver.leave(ep) for ep in c.eps()] + \
+                    [lambda ep=ep: self._leave(ep) for ep in c.eps()] + \
                     [lambda ep=ep: self.e.dns_table.remove_endpoint(ep.network_id, c.id) for ep in c.eps()]:
             try:
                 step()
@@ -94,18 +77,23 @@ class Sandboxes:
                 errors.append(ex)
         if c.netns:
             try:
-                namespaces.delete_netns(c.netns)
+                netns.delete(c.netns)
             except Exception as ex:  # noqa: BLE001
                 errors.append(ex)
             c.netns = ""
         if errors:
             raise TeardownError(errors)
 
+    def _leave(self, ep: Endpoint) -> None:
+        net = self.e.networks[ep.network_id]
+        drivers.lookup(net.driver).leave(net, ep)
+
     def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
-        bridge_driver.join(net, ep, c.netns, default_route)
+        with netns.entered(c.netns) as ns:
+            drivers.lookup(net.driver).join(net, ep, ns, default_route)
 
     def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
-        bridge_driver.leave(ep)
+        drivers.lookup(net.driver).leave(net, ep)
         self.e.dns_table.remove_endpoint(net.id, c.id)
 
     # ---- names -----------------------------------------------------------------

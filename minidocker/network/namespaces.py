@@ -2,34 +2,25 @@
 
 Network namespaces are kept alive by bind-mounting their nsfs file under the
 runtime dir, as `ip netns add` does. setns() changes only the calling thread, so
-work inside a namespace runs on a short-lived dedicated thread (``run_in_netns``)
-and the daemon's other threads never leave the host namespace.
+work inside a namespace runs on a dedicated thread (``NetnsThread``, or
+``run_in_netns`` for a single call) and the daemon's other threads never leave
+the host namespace.
 """
 import ctypes
 import ctypes.util
 import os
+import queue
 import threading
 
 from minidocker import explain
 from minidocker.errors import KernelError
 
 CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
 CLONE_NEWNET = 0x40000000
-CLONE_NEWPID = 0x20000000
 
-MS_RDONLY = 1
-MS_NOSUID = 2
-MS_NODEV = 4
-MS_NOEXEC = 8
-MS_REMOUNT = 32
 MS_BIND = 4096
-MS_MOVE = 8192
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
-MS_SLAVE = 1 << 19
-MS_SHARED = 1 << 20
 MNT_DETACH = 2
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -83,33 +74,88 @@ def _thread_ns_path(kind: str) -> str:
     return f"/proc/self/task/{threading.get_native_id()}/ns/{kind}"
 
 
+class NetnsThread:
+    """A dedicated thread inside one network namespace that runs the calls handed
+    to it there, one at a time, while the caller waits (``run``). setns() changes
+    only the calling thread, so the daemon's other threads never leave the host
+    namespace; one thread serves every call of one step instead of one per call.
+
+    With ``create`` the thread unshares a new namespace and pins it at ``path``
+    (a file under a private dir, as `ip netns add` does); otherwise it enters the
+    namespace pinned there. Use it as a context manager, or call ``close``."""
+
+    def __init__(self, path: str, create: bool = False):
+        self.path = path
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        if create:
+            explain.emit("ip", "netns", "add", os.path.basename(path))
+            if os.path.exists(path):
+                raise KernelError(f"network namespace {os.path.basename(path)} already exists")
+        self._thread = threading.Thread(target=self._serve, args=(create,), daemon=True,
+                                        name="netns-create" if create else "in-netns")
+        self._thread.start()
+        ok, err = self._results.get()
+        if not ok:
+            self._thread.join()
+            if create and not isinstance(err, KernelError):
+                raise KernelError(f"create netns {path}: {err}")
+            raise err
+
+    def _enter(self, create: bool) -> None:
+        if create:
+            unshare(CLONE_NEWNET)
+            open(self.path, "w").close()
+            try:
+                mount(_thread_ns_path("net"), self.path, None, MS_BIND)
+            except BaseException:
+                os.unlink(self.path)
+                raise
+            return
+        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            setns(fd, CLONE_NEWNET)
+        finally:
+            os.close(fd)
+
+    def _serve(self, create: bool) -> None:
+        try:
+            self._enter(create)
+        except BaseException as e:  # reported to the caller
+            self._results.put((False, e))
+            return
+        self._results.put((True, None))
+        while (job := self._jobs.get()) is not None:
+            fn, args, kwargs, rec = job
+            try:
+                with explain.attached(rec):
+                    self._results.put((True, fn(*args, **kwargs)))
+            except BaseException as e:  # re-raised on the caller's thread
+                self._results.put((False, e))
+
+    def run(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` inside the namespace; its result, or its exception.
+        What it explains goes to the caller's --explain recorder."""
+        self._jobs.put((fn, args, kwargs, explain.current()))
+        ok, value = self._results.get()
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+
+    def __enter__(self) -> "NetnsThread":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def create_netns(path: str) -> None:
     """Create a new network namespace pinned at ``path`` (a file under a private dir)."""
-    explain.emit("ip", "netns", "add", os.path.basename(path))
-    err: list[BaseException] = []
-
-    if os.path.exists(path):
-        raise KernelError(f"network namespace {os.path.basename(path)} already exists")
-
-    def work():
-        try:
-            unshare(CLONE_NEWNET)
-            open(path, "w").close()
-            try:
-                mount(_thread_ns_path("net"), path, None, MS_BIND)
-            except BaseException:
-                os.unlink(path)
-                raise
-        except BaseException as e:  # reported to the caller
-            err.append(e)
-
-    t = threading.Thread(target=work, name="netns-create")
-    t.start()
-    t.join()
-    if err:
-        if isinstance(err[0], KernelError):
-            raise err[0]
-        raise KernelError(f"create netns {path}: {err[0]}")
+    NetnsThread(path, create=True).close()
 
 
 def delete_netns(path: str) -> None:
@@ -134,30 +180,5 @@ def run_in_netns(path: str | None, fn, *args, **kwargs):
     (``None`` means the caller's own namespace). Returns fn's result or re-raises."""
     if path is None:
         return fn(*args, **kwargs)
-    result: list = []
-    err: list[BaseException] = []
-    rec = explain.current()
-
-    def work():
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                setns(fd, CLONE_NEWNET)
-            finally:
-                os.close(fd)
-            with explain.attached(rec):
-                result.append(fn(*args, **kwargs))
-        except BaseException as e:
-            err.append(e)
-
-    t = threading.Thread(target=work, name="in-netns")
-    t.start()
-    t.join()
-    if err:
-        raise err[0]
-    return result[0]
-
-
-def same_netns(a: str, b: str) -> bool:
-    sa, sb = os.stat(a), os.stat(b)
-    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+    with NetnsThread(path) as t:
+        return t.run(fn, *args, **kwargs)

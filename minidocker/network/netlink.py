@@ -1,10 +1,13 @@
-"""pyroute2 verbs: one kernel step per function, each explained as an `ip` command.
+"""pyroute2 verbs: one kernel step per method, each explained as an `ip` command.
 
-Functions named ``*_in`` take the path of a pinned network namespace and do their
-work on a thread inside it (namespaces.run_in_netns); the others act on the
-caller's (host) namespace. Names given to --explain are the basenames of the
-netns pins, as `ip netns add NAME` would create them.
+The work of one step inside one network namespace goes through one handle
+(``inside``): one netlink socket, opened once. For a container's namespace the
+socket is opened, and every call runs, on one thread that has entered it
+(namespaces.NetnsThread); ``inside(None)`` is the caller's own (host) namespace.
+Names given to --explain are the basenames of the netns pins, as `ip netns add
+NAME` would create them (`ip -n NAME ...`).
 """
+import contextlib
 import errno
 import ipaddress
 import os
@@ -14,174 +17,151 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker import explain
 from minidocker.errors import KernelError
-from minidocker.network.namespaces import run_in_netns
-
-
-def _nsname(path: str) -> str:
-    return os.path.basename(path)
+from minidocker.network.namespaces import NetnsThread
 
 
 def _fail(what: str, e: Exception) -> KernelError:
     return KernelError(f"{what}: {getattr(e, 'args', [None, e])[-1]}")
 
 
-def _index(ipr: IPRoute, ifname: str) -> int:
-    idx = ipr.link_lookup(ifname=ifname)
-    if not idx:
-        raise KernelError(f"link {ifname} not found")
-    return idx[0]
+class Handle:
+    """One netlink socket in one namespace (``path``; None = the host's)."""
 
+    def __init__(self, ipr: IPRoute, path: str | None, run):
+        self.path = path
+        self._ipr = ipr
+        self._run = run  # runs a function where the socket lives (the namespace's thread)
 
-def link_exists(ifname: str) -> bool:
-    with IPRoute() as ipr:
-        return bool(ipr.link_lookup(ifname=ifname))
+    def run(self, fn, *args, **kwargs):
+        """``fn`` on this handle's thread, inside its namespace (e.g. a /proc/sys write)."""
+        return self._run(fn, *args, **kwargs)
 
+    def _explain(self, *argv: str) -> None:
+        if self.path is None:
+            explain.emit("ip", *argv)
+        else:
+            explain.emit("ip", "-n", os.path.basename(self.path), *argv)
 
-def create_bridge(name: str, mtu: int = 1500) -> None:
-    explain.emit("ip", "link", "add", name, "type", "bridge")
-    with IPRoute() as ipr:
-        try:
-            ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
-        except NetlinkError as e:
-            raise _fail(f"create bridge {name}", e)
-
-
-def add_address(ifname: str, cidr: str) -> None:
-    explain.emit("ip", "addr", "add", cidr, "brd", "+", "dev", ifname)
-    iface = ipaddress.ip_interface(cidr)
-    with IPRoute() as ipr:
-        try:
-            ipr.addr("add", index=_index(ipr, ifname), address=str(iface.ip),
-                     prefixlen=iface.network.prefixlen, broadcast=str(iface.network.broadcast_address))
-        except NetlinkError as e:
-            if e.code != errno.EEXIST:
-                raise _fail(f"add address {cidr} to {ifname}", e)
-
-
-def set_up(ifname: str) -> None:
-    explain.emit("ip", "link", "set", ifname, "up")
-    with IPRoute() as ipr:
-        ipr.link("set", index=_index(ipr, ifname), state="up")
-
-
-def delete_link(ifname: str) -> None:
-    """Delete a link; a link that is already gone is not an error."""
-    with IPRoute() as ipr:
-        idx = ipr.link_lookup(ifname=ifname)
+    def _index(self, ifname: str) -> int:
+        idx = self._ipr.link_lookup(ifname=ifname)
         if not idx:
-            return
-        explain.emit("ip", "link", "del", ifname)
-        try:
-            ipr.link("del", index=idx[0])
-        except NetlinkError as e:
-            if e.code != errno.ENODEV:
-                raise _fail(f"delete link {ifname}", e)
+            raise KernelError(f"link {ifname} not found")
+        return idx[0]
 
+    # ---- reads ------------------------------------------------------------------
+    def link_exists(self, ifname: str) -> bool:
+        return self._run(lambda: bool(self._ipr.link_lookup(ifname=ifname)))
 
-def create_veth_into(host_name: str, peer_name: str, netns_path: str, mtu: int = 1500) -> None:
-    """Create a veth pair whose peer is born inside the container's namespace."""
-    # txqueuelen 0 on both ends, as Docker creates them (a veth needs no queue)
-    explain.emit("ip", "link", "add", host_name, "mtu", str(mtu), "txqueuelen", "0", "type", "veth",
-                 "peer", "name", peer_name, "mtu", str(mtu), "txqueuelen", "0", "netns", _nsname(netns_path))
-    fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        with IPRoute() as ipr:
-            ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, txqlen=0,
-                     peer={"ifname": peer_name, "net_ns_fd": fd, "mtu": mtu, "txqlen": 0})
-    except NetlinkError as e:
-        raise _fail(f"create veth {host_name}", e)
-    finally:
-        os.close(fd)
+    def routes_with_dev(self) -> list[tuple[ipaddress.IPv4Network, str]]:
+        """(destination, device name) of every IPv4 route in the main table."""
+        def work():
+            names = {l["index"]: l.get_attr("IFLA_IFNAME") for l in self._ipr.get_links()}
+            out = []
+            for r in self._ipr.get_routes(family=2, table=254):
+                dst = r.get_attr("RTA_DST") or "0.0.0.0"
+                out.append((ipaddress.ip_network(f"{dst}/{r['dst_len']}", strict=False),
+                            names.get(r.get_attr("RTA_OIF"), "")))
+            return out
+        return self._run(work)
 
+    # ---- links ------------------------------------------------------------------
+    def create_bridge(self, name: str, mtu: int = 1500) -> None:
+        self._explain("link", "add", name, "type", "bridge")
 
-def set_master(ifname: str, bridge: str) -> None:
-    explain.emit("ip", "link", "set", ifname, "master", bridge)
-    with IPRoute() as ipr:
-        ipr.link("set", index=_index(ipr, ifname), master=_index(ipr, bridge))
-
-
-# --- inside a container's namespace -------------------------------------------
-
-def _ns_explain(netns_path: str, *argv: str) -> None:
-    explain.emit("ip", "-n", _nsname(netns_path), *argv)
-
-
-def set_mac_in(netns_path: str, ifname: str, mac: str) -> None:
-    _ns_explain(netns_path, "link", "set", ifname, "address", mac)
-
-    def work():
-        with IPRoute() as ipr:
-            ipr.link("set", index=_index(ipr, ifname), address=mac)
-    run_in_netns(netns_path, work)
-
-
-def add_address_in(netns_path: str, ifname: str, cidr: str) -> None:
-    _ns_explain(netns_path, "addr", "add", cidr, "brd", "+", "dev", ifname)
-    iface = ipaddress.ip_interface(cidr)
-
-    def work():
-        with IPRoute() as ipr:
-            ipr.addr("add", index=_index(ipr, ifname), address=str(iface.ip),
-                     prefixlen=iface.network.prefixlen, broadcast=str(iface.network.broadcast_address))
-    run_in_netns(netns_path, work)
-
-
-def set_up_in(netns_path: str, ifname: str) -> None:
-    _ns_explain(netns_path, "link", "set", ifname, "up")
-
-    def work():
-        with IPRoute() as ipr:
-            ipr.link("set", index=_index(ipr, ifname), state="up")
-    run_in_netns(netns_path, work)
-
-
-def add_default_route_in(netns_path: str, gateway: str, ifname: str) -> None:
-    _ns_explain(netns_path, "route", "add", "default", "via", gateway, "dev", ifname)
-
-    def work():
-        with IPRoute() as ipr:
+        def work():
             try:
-                ipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=_index(ipr, ifname))
+                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+            except NetlinkError as e:
+                raise _fail(f"create bridge {name}", e)
+        self._run(work)
+
+    def create_veth_into(self, host_name: str, peer_name: str, netns_path: str, mtu: int = 1500) -> None:
+        """Create a veth pair whose peer is born inside the namespace pinned at ``netns_path``."""
+        # txqueuelen 0 on both ends, as Docker creates them (a veth needs no queue)
+        self._explain("link", "add", host_name, "mtu", str(mtu), "txqueuelen", "0", "type", "veth",
+                      "peer", "name", peer_name, "mtu", str(mtu), "txqueuelen", "0",
+                      "netns", os.path.basename(netns_path))
+
+        def work():
+            fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                self._ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, txqlen=0,
+                               peer={"ifname": peer_name, "net_ns_fd": fd, "mtu": mtu, "txqlen": 0})
+            except NetlinkError as e:
+                raise _fail(f"create veth {host_name}", e)
+            finally:
+                os.close(fd)
+        self._run(work)
+
+    def delete_link(self, ifname: str) -> None:
+        """Delete a link; a link that is already gone is not an error."""
+        def work():
+            idx = self._ipr.link_lookup(ifname=ifname)
+            if not idx:
+                return
+            self._explain("link", "del", ifname)
+            try:
+                self._ipr.link("del", index=idx[0])
+            except NetlinkError as e:
+                if e.code != errno.ENODEV:
+                    raise _fail(f"delete link {ifname}", e)
+        self._run(work)
+
+    def set_master(self, ifname: str, bridge: str) -> None:
+        self._explain("link", "set", ifname, "master", bridge)
+        self._run(lambda: self._ipr.link("set", index=self._index(ifname), master=self._index(bridge)))
+
+    def set_mac(self, ifname: str, mac: str) -> None:
+        self._explain("link", "set", ifname, "address", mac)
+        self._run(lambda: self._ipr.link("set", index=self._index(ifname), address=mac))
+
+    def set_up(self, ifname: str) -> None:
+        self._explain("link", "set", ifname, "up")
+        self._run(lambda: self._ipr.link("set", index=self._index(ifname), state="up"))
+
+    # ---- addresses and routes -----------------------------------------------------
+    def add_address(self, ifname: str, cidr: str) -> None:
+        """An address that is already there is not an error."""
+        self._explain("addr", "add", cidr, "brd", "+", "dev", ifname)
+        iface = ipaddress.ip_interface(cidr)
+
+        def work():
+            try:
+                self._ipr.addr("add", index=self._index(ifname), address=str(iface.ip),
+                               prefixlen=iface.network.prefixlen,
+                               broadcast=str(iface.network.broadcast_address))
+            except NetlinkError as e:
+                if e.code != errno.EEXIST:
+                    raise _fail(f"add address {cidr} to {ifname}", e)
+        self._run(work)
+
+    def add_default_route(self, gateway: str, ifname: str) -> None:
+        self._explain("route", "add", "default", "via", gateway, "dev", ifname)
+
+        def work():
+            try:
+                self._ipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=self._index(ifname))
             except NetlinkError as e:
                 if e.code != errno.EEXIST:
                     raise _fail("add default route", e)
-    run_in_netns(netns_path, work)
+        self._run(work)
 
 
-def delete_link_in(netns_path: str, ifname: str) -> None:
-    def work():
+def _direct(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def inside(path: str | None, create: bool = False):
+    """A Handle into the namespace pinned at ``path`` (None: the caller's own),
+    open for the block. ``create``: make that namespace first (`ip netns add`)."""
+    if path is None:
         with IPRoute() as ipr:
-            idx = ipr.link_lookup(ifname=ifname)
-            if idx:
-                _ns_explain(netns_path, "link", "del", ifname)
-                ipr.link("del", index=idx[0])
-    run_in_netns(netns_path, work)
-
-
-def host_routes() -> list[ipaddress.IPv4Network]:
-    """Destinations of the host's IPv4 routes (to skip pools already in use)."""
-    out = []
-    with IPRoute() as ipr:
-        for r in ipr.get_routes(family=2):
-            dst = r.get_attr("RTA_DST")
-            if dst is None:
-                continue
-            out.append(ipaddress.ip_network(f"{dst}/{r['dst_len']}", strict=False))
-    return out
-
-
-def host_link_names() -> list[str]:
-    with IPRoute() as ipr:
-        return [l.get_attr("IFLA_IFNAME") for l in ipr.get_links()]
-
-
-def host_routes_with_dev() -> list[tuple[ipaddress.IPv4Network, str]]:
-    """(destination, device name) of every IPv4 route in the main table."""
-    out = []
-    with IPRoute() as ipr:
-        names = {l["index"]: l.get_attr("IFLA_IFNAME") for l in ipr.get_links()}
-        for r in ipr.get_routes(family=2, table=254):
-            dst = r.get_attr("RTA_DST") or "0.0.0.0"
-            out.append((ipaddress.ip_network(f"{dst}/{r['dst_len']}", strict=False),
-                        names.get(r.get_attr("RTA_OIF"), "")))
-    return out
+            yield Handle(ipr, None, _direct)
+        return
+    with NetnsThread(path, create=create) as t:
+        ipr = t.run(IPRoute)  # opened in there, by a thread that entered: no helper process
+        try:
+            yield Handle(ipr, path, t.run)
+        finally:
+            t.run(ipr.close)

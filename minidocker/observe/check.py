@@ -33,7 +33,11 @@ LETTERS = {"arp": "A", "icmp": "I", "tcp": "T", "udp": "U"}
 
 
 @dataclass
-class Endpoint:
+class Address:
+    """One address of a target as the policy sees it: on which network (by name)
+    and that network's two switches. Not engine.models.Endpoint (the plumbing of
+    an attachment: veth, MAC, network id): this module is pure and knows only
+    what ``expected()`` reads."""
     network: str
     ip: str
     internal: bool = False
@@ -44,7 +48,7 @@ class Endpoint:
 class Target:
     name: str
     netns: str | None                     # netns path; None = the caller's own (host)
-    endpoints: list[Endpoint] = field(default_factory=list)
+    endpoints: list[Address] = field(default_factory=list)  # its addresses, one per network
     joined_to: str | None = None          # "container:NAME" (or "NAME")
     host: bool = False                    # --network=host
 

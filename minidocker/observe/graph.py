@@ -54,7 +54,6 @@ class _Net:
     subnets: list[tuple[str, str]]  # (subnet, gateway)
     internal: bool
     icc: bool
-    driver: str
 
 
 @dataclass
@@ -66,8 +65,9 @@ class _Model:
         return [(c, i) for c in self.ctrs for i in c.ifaces if i.network == net]
 
     def isolated_pairs(self) -> list[tuple[str, str]]:
-        br = [n.name for n in self.nets if n.driver == "bridge"]
-        return [(a, b) for k, a in enumerate(br) for b in br[k + 1:]]
+        """Every two networks (all bridge networks: the model holds no other kind)."""
+        names = [n.name for n in self.nets]
+        return [(a, b) for k, a in enumerate(names) for b in names[k + 1:]]
 
 
 # -------------------------------------------------------------------- model
@@ -83,8 +83,7 @@ def _model(networks: list[dict], containers: list[dict]) -> _Model:
                    for c in cfgs]
         nets.append(_Net(n["Name"], opts.get("com.docker.network.bridge.name", "?"), subnets,
                          bool(n.get("Internal")),
-                         opts.get("com.docker.network.bridge.enable_icc", "true") != "false",
-                         "bridge"))
+                         opts.get("com.docker.network.bridge.enable_icc", "true") != "false"))
     by_id = {}
     ctrs = []
     for c in containers:

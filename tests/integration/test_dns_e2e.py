@@ -90,7 +90,8 @@ def veth_upstream():
     up = None
     try:
         namespaces.create_netns(path)
-        netlink.create_veth_into("mdtup0", "eth0", path)
+        with netlink.inside(None) as host:
+            host.create_veth_into("mdtup0", "eth0", path)
         _sh("ip", "addr", "add", f"{UP_HOST_IP}/24", "dev", "mdtup0")
         _sh("ip", "link", "set", "mdtup0", "up")
         inside = ["nsenter", f"--net={path}", "ip"]
@@ -103,7 +104,8 @@ def veth_upstream():
     finally:
         if up is not None:
             up.stop()
-        netlink.delete_link("mdtup0")
+        with netlink.inside(None) as host:
+            host.delete_link("mdtup0")
         namespaces.delete_netns(path)
         namespaces.umount(pins, namespaces.MNT_DETACH)
         os.rmdir(pins)

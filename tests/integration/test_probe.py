@@ -182,15 +182,15 @@ def test_rejects_bad_input(no_leaks):
 
 
 def test_run_check_finds_broken_isolation(lab):
-    from minidocker.observe.check import Endpoint, Target, format_matrix, run_check
+    from minidocker.observe.check import Address, Target, format_matrix, run_check
     lab.bridge("mdtb0", "10.77.0.1/24")
     lab.bridge("mdtb1", "10.78.0.1/24")
     a = lab.container("a", "mdtb0", "10.77.0.2/24", "10.77.0.1")
     b = lab.container("b", "mdtb0", "10.77.0.3/24", "10.77.0.1")
     c = lab.container("c", "mdtb1", "10.78.0.2/24", "10.78.0.1")
-    targets = [Target("a", a, [Endpoint("n0", "10.77.0.2")]),
-               Target("b", b, [Endpoint("n0", "10.77.0.3")]),
-               Target("c", c, [Endpoint("n1", "10.78.0.2")]),
+    targets = [Target("a", a, [Address("n0", "10.77.0.2")]),
+               Target("b", b, [Address("n0", "10.77.0.3")]),
+               Target("c", c, [Address("n1", "10.78.0.2")]),
                Target("j", None, joined_to="container:a")]
     # isolation between the two bridges, as the firewall would do it
     sh("nft", "-f", "-", stdin=f"table inet {TABLE} {{ chain probefwd {{ type filter hook forward priority 0;"

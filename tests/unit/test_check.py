@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from minidocker.observe.check import Endpoint, Target, expected, expected_all, format_matrix, resolve, run_check, same_stack, to_json
+from minidocker.observe.check import Address, Target, expected, expected_all, format_matrix, resolve, run_check, same_stack, to_json
 
 ALL = {"arp": True, "icmp": True, "tcp": True, "udp": True}
 NONE = {"arp": False, "icmp": False, "tcp": False, "udp": False}
@@ -10,7 +10,7 @@ NONE = {"arp": False, "icmp": False, "tcp": False, "udp": False}
 
 def t(name, *eps, joined=None, host=False, netns="auto"):
     return Target(name, f"/run/minidocker/netns/{name}" if netns == "auto" else netns,
-                  [Endpoint(*e) for e in eps], joined, host)
+                  [Address(*e) for e in eps], joined, host)
 
 
 A = t("a", ("self_net", "172.20.0.2"))

@@ -5,54 +5,69 @@ the firewall. Each verb undoes its own partial work when a later step fails.
 """
 import contextlib
 
-from minidocker.network import netlink
 from minidocker.errors import Conflict
-from minidocker.engine.models import Endpoint, Network
+from minidocker.network import netlink
+from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
 
 
-def create_network(net: Network, adopt: bool | None = None) -> None:
-    """ip link add BR type bridge; ip addr add GW/LEN dev BR; ip link set BR up.
-
-    A link of that name that already exists is adopted only when ``adopt`` (the
-    default bridge, or a network of ours found again after a restart); a new
-    network never takes over a link it did not make (`-o ...bridge.name=eth0`)."""
-    if adopt is None:
-        adopt = net.builtin
-    if netlink.link_exists(net.bridge):
-        if not adopt:
-            raise Conflict(f"cannot create network {net.name}: a link named {net.bridge} already exists")
-        # The bridge survived a daemon restart (or a crash): adopt it.
-        netlink.add_address(net.bridge, f"{net.gateway}/{net.network.split('/')[1]}")
-        netlink.set_up(net.bridge)
-        return
-    netlink.create_bridge(net.bridge, net.mtu)
-    try:
-        netlink.add_address(net.bridge, f"{net.gateway}/{net.network.split('/')[1]}")
-        netlink.set_up(net.bridge)
-    except BaseException:
-        netlink.delete_link(net.bridge)
-        raise
+def _gateway_cidr(net: NetworkInfo) -> str:
+    return f"{net.gateway}/{net.network.split('/')[1]}"
 
 
-def delete_network(net: Network) -> None:
-    netlink.delete_link(net.bridge)
+class BridgeDriver:
+    name = "bridge"
+    has_addresses = True
+    firewalled = True
+    single_instance = False
+    own_netns = True
 
+    def create(self, net: NetworkInfo, adopt: bool = False) -> None:
+        """ip link add BR type bridge; ip addr add GW/LEN dev BR; ip link set BR up.
 
-def join(net: Network, ep: Endpoint, netns_path: str, default_route: bool) -> None:
-    """Plug a container namespace into the network's bridge."""
-    netlink.create_veth_into(ep.host_veth, ep.ifname, netns_path, net.mtu)
-    with contextlib.ExitStack() as undo:
-        undo.callback(netlink.delete_link, ep.host_veth)
-        netlink.set_master(ep.host_veth, net.bridge)
-        netlink.set_up(ep.host_veth)
-        netlink.set_mac_in(netns_path, ep.ifname, ep.mac)
-        netlink.add_address_in(netns_path, ep.ifname, f"{ep.ip}/{ep.prefixlen}")
-        netlink.set_up_in(netns_path, ep.ifname)
-        if default_route:
-            netlink.add_default_route_in(netns_path, ep.gateway, ep.ifname)
-        undo.pop_all()
+        A link of that name that already exists is adopted only when ``adopt`` (the
+        default bridge, or a network of ours found again after a restart); a new
+        network never takes over a link it did not make (`-o ...bridge.name=eth0`)."""
+        with netlink.inside(None) as host:
+            if host.link_exists(net.bridge):
+                if not adopt:
+                    raise Conflict(f"cannot create network {net.name}: a link named {net.bridge} already exists")
+                # The bridge survived a daemon restart (or a crash): adopt it.
+                host.add_address(net.bridge, _gateway_cidr(net))
+                host.set_up(net.bridge)
+                return
+            host.create_bridge(net.bridge, net.mtu)
+            try:
+                host.add_address(net.bridge, _gateway_cidr(net))
+                host.set_up(net.bridge)
+            except BaseException:
+                host.delete_link(net.bridge)
+                raise
 
+    def delete(self, net: NetworkInfo) -> None:
+        with netlink.inside(None) as host:
+            host.delete_link(net.bridge)
 
-def leave(ep: Endpoint) -> None:
-    """Deleting the host end takes the container end with it."""
-    netlink.delete_link(ep.host_veth)
+    def exists(self, net: NetworkInfo) -> bool:
+        with netlink.inside(None) as host:
+            return host.link_exists(net.bridge)
+
+    def join(self, net: NetworkInfo, ep: EndpointInfo, ns: netlink.Handle, default_route: bool) -> None:
+        """Plug a container namespace into the network's bridge: the veth's host
+        end through one handle on the host, its container end through ``ns``."""
+        with netlink.inside(None) as host:
+            host.create_veth_into(ep.host_veth, ep.ifname, ns.path, net.mtu)
+            with contextlib.ExitStack() as undo:
+                undo.callback(host.delete_link, ep.host_veth)
+                host.set_master(ep.host_veth, net.bridge)
+                host.set_up(ep.host_veth)
+                ns.set_mac(ep.ifname, ep.mac)
+                ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")
+                ns.set_up(ep.ifname)
+                if default_route:
+                    ns.add_default_route(ep.gateway, ep.ifname)
+                undo.pop_all()
+
+    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
+        """Deleting the host end takes the container end with it."""
+        with netlink.inside(None) as host:
+            host.delete_link(ep.host_veth)
