@@ -9,6 +9,7 @@ import tty as ttymod
 import click
 
 from minidocker import validation
+from minidocker.errors import TemplateError
 from minidocker.cli.base import CTX, api_fail, cli, dump_json, fail, filters_query
 from minidocker.api.client import APIError, q
 
@@ -282,10 +283,10 @@ def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
 
 
 def out_format(fmt: str, rows: list, headers: dict) -> None:
-    from minidocker.cli import gotemplate  # only the listing commands pay for the template engine
+    from minidocker.cli.template.tableformat import render_rows  # only commands that format pay for it
     try:
-        click.echo(gotemplate.render_rows(fmt, rows, headers, default_table=fmt, json_keyword=True), nl=False)
-    except gotemplate.TemplateError as ex:
+        click.echo(render_rows(fmt, rows, headers, default_table=fmt, json_keyword=True), nl=False)
+    except TemplateError as ex:
         click.echo(str(ex), err=True)
         sys.exit(1)
 
@@ -395,14 +396,14 @@ def inspect_cmd(st, fmt, kind, names):
 
 
 def print_objects(objs: list, fmt: str) -> None:
-    from minidocker.cli import gotemplate
     if not fmt:
         click.echo(dump_json(objs))
         return
+    from minidocker.cli.template.executor import render  # only commands that format pay for it
     for o in objs:
         try:
-            click.echo(gotemplate.render(fmt, o))
-        except gotemplate.TemplateError as ex:
+            click.echo(render(fmt, o))
+        except TemplateError as ex:
             click.echo(str(ex), err=True)
             sys.exit(1)
 

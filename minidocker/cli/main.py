@@ -59,10 +59,10 @@ def images_cmd(st, quiet):
         for r in rows:
             click.echo(r["ID"])
         return
-    from minidocker.cli import gotemplate  # only the listing commands pay for the template engine
-    click.echo(gotemplate.render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
-                                       rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
-                                              ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)
+    from minidocker.cli.template.tableformat import render_table  # only commands that format pay for it
+    click.echo(render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+                            rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
+                                   ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)
 
 
 def main():
