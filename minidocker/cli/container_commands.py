@@ -1,16 +1,19 @@
 """Container commands: run, start, stop, kill, rm, ps, exec, logs, inspect."""
+import contextlib
 import os
 import select
 import signal
 import sys
 import termios
 import tty as ttymod
+from typing import NoReturn
 
 import click
 
 from minidocker import validation
 from minidocker.errors import TemplateError
-from minidocker.cli.base import CTX, api_fail, cli, dump_json, fail, filters_query
+from minidocker.cli.base import (CTX, api_errors, api_fail, cli, daemon_fail, dump_json, fail, filters_query,
+                                 for_each, get_or_none, print_daemon_error)
 from minidocker.api.client import APIError, q
 
 RUN_CTX = dict(CTX, allow_interspersed_args=False)
@@ -20,6 +23,20 @@ def run_fail(message: str, code: int = 125) -> None:
     click.echo(f"minidocker: Error response from daemon: {message}\n\n"
                "Run 'minidocker run --help' for more information", err=True)
     sys.exit(code)
+
+
+def run_create_error(ex: APIError) -> NoReturn:
+    if ex.status == 0:
+        api_fail(ex, 125)
+    run_fail(ex.message)
+
+
+def run_start_error(ex: APIError) -> NoReturn:
+    run_fail(ex.message, ex.body.get("ExitCode", 125))
+
+
+def wait_error(ex: APIError) -> NoReturn:
+    fail(ex.message, 125)
 
 
 @cli.command("run", context_settings=RUN_CTX)
@@ -66,17 +83,11 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
            "DnsSearch": list(dns_search), "DnsOptions": list(dns_options), "ExtraHosts": extra_hosts,
            "Ports": ports, "MacAddress": mac_address, "Expose": list(expose)}
     client = st.client()
-    try:
+    with api_errors(run_create_error):
         cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]
-    except APIError as ex:
-        if ex.status == 0:
-            api_fail(ex, 125)
-        run_fail(ex.message)
     if detach:
-        try:
+        with api_errors(run_start_error):
             client.post(f"/containers/{cid}/start")
-        except APIError as ex:
-            run_fail(ex.message, ex.body.get("ExitCode", 125))
         click.echo(cid)
         return
     code = attach_and_run(client, cid, tty, interactive)
@@ -115,38 +126,32 @@ def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
     """Foreground run: hand our stdio to the container (or, with -t, take the
     master of a terminal opened inside it), then wait for it to exit."""
     if tty:
-        try:
+        with api_errors(run_start_error):
             resp = client.request("POST", f"/containers/{cid}/start", {}, query={"pty": "1"}, stream=True)
-        except APIError as ex:
-            run_fail(ex.message, ex.body.get("ExitCode", 125))
         resp.sock.close()
         master = resp.fds[0]
         _copy_winsize(master)
         _relay_pty(master, interactive)
-        try:
-            return client.post(f"/containers/{cid}/wait")["StatusCode"]
-        except APIError as ex:
-            fail(ex.message, 125)
+        return _wait(client, cid)
     devnull = os.open(os.devnull, os.O_RDONLY)
     stdin_fd = 0 if interactive else devnull
     try:
-        client.post(f"/containers/{cid}/start", fds=[stdin_fd, 1, 2])
-    except APIError as ex:
-        run_fail(ex.message, ex.body.get("ExitCode", 125))
+        with api_errors(run_start_error):
+            client.post(f"/containers/{cid}/start", fds=[stdin_fd, 1, 2])
     finally:
         os.close(devnull)
 
     def forward(signum, _frame):
-        try:
+        with contextlib.suppress(APIError):  # it may be gone already
             client.post(f"/containers/{cid}/kill", query={"signal": str(signum)})
-        except APIError:
-            pass
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    try:
-        return client.post(f"/containers/{cid}/wait")["StatusCode"]
-    except APIError as ex:
-        fail(ex.message, 125)
+    return _wait(client, cid)
+
+
+@api_errors(wait_error)
+def _wait(client, cid: str) -> int:
+    return client.post(f"/containers/{cid}/wait")["StatusCode"]
 
 
 def _copy_winsize(fd: int) -> None:
@@ -193,33 +198,24 @@ def _relay_pty(master: int, interactive: bool) -> None:
 @click.pass_obj
 def start_cmd(st, containers):
     """Start one or more stopped containers."""
-    failed = []
-    for ref in containers:
-        try:
-            st.client().post(f"/containers/{q(ref)}/start")
-            click.echo(ref)
-        except APIError as ex:
-            click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed.append(ref)
+    failed = for_each(containers, lambda ref: st.client().post(f"/containers/{q(ref)}/start"))
     if failed:
         click.echo("Error: failed to start containers: " + ", ".join(failed), err=True)
         sys.exit(1)
 
 
 def _each(st, refs, method, path_fmt, query=None):
-    failed = False
-    for ref in refs:
-        try:
-            st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
-            click.echo(ref)
-        except APIError as ex:
-            if ex.status == 404 and method == "DELETE":
-                click.echo(f"Error: {ex.message}", err=True)
-            else:
-                click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed = True
-    if failed:
+    def request(ref):
+        st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
+    if for_each(refs, request, _print_rm_error if method == "DELETE" else print_daemon_error):
         sys.exit(1)
+
+
+def _print_rm_error(ex: APIError) -> None:
+    if ex.status == 404:  # docker rm words a missing container without the daemon prefix
+        click.echo(f"Error: {ex.message}", err=True)
+    else:
+        print_daemon_error(ex)
 
 
 @cli.command("stop", context_settings=CTX)
@@ -262,13 +258,11 @@ PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", "
 @click.option("--format", "fmt", default="")
 @click.option("-f", "--filter", "filters", multiple=True)
 @click.pass_obj
+@api_errors()
 def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
     """List containers."""
-    try:
-        rows = st.client().get("/containers/json", query={"all": "1" if show_all else None,
-                                                           "filters": filters_query(filters)})
-    except APIError as ex:
-        api_fail(ex)
+    rows = st.client().get("/containers/json", query={"all": "1" if show_all else None,
+                                                       "filters": filters_query(filters)})
     for r in rows:
         if not no_trunc:
             r["ID"] = r["ID"][:12]
@@ -291,6 +285,14 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
         sys.exit(1)
 
 
+def exec_error(ex: APIError) -> NoReturn:
+    if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
+        click.echo(ex.message)
+        sys.exit(ex.body["ExitCode"])
+    click.echo(f"Error response from daemon: {ex.message}" if ex.status != 0 else ex.message, err=True)
+    sys.exit(1)
+
+
 @cli.command("exec", context_settings=RUN_CTX)
 @click.option("-i", "--interactive", is_flag=True)
 @click.option("-t", "--tty", is_flag=True)
@@ -300,22 +302,17 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
 @click.argument("container")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_obj
+@api_errors(exec_error)
 def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     """Run a command in a running container."""
     client = st.client()
     body = {"Cmd": list(command), "Env": _env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
             "Detach": detach}
     if detach:  # the daemon runs it in the background; nothing to attach
-        try:
-            client.post(f"/containers/{q(container)}/exec", body)
-        except APIError as ex:
-            _exec_fail(ex)
+        client.post(f"/containers/{q(container)}/exec", body)
         return
     if tty:
-        try:
-            resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)
-        except APIError as ex:
-            _exec_fail(ex)
+        resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)
         if not resp.fds:  # failed before a terminal existed
             sys.exit(resp.json().get("ExitCode", 126))
         master = resp.fds[0]
@@ -327,19 +324,10 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     devnull = os.open(os.devnull, os.O_RDONLY)
     try:
         res = client.post(f"/containers/{q(container)}/exec", body, fds=[0 if interactive else devnull, 1, 2])
-    except APIError as ex:
-        _exec_fail(ex)
     finally:
         os.close(devnull)
     sys.exit(res["ExitCode"])
 
-
-def _exec_fail(ex: APIError) -> None:
-    if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
-        click.echo(ex.message)
-        sys.exit(ex.body["ExitCode"])
-    click.echo(f"Error response from daemon: {ex.message}" if ex.status != 0 else ex.message, err=True)
-    sys.exit(1)
 
 
 @cli.command("logs", context_settings=CTX)
@@ -347,13 +335,11 @@ def _exec_fail(ex: APIError) -> None:
 @click.option("-n", "--tail", default="all")
 @click.argument("container")
 @click.pass_obj
+@api_errors(daemon_fail)
 def logs_cmd(st, follow, tail, container):
     """Fetch the logs of a container."""
-    try:
-        resp = st.client().get(f"/containers/{q(container)}/logs",
-                               query={"follow": "1" if follow else None, "tail": tail}, stream=True)
-    except APIError as ex:
-        fail(ex.message)
+    resp = st.client().get(f"/containers/{q(container)}/logs",
+                           query={"follow": "1" if follow else None, "tail": tail}, stream=True)
     try:
         for chunk in resp.chunks():
             sys.stdout.buffer.write(chunk)
@@ -376,14 +362,10 @@ def inspect_cmd(st, fmt, kind, names):
     for ref in names:
         obj = None
         for k, path in (("container", f"/containers/{q(ref)}/json"), ("network", f"/networks/{q(ref)}")):
-            if kind and kind != k:
-                continue
-            try:
-                obj = client.get(path)
-                break
-            except APIError as ex:
-                if ex.status != 404:
-                    api_fail(ex)
+            if not kind or kind == k:
+                obj = get_or_none(client, path)
+                if obj is not None:
+                    break
         if obj is None:
             missing.append(ref)
         else:
@@ -421,12 +403,10 @@ def restart_cmd(st, timeout, containers):
 @click.argument("container")
 @click.argument("private_port", required=False)
 @click.pass_obj
+@api_errors(daemon_fail)
 def port_cmd(st, container, private_port):
     """List port mappings or a specific mapping for the container."""
-    try:
-        ports = st.client().get(f"/containers/{q(container)}/json")["NetworkSettings"]["Ports"] or {}
-    except APIError as ex:
-        fail(ex.message)
+    ports = st.client().get(f"/containers/{q(container)}/json")["NetworkSettings"]["Ports"] or {}
     if private_port:
         key = private_port if "/" in private_port else f"{private_port}/tcp"
         if not ports.get(key):

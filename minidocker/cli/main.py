@@ -8,8 +8,7 @@ import sys
 
 import click
 
-from minidocker.cli.base import CTX, api_fail, cli, fail
-from minidocker.api.client import APIError
+from minidocker.cli.base import CTX, api_errors, cli, fail
 from minidocker.cli import container_commands as cli_containers, network_commands as cli_networks  # noqa: E402,F401  (register commands)
 
 
@@ -26,29 +25,25 @@ def daemon_cmd(root):
 @click.argument("source")
 @click.argument("name")
 @click.pass_obj
+@api_errors()
 def import_cmd(st, changes, source, name):
     """Import a root filesystem tarball (FILE or - for stdin) as image NAME."""
     try:
         f = sys.stdin.buffer if source == "-" else open(source, "rb")
     except OSError as ex:
         fail(f"open {source}: {ex.strerror.lower()}", prefix=False)
-    try:
-        res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
-                                                       "changes": json.dumps(list(changes))}, fds=[f.fileno()])
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
+                                                   "changes": json.dumps(list(changes))}, fds=[f.fileno()])
     click.echo(res["Id"])
 
 
 @cli.command("images", context_settings=CTX)
 @click.option("-q", "--quiet", is_flag=True)
 @click.pass_obj
+@api_errors()
 def images_cmd(st, quiet):
     """List images."""
-    try:
-        imgs = st.client().get("/images/json")
-    except APIError as ex:
-        api_fail(ex)
+    imgs = st.client().get("/images/json")
     rows = []
     for m in imgs:
         repo, _, tag = m["RepoTags"][0].rpartition(":")

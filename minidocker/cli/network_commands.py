@@ -6,7 +6,8 @@ import sys
 import click
 
 from minidocker import validation
-from minidocker.cli.base import CTX, api_fail, cli, fail, filters_query
+from minidocker.cli.base import (CTX, api_errors, api_fail, cli, fail, filters_query, for_each, get_or_none,
+                                 print_daemon_error)
 from minidocker.cli.container_commands import out_format, print_objects
 from minidocker.api.client import APIError, q
 
@@ -49,6 +50,7 @@ def _kv(items, what):
 @click.option("--ipv6", is_flag=True)
 @click.argument("name")
 @click.pass_obj
+@api_errors()
 def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attachable, label, opt, ipv6, name):
     """Create a network."""
     if (gateway or ip_range) and not subnet:
@@ -70,10 +72,7 @@ def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attacha
     body = {"Name": name, "Driver": driver, "Internal": internal, "Attachable": attachable,
             "EnableIPv6": ipv6, "IPAM": {"Driver": "default", "Config": config, "Options": {}},
             "Labels": _kv(label, "label"), "Options": _kv(opt, "opt"), "CheckDuplicate": True}
-    try:
-        res = st.client().post("/networks/create", body)
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/networks/create", body)
     click.echo(res["Id"])
 
 
@@ -83,12 +82,10 @@ def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attacha
 @click.option("--format", "fmt", default="")
 @click.option("-f", "--filter", "filters", multiple=True)
 @click.pass_obj
+@api_errors()
 def ls(st, quiet, no_trunc, fmt, filters):
     """List networks."""
-    try:
-        nets = st.client().get("/networks", query={"filters": filters_query(filters)})
-    except APIError as ex:
-        api_fail(ex)
+    nets = st.client().get("/networks", query={"filters": filters_query(filters)})
     rows = sorted((n["_row"] for n in nets), key=lambda r: natural_key(r["Name"]))
     if not no_trunc:
         for r in rows:
@@ -110,12 +107,11 @@ def inspect(st, fmt, verbose, names):
     client = st.client()
     found, missing = [], []
     for ref in names:
-        try:
-            found.append(client.get(f"/networks/{q(ref)}"))
-        except APIError as ex:
-            if ex.status != 404:
-                api_fail(ex)
+        obj = get_or_none(client, f"/networks/{q(ref)}")
+        if obj is None:
             missing.append(ref)
+        else:
+            found.append(obj)
     print_objects(found, fmt)
     for ref in missing:
         click.echo(f"Error: No such network: {ref}", err=True)
@@ -129,14 +125,12 @@ def inspect(st, fmt, verbose, names):
 @click.argument("net")
 @click.argument("container")
 @click.pass_obj
+@api_errors()
 def connect(st, ip, alias, net, container):
     """Connect a container to a network."""
     body = {"Container": container,
             "EndpointConfig": {"IPAMConfig": {"IPv4Address": ip} if ip else {}, "Aliases": list(alias)}}
-    try:
-        st.client().post(f"/networks/{q(net)}/connect", body)
-    except APIError as ex:
-        api_fail(ex)
+    st.client().post(f"/networks/{q(net)}/connect", body)
 
 
 @network.command("disconnect", context_settings=CTX)
@@ -144,12 +138,10 @@ def connect(st, ip, alias, net, container):
 @click.argument("net")
 @click.argument("container")
 @click.pass_obj
+@api_errors()
 def disconnect(st, force, net, container):
     """Disconnect a container from a network."""
-    try:
-        st.client().post(f"/networks/{q(net)}/disconnect", {"Container": container, "Force": force})
-    except APIError as ex:
-        api_fail(ex)
+    st.client().post(f"/networks/{q(net)}/disconnect", {"Container": container, "Force": force})
 
 
 @network.command("rm", context_settings=CTX)
@@ -157,24 +149,21 @@ def disconnect(st, force, net, container):
 @click.pass_obj
 def rm(st, names):
     """Remove one or more networks."""
-    failed = False
-    for ref in names:
-        try:
-            st.client().delete(f"/networks/{q(ref)}")
-            click.echo(ref)
-        except APIError as ex:
-            if ex.status == 0:
-                api_fail(ex)
-            click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed = True
-    if failed:
+    if for_each(names, lambda ref: st.client().delete(f"/networks/{q(ref)}"), _print_network_rm_error):
         click.echo("exit status 1", err=True)
         sys.exit(1)
+
+
+def _print_network_rm_error(ex: APIError) -> None:
+    if ex.status == 0:  # no daemon: stop at the first name
+        api_fail(ex)
+    print_daemon_error(ex)
 
 
 @network.command("prune", context_settings=CTX)
 @click.option("-f", "--force", is_flag=True)
 @click.pass_obj
+@api_errors()
 def prune(st, force):
     """Remove all unused networks."""
     if not force:
@@ -182,10 +171,7 @@ def prune(st, force):
         if not click.confirm("Are you sure you want to continue?", default=False, prompt_suffix=" [y/N] ",
                              show_default=False):
             return
-    try:
-        res = st.client().post("/networks/prune")
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/networks/prune")
     gone = res.get("NetworksDeleted") or []
     if gone:  # as docker: a heading, the names, then an empty line
         click.echo("Deleted Networks:\n" + "".join(f"{n}\n" for n in gone))
@@ -196,12 +182,10 @@ def prune(st, force):
 @click.option("--timeout", type=float, default=0.5)
 @click.argument("networks", nargs=-1)
 @click.pass_obj
+@api_errors()
 def check(st, as_json, timeout, networks):
     """Probe every pair of running containers (ARP, ICMP, TCP, UDP) and compare with policy."""
-    try:
-        res = st.client().post("/minidocker/check", {"Networks": list(networks), "Timeout": timeout})
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/minidocker/check", {"Networks": list(networks), "Timeout": timeout})
     if as_json:
         click.echo(json.dumps(res["json"], indent=2))
     else:
@@ -213,12 +197,10 @@ def check(st, as_json, timeout, networks):
 @click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "mermaid"]), default="text")
 @click.option("-o", "--output", default="")
 @click.pass_obj
+@api_errors()
 def graph(st, fmt, output):
     """Draw the host's container network topology."""
-    try:
-        res = st.client().get("/minidocker/graph", query={"format": fmt})
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().get("/minidocker/graph", query={"format": fmt})
     data = res["data"]
     if output:
         with open(output, "w") as f:
