@@ -15,6 +15,7 @@ import click
 from minidocker.api.client import APIError, Client
 
 CTX = {"help_option_names": ["--help"]}
+RUN_CTX = dict(CTX, allow_interspersed_args=False)  # run/exec: what follows the command is its own
 
 
 class State:

@@ -1,196 +1,16 @@
-"""Container commands: run, start, stop, kill, rm, ps, exec, logs, inspect."""
-import contextlib
+"""Container commands: start, stop, kill, rm, restart, ps, exec, logs, inspect, port (run: run_command.py)."""
 import os
-import select
-import signal
 import sys
-import termios
-import tty as ttymod
 from typing import NoReturn
 
 import click
 
-from minidocker import validation
 from minidocker.errors import TemplateError
-from minidocker.cli.base import (CTX, api_errors, api_fail, cli, daemon_fail, dump_json, fail, filters_query,
-                                 for_each, get_or_none, print_daemon_error)
+from minidocker.cli.base import (CTX, RUN_CTX, api_errors, cli, daemon_fail, dump_json, filters_query, for_each,
+                                 get_or_none, print_daemon_error)
+from minidocker.cli.flags import env_list
+from minidocker.cli.terminal import copy_winsize, relay_pty
 from minidocker.api.client import APIError, q
-
-RUN_CTX = dict(CTX, allow_interspersed_args=False)
-
-
-def run_fail(message: str, code: int = 125) -> None:
-    click.echo(f"minidocker: Error response from daemon: {message}\n\n"
-               "Run 'minidocker run --help' for more information", err=True)
-    sys.exit(code)
-
-
-def run_create_error(ex: APIError) -> NoReturn:
-    if ex.status == 0:
-        api_fail(ex, 125)
-    run_fail(ex.message)
-
-
-def run_start_error(ex: APIError) -> NoReturn:
-    run_fail(ex.message, ex.body.get("ExitCode", 125))
-
-
-def wait_error(ex: APIError) -> NoReturn:
-    fail(ex.message, 125)
-
-
-@cli.command("run", context_settings=RUN_CTX)
-@click.option("-d", "--detach", is_flag=True)
-@click.option("-i", "--interactive", is_flag=True)
-@click.option("-t", "--tty", is_flag=True)
-@click.option("--rm", "auto_remove", is_flag=True)
-@click.option("--name", default="")
-@click.option("-h", "--hostname", default=None)
-@click.option("-e", "--env", multiple=True)
-@click.option("-w", "--workdir", default="")
-@click.option("--network", "--net", "network", default="default")
-@click.option("--ip", default="")
-@click.option("--network-alias", "--net-alias", "aliases", multiple=True)
-@click.option("--dns", multiple=True)
-@click.option("--dns-search", multiple=True)
-@click.option("--dns-option", "--dns-opt", "dns_options", multiple=True)
-@click.option("--add-host", multiple=True)
-@click.option("-p", "--publish", multiple=True)
-@click.option("--mac-address", default="")
-@click.option("--expose", multiple=True)
-@click.argument("image")
-@click.argument("command", nargs=-1, type=click.UNPROCESSED)
-@click.pass_obj
-def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
-            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
-    """Run a command in a new container."""
-    extra_hosts = [":".join(_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
-    env_list = _env_list(env, "run")
-    for server in dns:
-        _flag(_ip_address, server, "--dns", "run")
-    try:
-        ports = [{"proto": p.proto, "host_ip": p.host_ip, "host_port": p.host_port.split("-")[0],
-                  "container_port": p.port} for spec in publish for p in validation.parse_port(spec)]
-    except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
-        click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
-        sys.exit(125)
-    if network == "host" and ports:
-        click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
-        ports = []
-    cfg = {"Image": image, "Cmd": list(command) or None, "Env": env_list, "WorkingDir": workdir,
-           "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "AutoRemove": auto_remove,
-           "NetworkMode": network, "IP": ip, "Aliases": list(aliases), "Dns": list(dns),
-           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options), "ExtraHosts": extra_hosts,
-           "Ports": ports, "MacAddress": mac_address, "Expose": list(expose)}
-    client = st.client()
-    with api_errors(run_create_error):
-        cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]
-    if detach:
-        with api_errors(run_start_error):
-            client.post(f"/containers/{cid}/start")
-        click.echo(cid)
-        return
-    code = attach_and_run(client, cid, tty, interactive)
-    sys.exit(code)
-
-
-def _flag(parse, value: str, flag: str, verb: str):
-    """A bad flag value, reported as the docker CLI's flag parser does (exit 125)."""
-    try:
-        return parse(value)
-    except Exception as ex:  # noqa: BLE001
-        click.echo(validation.flag_message(value, flag, getattr(ex, "message", str(ex))) +
-                   f"\nSee 'minidocker {verb} --help'.", err=True)
-        sys.exit(125)
-
-
-def _ip_address(text: str) -> str:
-    import ipaddress
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        raise ValueError(f"{text} is not an ip address") from None
-
-
-def _env_list(values, verb: str) -> list:
-    """-e K=V as given; -e K takes K from our environment, or is left out when unset."""
-    out = []
-    for v in values:
-        item = _flag(lambda t: validation.parse_env(t, os.environ), v, "-e, --env", verb)
-        if "=" in item:
-            out.append(item)
-    return out
-
-
-def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
-    """Foreground run: hand our stdio to the container (or, with -t, take the
-    master of a terminal opened inside it), then wait for it to exit."""
-    if tty:
-        with api_errors(run_start_error):
-            resp = client.request("POST", f"/containers/{cid}/start", {}, query={"pty": "1"}, stream=True)
-        resp.sock.close()
-        master = resp.fds[0]
-        _copy_winsize(master)
-        _relay_pty(master, interactive)
-        return _wait(client, cid)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    stdin_fd = 0 if interactive else devnull
-    try:
-        with api_errors(run_start_error):
-            client.post(f"/containers/{cid}/start", fds=[stdin_fd, 1, 2])
-    finally:
-        os.close(devnull)
-
-    def forward(signum, _frame):
-        with contextlib.suppress(APIError):  # it may be gone already
-            client.post(f"/containers/{cid}/kill", query={"signal": str(signum)})
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    return _wait(client, cid)
-
-
-@api_errors(wait_error)
-def _wait(client, cid: str) -> int:
-    return client.post(f"/containers/{cid}/wait")["StatusCode"]
-
-
-def _copy_winsize(fd: int) -> None:
-    import fcntl
-    try:
-        ws = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, ws)
-    except OSError:
-        pass
-
-
-def _relay_pty(master: int, interactive: bool) -> None:
-    """Copy our terminal (raw mode) to the container's and back until it closes."""
-    old = None
-    if interactive and os.isatty(0):
-        old = termios.tcgetattr(0)
-        ttymod.setraw(0)
-    try:
-        fds = [master] + ([0] if interactive else [])
-        while True:
-            r, _, _ = select.select(fds, [], [])
-            if master in r:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                os.write(1, data)
-            if 0 in r:
-                data = os.read(0, 65536)
-                if not data:
-                    fds.remove(0)
-                else:
-                    os.write(master, data)
-    finally:
-        if old is not None:
-            termios.tcsetattr(0, termios.TCSADRAIN, old)
-        os.close(master)
 
 
 @cli.command("start", context_settings=CTX)
@@ -306,7 +126,7 @@ def exec_error(ex: APIError) -> NoReturn:
 def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     """Run a command in a running container."""
     client = st.client()
-    body = {"Cmd": list(command), "Env": _env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
+    body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
             "Detach": detach}
     if detach:  # the daemon runs it in the background; nothing to attach
         client.post(f"/containers/{q(container)}/exec", body)
@@ -316,8 +136,8 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
         if not resp.fds:  # failed before a terminal existed
             sys.exit(resp.json().get("ExitCode", 126))
         master = resp.fds[0]
-        _copy_winsize(master)
-        _relay_pty(master, interactive)
+        copy_winsize(master)
+        relay_pty(master, interactive)
         code = (resp.json() or {}).get("ExitCode", 126)
         resp.sock.close()
         sys.exit(code)

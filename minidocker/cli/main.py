@@ -9,7 +9,7 @@ import sys
 import click
 
 from minidocker.cli.base import CTX, api_errors, cli, fail
-from minidocker.cli import container_commands as cli_containers, network_commands as cli_networks  # noqa: E402,F401  (register commands)
+from minidocker.cli import container_commands, network_commands, run_command  # noqa: F401  (register commands)
 
 
 @cli.command("daemon", context_settings=CTX)
