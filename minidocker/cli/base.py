@@ -122,7 +122,7 @@ def dump_json(obj) -> str:
 
 @click.group(context_settings=CTX)
 @click.option("--explain", is_flag=True, default=os.environ.get("MINIDOCKER_EXPLAIN") == "1",
-              help="Print every kernel change as the equivalent shell command")
+              help="Print every kernel change as the equivalent shell command (or MINIDOCKER_EXPLAIN=1)")
 @click.pass_context
 def cli(ctx, explain):
     """minidocker: Docker's single-host networking on raw Linux primitives."""

@@ -8,13 +8,14 @@ import click
 from minidocker.errors import TemplateError
 from minidocker.cli.base import (CTX, RUN_CTX, api_errors, cli, daemon_fail, dump_json, filters_query, for_each,
                                  get_or_none, print_daemon_error)
+from minidocker.cli.completion import container_names, object_names
 from minidocker.cli.flags import env_list
 from minidocker.cli.terminal import copy_winsize, relay_pty
 from minidocker.api.client import APIError, q
 
 
 @cli.command("start", context_settings=CTX)
-@click.argument("containers", nargs=-1, required=True)
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def start_cmd(st, containers):
     """Start one or more stopped containers."""
@@ -39,8 +40,9 @@ def _print_rm_error(ex: APIError) -> None:
 
 
 @cli.command("stop", context_settings=CTX)
-@click.option("-t", "--time", "timeout", type=int, default=None)
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-t", "--time", "timeout", type=int, default=None,
+              help="Seconds to wait for stop before killing it (default 10)")
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def stop_cmd(st, timeout, containers):
     """Stop one or more running containers."""
@@ -48,8 +50,8 @@ def stop_cmd(st, timeout, containers):
 
 
 @cli.command("kill", context_settings=CTX)
-@click.option("-s", "--signal", "sig", default="KILL")
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-s", "--signal", "sig", default="KILL", help='Signal to send to the container (default "KILL")')
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def kill_cmd(st, sig, containers):
     """Kill one or more running containers."""
@@ -57,8 +59,8 @@ def kill_cmd(st, sig, containers):
 
 
 @cli.command("rm", context_settings=CTX)
-@click.option("-f", "--force", is_flag=True)
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def rm_cmd(st, force, containers):
     """Remove one or more containers."""
@@ -72,11 +74,11 @@ PS_HEADERS = {".ID": "CONTAINER ID", ".Image": "IMAGE", ".Command": "COMMAND", "
 
 
 @cli.command("ps", context_settings=CTX)
-@click.option("-a", "--all", "show_all", is_flag=True)
-@click.option("-q", "--quiet", is_flag=True)
-@click.option("--no-trunc", is_flag=True)
-@click.option("--format", "fmt", default="")
-@click.option("-f", "--filter", "filters", multiple=True)
+@click.option("-a", "--all", "show_all", is_flag=True, help="Show all containers (default shows just running)")
+@click.option("-q", "--quiet", is_flag=True, help="Only display container IDs")
+@click.option("--no-trunc", is_flag=True, help="Don't truncate output")
+@click.option("--format", "fmt", default="", help="Pretty-print containers using a Go template")
+@click.option("-f", "--filter", "filters", multiple=True, help="Filter output based on conditions provided")
 @click.pass_obj
 @api_errors()
 def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
@@ -114,12 +116,12 @@ def exec_error(ex: APIError) -> NoReturn:
 
 
 @cli.command("exec", context_settings=RUN_CTX)
-@click.option("-i", "--interactive", is_flag=True)
-@click.option("-t", "--tty", is_flag=True)
-@click.option("-e", "--env", multiple=True)
-@click.option("-w", "--workdir", default="")
-@click.option("-d", "--detach", is_flag=True)
-@click.argument("container")
+@click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached")
+@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-TTY")
+@click.option("-e", "--env", multiple=True, help="Set environment variables")
+@click.option("-w", "--workdir", default="", help="Working directory inside the container")
+@click.option("-d", "--detach", is_flag=True, help="Detached mode: run command in the background")
+@click.argument("container", shell_complete=container_names)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_obj
 @api_errors(exec_error)
@@ -151,9 +153,9 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
 
 
 @cli.command("logs", context_settings=CTX)
-@click.option("-f", "--follow", is_flag=True)
-@click.option("-n", "--tail", default="all")
-@click.argument("container")
+@click.option("-f", "--follow", is_flag=True, help="Follow log output")
+@click.option("-n", "--tail", default="all", help='Number of lines to show from the end of the logs (default "all")')
+@click.argument("container", shell_complete=container_names)
 @click.pass_obj
 @api_errors(daemon_fail)
 def logs_cmd(st, follow, tail, container):
@@ -171,9 +173,10 @@ def logs_cmd(st, follow, tail, container):
 
 
 @cli.command("inspect", context_settings=CTX)
-@click.option("-f", "--format", "fmt", default="")
-@click.option("--type", "kind", type=click.Choice(["container", "network", "image"]), default=None)
-@click.argument("names", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", default="", help="Format the output using the given Go template")
+@click.option("--type", "kind", type=click.Choice(["container", "network", "image"]), default=None,
+              help="Return JSON for specified type")
+@click.argument("names", nargs=-1, required=True, shell_complete=object_names)
 @click.pass_obj
 def inspect_cmd(st, fmt, kind, names):
     """Return low-level information on minidocker objects."""
@@ -211,8 +214,9 @@ def print_objects(objs: list, fmt: str) -> None:
 
 
 @cli.command("restart", context_settings=CTX)
-@click.option("-t", "--time", "timeout", type=int, default=None)
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-t", "--time", "timeout", type=int, default=None,
+              help="Seconds to wait for stop before killing the container (default 10)")
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def restart_cmd(st, timeout, containers):
     """Restart one or more containers."""
@@ -220,7 +224,7 @@ def restart_cmd(st, timeout, containers):
 
 
 @cli.command("port", context_settings=CTX)
-@click.argument("container")
+@click.argument("container", shell_complete=container_names)
 @click.argument("private_port", required=False)
 @click.pass_obj
 @api_errors(daemon_fail)

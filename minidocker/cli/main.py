@@ -13,7 +13,8 @@ from minidocker.cli import container_commands, network_commands, run_command  # 
 
 
 @cli.command("daemon", context_settings=CTX)
-@click.option("--root", default=None)
+@click.option("--root", default=None,
+              help="Root directory of persistent state (default $MINIDOCKER_ROOT or /var/lib/minidocker)")
 def daemon_cmd(root):
     """Run minidockerd in the foreground."""
     from minidocker.api.server import main as dmain
@@ -21,7 +22,8 @@ def daemon_cmd(root):
 
 
 @cli.command("import", context_settings=CTX)
-@click.option("-c", "--change", "changes", multiple=True, help="Dockerfile instruction: ENV or CMD")
+@click.option("-c", "--change", "changes", multiple=True,
+              help="Apply Dockerfile instruction to the created image (ENV and CMD only)")
 @click.argument("source")
 @click.argument("name")
 @click.pass_obj
@@ -38,7 +40,7 @@ def import_cmd(st, changes, source, name):
 
 
 @cli.command("images", context_settings=CTX)
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="Only show image IDs")
 @click.pass_obj
 @api_errors()
 def images_cmd(st, quiet):

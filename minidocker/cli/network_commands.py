@@ -8,6 +8,7 @@ import click
 from minidocker import validation
 from minidocker.cli.base import (CTX, api_errors, api_fail, cli, fail, filters_query, for_each, get_or_none,
                                  print_daemon_error)
+from minidocker.cli.completion import container_names, network_names
 from minidocker.cli.container_commands import out_format, print_objects
 from minidocker.api.client import APIError, q
 
@@ -38,16 +39,16 @@ def _kv(items, what):
 
 
 @network.command("create", context_settings=CTX)
-@click.option("-d", "--driver", default="bridge")
-@click.option("--subnet", multiple=True)
-@click.option("--gateway", multiple=True)
-@click.option("--ip-range", multiple=True)
-@click.option("--aux-address", multiple=True)
-@click.option("--internal", is_flag=True)
-@click.option("--attachable", is_flag=True)
-@click.option("--label", multiple=True)
-@click.option("-o", "--opt", multiple=True)
-@click.option("--ipv6", is_flag=True)
+@click.option("-d", "--driver", default="bridge", help='Driver to manage the Network (default "bridge")')
+@click.option("--subnet", multiple=True, help="Subnet in CIDR format that represents a network segment")
+@click.option("--gateway", multiple=True, help="IPv4 or IPv6 Gateway for the master subnet")
+@click.option("--ip-range", multiple=True, help="Allocate container ip from a sub-range")
+@click.option("--aux-address", multiple=True, help="Auxiliary IPv4 or IPv6 addresses used by Network driver")
+@click.option("--internal", is_flag=True, help="Restrict external access to the network")
+@click.option("--attachable", is_flag=True, help="Enable manual container attachment")
+@click.option("--label", multiple=True, help="Set metadata on a network")
+@click.option("-o", "--opt", multiple=True, help="Set driver specific options")
+@click.option("--ipv6", is_flag=True, help="Enable IPv6 networking")
 @click.argument("name")
 @click.pass_obj
 @api_errors()
@@ -77,10 +78,10 @@ def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attacha
 
 
 @network.command("ls", context_settings=CTX)
-@click.option("-q", "--quiet", is_flag=True)
-@click.option("--no-trunc", is_flag=True)
-@click.option("--format", "fmt", default="")
-@click.option("-f", "--filter", "filters", multiple=True)
+@click.option("-q", "--quiet", is_flag=True, help="Only display network IDs")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate the output")
+@click.option("--format", "fmt", default="", help="Pretty-print networks using a Go template")
+@click.option("-f", "--filter", "filters", multiple=True, help="Provide filter values (e.g. 'driver=bridge')")
 @click.pass_obj
 @api_errors()
 def ls(st, quiet, no_trunc, fmt, filters):
@@ -98,9 +99,9 @@ def ls(st, quiet, no_trunc, fmt, filters):
 
 
 @network.command("inspect", context_settings=CTX)
-@click.option("-f", "--format", "fmt", default="")
-@click.option("-v", "--verbose", is_flag=True)
-@click.argument("names", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", default="", help="Format the output using the given Go template")
+@click.option("-v", "--verbose", is_flag=True, help="Verbose output for diagnostics")
+@click.argument("names", nargs=-1, required=True, shell_complete=network_names)
 @click.pass_obj
 def inspect(st, fmt, verbose, names):
     """Display detailed information on one or more networks."""
@@ -120,10 +121,10 @@ def inspect(st, fmt, verbose, names):
 
 
 @network.command("connect", context_settings=CTX)
-@click.option("--ip", default="")
-@click.option("--alias", multiple=True)
-@click.argument("net")
-@click.argument("container")
+@click.option("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+@click.option("--alias", multiple=True, help="Add network-scoped alias for the container")
+@click.argument("net", shell_complete=network_names)
+@click.argument("container", shell_complete=container_names)
 @click.pass_obj
 @api_errors()
 def connect(st, ip, alias, net, container):
@@ -134,9 +135,9 @@ def connect(st, ip, alias, net, container):
 
 
 @network.command("disconnect", context_settings=CTX)
-@click.option("-f", "--force", is_flag=True)
-@click.argument("net")
-@click.argument("container")
+@click.option("-f", "--force", is_flag=True, help="Force the container to disconnect from a network")
+@click.argument("net", shell_complete=network_names)
+@click.argument("container", shell_complete=container_names)
 @click.pass_obj
 @api_errors()
 def disconnect(st, force, net, container):
@@ -145,7 +146,7 @@ def disconnect(st, force, net, container):
 
 
 @network.command("rm", context_settings=CTX)
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1, required=True, shell_complete=network_names)
 @click.pass_obj
 def rm(st, names):
     """Remove one or more networks."""
@@ -161,7 +162,7 @@ def _print_network_rm_error(ex: APIError) -> None:
 
 
 @network.command("prune", context_settings=CTX)
-@click.option("-f", "--force", is_flag=True)
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
 @click.pass_obj
 @api_errors()
 def prune(st, force):
@@ -178,13 +179,18 @@ def prune(st, force):
 
 
 @network.command("check", context_settings=CTX)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--timeout", type=float, default=0.5)
-@click.argument("networks", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print every pair's observed and expected reachability as JSON")
+@click.option("--timeout", type=float, default=0.5,
+              help="Seconds to wait for each probe's answer (default 0.5)")
+@click.argument("networks", nargs=-1, shell_complete=network_names)
 @click.pass_obj
 @api_errors()
 def check(st, as_json, timeout, networks):
-    """Probe every pair of running containers (ARP, ICMP, TCP, UDP) and compare with policy."""
+    """Probe every pair of containers and compare with the policy.
+
+    Sends ARP, ICMP, TCP and UDP probes between every pair of running containers on
+    the given networks (default: all) and compares what got through with what the
+    networks allow; exits 1 on any violation."""
     res = st.client().post("/minidocker/check", {"Networks": list(networks), "Timeout": timeout})
     if as_json:
         click.echo(json.dumps(res["json"], indent=2))
@@ -194,12 +200,16 @@ def check(st, as_json, timeout, networks):
 
 
 @network.command("graph", context_settings=CTX)
-@click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "mermaid"]), default="text")
-@click.option("-o", "--output", default="")
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "mermaid"]), default="text",
+              help='Output format: text, dot (Graphviz), svg or mermaid (default "text")')
+@click.option("-o", "--output", default="", help="Write the graph to this file and print its name (default: stdout)")
 @click.pass_obj
 @api_errors()
 def graph(st, fmt, output):
-    """Draw the host's container network topology."""
+    """Draw the host's container network topology.
+
+    Bridges, veth pairs and containers with their addresses, as text, Graphviz dot,
+    SVG or a mermaid diagram."""
     res = st.client().get("/minidocker/graph", query={"format": fmt})
     data = res["data"]
     if output:

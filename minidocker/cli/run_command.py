@@ -10,6 +10,7 @@ import click
 from minidocker import validation
 from minidocker.api.client import APIError
 from minidocker.cli.base import RUN_CTX, api_errors, api_fail, cli, fail
+from minidocker.cli.completion import network_names
 from minidocker.cli.flags import check_flag, env_list, ip_address
 from minidocker.cli.terminal import copy_winsize, relay_pty
 
@@ -35,24 +36,26 @@ def wait_error(ex: APIError) -> NoReturn:
 
 
 @cli.command("run", context_settings=RUN_CTX)
-@click.option("-d", "--detach", is_flag=True)
-@click.option("-i", "--interactive", is_flag=True)
-@click.option("-t", "--tty", is_flag=True)
-@click.option("--rm", "auto_remove", is_flag=True)
-@click.option("--name", default="")
-@click.option("-h", "--hostname", default=None)
-@click.option("-e", "--env", multiple=True)
-@click.option("-w", "--workdir", default="")
-@click.option("--network", "--net", "network", default="default")
-@click.option("--ip", default="")
-@click.option("--network-alias", "--net-alias", "aliases", multiple=True)
-@click.option("--dns", multiple=True)
-@click.option("--dns-search", multiple=True)
-@click.option("--dns-option", "--dns-opt", "dns_options", multiple=True)
-@click.option("--add-host", multiple=True)
-@click.option("-p", "--publish", multiple=True)
-@click.option("--mac-address", default="")
-@click.option("--expose", multiple=True)
+@click.option("-d", "--detach", is_flag=True, help="Run container in background and print container ID")
+@click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached")
+@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-TTY")
+@click.option("--rm", "auto_remove", is_flag=True, help="Automatically remove the container when it exits")
+@click.option("--name", default="", help="Assign a name to the container")
+@click.option("-h", "--hostname", default=None, help="Container host name")
+@click.option("-e", "--env", multiple=True, help="Set environment variables")
+@click.option("-w", "--workdir", default="", help="Working directory inside the container")
+@click.option("--network", "--net", "network", default="default", shell_complete=network_names,
+              help="Connect a container to a network")
+@click.option("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+@click.option("--network-alias", "--net-alias", "aliases", multiple=True,
+              help="Add network-scoped alias for the container")
+@click.option("--dns", multiple=True, help="Set custom DNS servers")
+@click.option("--dns-search", multiple=True, help="Set custom DNS search domains")
+@click.option("--dns-option", "--dns-opt", "dns_options", multiple=True, help="Set DNS options")
+@click.option("--add-host", multiple=True, help="Add a custom host-to-IP mapping (host:ip)")
+@click.option("-p", "--publish", multiple=True, help="Publish a container's port(s) to the host")
+@click.option("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+@click.option("--expose", multiple=True, help="Expose a port or a range of ports")
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
