@@ -4,6 +4,7 @@ A thin edge: parse, send one request to minidockerd, print. No kernel work and n
 heavy imports here (click, the stdlib client, and the pure template renderer).
 """
 import json
+import os
 import sys
 
 import click
@@ -15,10 +16,14 @@ from minidocker.cli import container_commands, network_commands, run_command  # 
 @cli.command("daemon", context_settings=CTX)
 @click.option("--root", default=None,
               help="Root directory of persistent state (default $MINIDOCKER_ROOT or /var/lib/minidocker)")
-def daemon_cmd(root):
-    """Run minidockerd in the foreground."""
-    from minidocker.api.server import main as dmain
-    sys.exit(dmain(["--root", root] if root else []))
+@click.option("-D", "--debug", is_flag=True, help="Enable debug mode (log every request)")
+def daemon_cmd(root, debug):
+    """Run minidockerd in the foreground (it logs to stderr)."""
+    # exec, not import: the CLI process never loads the daemon's side (api.server, engine, kernel)
+    argv = [sys.executable, "-m", "minidocker.api.server"]
+    argv += ["--root", root] if root else []
+    argv += ["--debug"] if debug else []
+    os.execv(sys.executable, argv)
 
 
 @cli.command("import", context_settings=CTX)
