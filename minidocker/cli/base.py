@@ -1,8 +1,9 @@
 """The root of the `minidocker` command line: the click group, global flags, and
-Docker-style error printing shared by every command.
+what every command shares: how a failed request ends (api_errors and its reports,
+worded and exiting as the docker CLI does), loops over several names, JSON output.
 
 A thin edge: parse, send one request to minidockerd, print. No kernel work and no
-heavy imports here (click, the stdlib client, and the pure template renderer).
+heavy imports here (click and the stdlib client).
 """
 import contextlib
 import json

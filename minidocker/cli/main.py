@@ -1,7 +1,9 @@
 """The `minidocker` command line: Docker's verbs, flags, output and errors.
 
-A thin edge: parse, send one request to minidockerd, print. No kernel work and no
-heavy imports here (click, the stdlib client, and the pure template renderer).
+The entry point (usage errors worded as the docker CLI's), the commands that are
+neither container nor network commands (daemon, import, images), and the
+registration of the others. Shell completion goes through click's own
+`_MINIDOCKER_COMPLETE` handling in `cli.main` (see completion.py).
 """
 import json
 import os
