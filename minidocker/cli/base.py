@@ -43,12 +43,14 @@ def api_fail(ex: APIError, code: int = 1) -> NoReturn:
 
 
 def daemon_fail(ex: APIError) -> NoReturn:
-    """"Error response from daemon: MESSAGE" on stderr, exit 1, whatever the error (logs, port)."""
+    """Print "Error response from daemon: MESSAGE" on stderr and exit 1, whatever the
+    error (logs, port)."""
     fail(ex.message)
 
 
 def print_daemon_error(ex: APIError) -> None:
-    """"Error response from daemon: MESSAGE" on stderr, and go on (one of several names failed)."""
+    """Print "Error response from daemon: MESSAGE" on stderr, and go on (one of several
+    names failed)."""
     click.echo(f"Error response from daemon: {ex.message}", err=True)
 
 

@@ -108,6 +108,7 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
 
 
 def exec_error(ex: APIError) -> NoReturn:
+    """How `docker exec` reports a failed request."""
     if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
         click.echo(ex.message)
         sys.exit(ex.body["ExitCode"])
@@ -149,7 +150,6 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     finally:
         os.close(devnull)
     sys.exit(res["ExitCode"])
-
 
 
 @cli.command("logs", context_settings=CTX)

@@ -14,6 +14,9 @@ HEADER_IDENTITY = {"json", "split", "join", "title", "lower", "upper", "pad", "t
 
 
 class CallError(Exception):
+    """A call failed; the executor reports it as a TemplateError at the call's position
+    (`error calling NAME: MSG`, or just MSG when `bare`). Never leaves the package."""
+
     def __init__(self, msg, bare=False):
         super().__init__(msg)
         self.bare = bare
@@ -33,15 +36,12 @@ def cmp_ok(a, b):
     return type(a) is type(b) and isinstance(a, str)
 
 
-
-
 def title(s: str) -> str:
     out, prev_sep = [], True
     for ch in s:
         out.append(ch.upper() if prev_sep else ch)
         prev_sep = not (ch.isalnum() or ch == "_")
     return "".join(out)
-
 
 
 def call(name: str, args: list):

@@ -207,7 +207,6 @@ def number(s: str):
         return float(s)
 
 
-
 def parse(template: str) -> list:
     """Parse only (raises TemplateError with parse=True)."""
     return Parser(template).parse()

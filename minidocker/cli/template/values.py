@@ -16,7 +16,6 @@ class Struct(dict):
     """A dict that prints like a Go struct: `{v1 v2}` (values in order)."""
 
 
-
 def go_float(v: float) -> str:
     """fmt %v of a float64 (strconv 'g', shortest digits, %e when exp < -4 or >= 21... 6)."""
     if v != v:
