@@ -55,6 +55,18 @@ class TeardownError(MinidockerError):
                                    for e in self.errors))
 
 
+class TemplateError(InvalidArgument):
+    """A `--format`/`-f` Go template that does not parse (``parse`` True) or fails
+    while executing. ``message`` is Go's text; ``cli_message`` adds docker's
+    "template parsing error: " prefix."""
+
+    def __init__(self, message: str, parse: bool):
+        super().__init__(message)
+        self.parse = parse
+        self.cli_message = "template parsing error: " + message
+        self.client_side = True
+
+
 # ---- the container runtime ------------------------------------------------
 
 RUN_PREFIX = ("failed to create shim task: OCI runtime create failed: runc create failed: "

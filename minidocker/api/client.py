@@ -1,6 +1,7 @@
 """The CLI's side of the unix socket (stdlib only: no pyroute2, scapy or dnslib).
 
-Starts minidockerd when it is not running, and says so on stderr.
+Starts minidockerd when it is not running, says so on stderr, and appends the
+daemon's output to <run dir>/minidockerd.log.
 """
 import json
 import os
@@ -21,6 +22,11 @@ class APIError(Exception):
 
 def run_dir() -> str:
     return os.environ.get("MINIDOCKER_RUN", "/run/minidocker")
+
+
+def daemon_log_path() -> str:
+    """Where an autostarted minidockerd writes its log."""
+    return os.path.join(run_dir(), "minidockerd.log")
 
 
 class Client:
@@ -47,14 +53,16 @@ class Client:
         return s
 
     def _start_daemon(self) -> None:
+        """Start minidockerd in the background, say so on stderr, and wait for its socket.
+        Its stdout and stderr (its log) are appended to <run dir>/minidockerd.log."""
         if os.geteuid() != 0:
             raise APIError(0, "minidockerd is not running and starting it needs root")
-        print("minidocker: daemon not running; starting minidockerd", file=sys.stderr)
+        log_path = daemon_log_path()
+        print(f"minidocker: daemon not running; starting minidockerd (log: {log_path})", file=sys.stderr)
         os.makedirs(run_dir(), exist_ok=True)
-        log = open(os.path.join(run_dir(), "minidockerd.log"), "ab")
-        subprocess.Popen([sys.executable, "-m", "minidocker.api.server"], stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=log, start_new_session=True, close_fds=True)
-        log.close()
+        with open(log_path, "ab") as log:
+            subprocess.Popen([sys.executable, "-m", "minidocker.api.server"], stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=log, start_new_session=True, close_fds=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -65,7 +73,7 @@ class Client:
             except (FileNotFoundError, ConnectionRefusedError):
                 s.close()
                 time.sleep(0.02)
-        raise APIError(0, f"minidockerd did not start; see {os.path.join(run_dir(), 'minidockerd.log')}")
+        raise APIError(0, f"minidockerd did not start; see {log_path}")
 
     # ---- requests -------------------------------------------------------------------
     def request(self, method: str, path: str, body=None, query: dict | None = None, fds=(),

@@ -1,230 +1,49 @@
-"""Container commands: run, start, stop, kill, rm, ps, exec, logs, inspect."""
+"""Container commands: start, stop, kill, rm, restart, ps, exec, logs, inspect, port (run: run_command.py)."""
 import os
-import select
-import signal
 import sys
-import termios
-import tty as ttymod
+from typing import NoReturn
 
 import click
 
-from minidocker import validation
 from minidocker.cli import list_rows
-from minidocker.cli.base import CTX, api_fail, cli, dump_json, fail, filters_query
+from minidocker.errors import TemplateError
+from minidocker.cli.base import (CTX, RUN_CTX, api_errors, cli, daemon_fail, dump_json, filters_query, for_each,
+                                 get_or_none, print_daemon_error)
+from minidocker.cli.completion import container_names, object_names
+from minidocker.cli.flags import env_list
+from minidocker.cli.terminal import copy_winsize, relay_pty
 from minidocker.api.client import APIError, q
-
-RUN_CTX = dict(CTX, allow_interspersed_args=False)
-
-
-def run_fail(message: str, code: int = 125) -> None:
-    click.echo(f"minidocker: Error response from daemon: {message}\n\n"
-               "Run 'minidocker run --help' for more information", err=True)
-    sys.exit(code)
-
-
-@cli.command("run", context_settings=RUN_CTX)
-@click.option("-d", "--detach", is_flag=True)
-@click.option("-i", "--interactive", is_flag=True)
-@click.option("-t", "--tty", is_flag=True)
-@click.option("--rm", "auto_remove", is_flag=True)
-@click.option("--name", default="")
-@click.option("-h", "--hostname", default=None)
-@click.option("-e", "--env", multiple=True)
-@click.option("-w", "--workdir", default="")
-@click.option("--network", "--net", "network", default="default")
-@click.option("--ip", default="")
-@click.option("--network-alias", "--net-alias", "aliases", multiple=True)
-@click.option("--dns", multiple=True)
-@click.option("--dns-search", multiple=True)
-@click.option("--dns-option", "--dns-opt", "dns_options", multiple=True)
-@click.option("--add-host", multiple=True)
-@click.option("-p", "--publish", multiple=True)
-@click.option("--mac-address", default="")
-@click.option("--expose", multiple=True)
-@click.argument("image")
-@click.argument("command", nargs=-1, type=click.UNPROCESSED)
-@click.pass_obj
-def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
-            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
-    """Run a command in a new container."""
-    extra_hosts = [":".join(_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
-    env_list = _env_list(env, "run")
-    for server in dns:
-        _flag(_ip_address, server, "--dns", "run")
-    try:
-        ports = [{"proto": p.proto, "host_ip": p.host_ip, "host_port": p.host_port.split("-")[0],
-                  "container_port": p.port} for spec in publish for p in validation.parse_port(spec)]
-    except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
-        click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
-        sys.exit(125)
-    if network == "host" and ports:
-        click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
-        ports = []
-    cfg = {"Image": image, "Cmd": list(command) or None, "Env": env_list, "WorkingDir": workdir,
-           "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "AutoRemove": auto_remove,
-           "NetworkMode": network, "IP": ip, "Aliases": list(aliases), "Dns": list(dns),
-           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options), "ExtraHosts": extra_hosts,
-           "Ports": ports, "MacAddress": mac_address, "Expose": list(expose)}
-    client = st.client()
-    try:
-        cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]
-    except APIError as ex:
-        if ex.status == 0:
-            api_fail(ex, 125)
-        run_fail(ex.message)
-    if detach:
-        try:
-            client.post(f"/containers/{cid}/start")
-        except APIError as ex:
-            run_fail(ex.message, ex.body.get("ExitCode", 125))
-        click.echo(cid)
-        return
-    code = attach_and_run(client, cid, tty, interactive)
-    sys.exit(code)
-
-
-def _flag(parse, value: str, flag: str, verb: str):
-    """A bad flag value, reported as the docker CLI's flag parser does (exit 125)."""
-    try:
-        return parse(value)
-    except Exception as ex:  # noqa: BLE001
-        click.echo(validation.flag_message(value, flag, getattr(ex, "message", str(ex))) +
-                   f"\nSee 'minidocker {verb} --help'.", err=True)
-        sys.exit(125)
-
-
-def _ip_address(text: str) -> str:
-    import ipaddress
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        raise ValueError(f"{text} is not an ip address") from None
-
-
-def _env_list(values, verb: str) -> list:
-    """-e K=V as given; -e K takes K from our environment, or is left out when unset."""
-    out = []
-    for v in values:
-        item = _flag(lambda t: validation.parse_env(t, os.environ), v, "-e, --env", verb)
-        if "=" in item:
-            out.append(item)
-    return out
-
-
-def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
-    """Foreground run: hand our stdio to the container (or, with -t, take the
-    master of a terminal opened inside it), then wait for it to exit."""
-    if tty:
-        try:
-            resp = client.request("POST", f"/containers/{cid}/start", {}, query={"pty": "1"}, stream=True)
-        except APIError as ex:
-            run_fail(ex.message, ex.body.get("ExitCode", 125))
-        resp.sock.close()
-        master = resp.fds[0]
-        _copy_winsize(master)
-        _relay_pty(master, interactive)
-        try:
-            return client.post(f"/containers/{cid}/wait")["StatusCode"]
-        except APIError as ex:
-            fail(ex.message, 125)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    stdin_fd = 0 if interactive else devnull
-    try:
-        client.post(f"/containers/{cid}/start", fds=[stdin_fd, 1, 2])
-    except APIError as ex:
-        run_fail(ex.message, ex.body.get("ExitCode", 125))
-    finally:
-        os.close(devnull)
-
-    def forward(signum, _frame):
-        try:
-            client.post(f"/containers/{cid}/kill", query={"signal": str(signum)})
-        except APIError:
-            pass
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    try:
-        return client.post(f"/containers/{cid}/wait")["StatusCode"]
-    except APIError as ex:
-        fail(ex.message, 125)
-
-
-def _copy_winsize(fd: int) -> None:
-    import fcntl
-    try:
-        ws = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, ws)
-    except OSError:
-        pass
-
-
-def _relay_pty(master: int, interactive: bool) -> None:
-    """Copy our terminal (raw mode) to the container's and back until it closes."""
-    old = None
-    if interactive and os.isatty(0):
-        old = termios.tcgetattr(0)
-        ttymod.setraw(0)
-    try:
-        fds = [master] + ([0] if interactive else [])
-        while True:
-            r, _, _ = select.select(fds, [], [])
-            if master in r:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                os.write(1, data)
-            if 0 in r:
-                data = os.read(0, 65536)
-                if not data:
-                    fds.remove(0)
-                else:
-                    os.write(master, data)
-    finally:
-        if old is not None:
-            termios.tcsetattr(0, termios.TCSADRAIN, old)
-        os.close(master)
 
 
 @cli.command("start", context_settings=CTX)
-@click.argument("containers", nargs=-1, required=True)
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def start_cmd(st, containers):
     """Start one or more stopped containers."""
-    failed = []
-    for ref in containers:
-        try:
-            st.client().post(f"/containers/{q(ref)}/start")
-            click.echo(ref)
-        except APIError as ex:
-            click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed.append(ref)
+    failed = for_each(containers, lambda ref: st.client().post(f"/containers/{q(ref)}/start"))
     if failed:
         click.echo("Error: failed to start containers: " + ", ".join(failed), err=True)
         sys.exit(1)
 
 
 def _each(st, refs, method, path_fmt, query=None):
-    failed = False
-    for ref in refs:
-        try:
-            st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
-            click.echo(ref)
-        except APIError as ex:
-            if ex.status == 404 and method == "DELETE":
-                click.echo(f"Error: {ex.message}", err=True)
-            else:
-                click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed = True
-    if failed:
+    def request(ref):
+        st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
+    if for_each(refs, request, _print_rm_error if method == "DELETE" else print_daemon_error):
         sys.exit(1)
 
 
+def _print_rm_error(ex: APIError) -> None:
+    if ex.status == 404:  # docker rm words a missing container without the daemon prefix
+        click.echo(f"Error: {ex.message}", err=True)
+    else:
+        print_daemon_error(ex)
+
+
 @cli.command("stop", context_settings=CTX)
-@click.option("-t", "--time", "timeout", type=int, default=None)
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-t", "--time", "timeout", type=int, default=None,
+              help="Seconds to wait for stop before killing it (default 10)")
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def stop_cmd(st, timeout, containers):
     """Stop one or more running containers."""
@@ -232,8 +51,8 @@ def stop_cmd(st, timeout, containers):
 
 
 @cli.command("kill", context_settings=CTX)
-@click.option("-s", "--signal", "sig", default="KILL")
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-s", "--signal", "sig", default="KILL", help='Signal to send to the container (default "KILL")')
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def kill_cmd(st, sig, containers):
     """Kill one or more running containers."""
@@ -241,8 +60,8 @@ def kill_cmd(st, sig, containers):
 
 
 @cli.command("rm", context_settings=CTX)
-@click.option("-f", "--force", is_flag=True)
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def rm_cmd(st, force, containers):
     """Remove one or more containers."""
@@ -250,20 +69,18 @@ def rm_cmd(st, force, containers):
 
 
 @cli.command("ps", context_settings=CTX)
-@click.option("-a", "--all", "show_all", is_flag=True)
-@click.option("-q", "--quiet", is_flag=True)
-@click.option("--no-trunc", is_flag=True)
-@click.option("--format", "fmt", default="")
-@click.option("-f", "--filter", "filters", multiple=True)
+@click.option("-a", "--all", "show_all", is_flag=True, help="Show all containers (default shows just running)")
+@click.option("-q", "--quiet", is_flag=True, help="Only display container IDs")
+@click.option("--no-trunc", is_flag=True, help="Don't truncate output")
+@click.option("--format", "fmt", default="", help="Pretty-print containers using a Go template")
+@click.option("-f", "--filter", "filters", multiple=True, help="Filter output based on conditions provided")
 @click.pass_obj
+@api_errors()
 def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
     """List containers."""
-    try:
-        found = st.client().get("/containers/json", query={"all": "1" if show_all else None,
-                                                            "filters": filters_query(filters),
-                                                            "size": "1" if ".Size" in fmt else None})
-    except APIError as ex:
-        api_fail(ex)
+    found = st.client().get("/containers/json", query={"all": "1" if show_all else None,
+                                                        "filters": filters_query(filters),
+                                                        "size": "1" if ".Size" in fmt else None})
     rows = [list_rows.ps_row(c, trunc=not no_trunc) for c in found]
     if quiet:
         for r in rows:
@@ -273,58 +90,16 @@ def ps_cmd(st, show_all, quiet, no_trunc, fmt, filters):
 
 
 def out_format(fmt: str, rows: list, headers: dict) -> None:
-    from minidocker.cli import gotemplate  # only the listing commands pay for the template engine
+    from minidocker.cli.template.tableformat import render_rows  # only commands that format pay for it
     try:
-        click.echo(gotemplate.render_rows(fmt, rows, headers, default_table=fmt, json_keyword=True), nl=False)
-    except gotemplate.TemplateError as ex:
+        click.echo(render_rows(fmt, rows, headers, default_table=fmt, json_keyword=True), nl=False)
+    except TemplateError as ex:
         click.echo(str(ex), err=True)
         sys.exit(1)
 
 
-@cli.command("exec", context_settings=RUN_CTX)
-@click.option("-i", "--interactive", is_flag=True)
-@click.option("-t", "--tty", is_flag=True)
-@click.option("-e", "--env", multiple=True)
-@click.option("-w", "--workdir", default="")
-@click.option("-d", "--detach", is_flag=True)
-@click.argument("container")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@click.pass_obj
-def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
-    """Run a command in a running container."""
-    client = st.client()
-    body = {"Cmd": list(command), "Env": _env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
-            "Detach": detach}
-    if detach:  # the daemon runs it in the background; nothing to attach
-        try:
-            client.post(f"/containers/{q(container)}/exec", body)
-        except APIError as ex:
-            _exec_fail(ex)
-        return
-    if tty:
-        try:
-            resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)
-        except APIError as ex:
-            _exec_fail(ex)
-        if not resp.fds:  # failed before a terminal existed
-            sys.exit(resp.json().get("ExitCode", 126))
-        master = resp.fds[0]
-        _copy_winsize(master)
-        _relay_pty(master, interactive)
-        code = (resp.json() or {}).get("ExitCode", 126)
-        resp.sock.close()
-        sys.exit(code)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    try:
-        res = client.post(f"/containers/{q(container)}/exec", body, fds=[0 if interactive else devnull, 1, 2])
-    except APIError as ex:
-        _exec_fail(ex)
-    finally:
-        os.close(devnull)
-    sys.exit(res["ExitCode"])
-
-
-def _exec_fail(ex: APIError) -> None:
+def exec_error(ex: APIError) -> NoReturn:
+    """How `docker exec` reports a failed request."""
     if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
         click.echo(ex.message)
         sys.exit(ex.body["ExitCode"])
@@ -332,18 +107,52 @@ def _exec_fail(ex: APIError) -> None:
     sys.exit(1)
 
 
-@cli.command("logs", context_settings=CTX)
-@click.option("-f", "--follow", is_flag=True)
-@click.option("-n", "--tail", default="all")
-@click.argument("container")
+@cli.command("exec", context_settings=RUN_CTX)
+@click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached")
+@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-TTY")
+@click.option("-e", "--env", multiple=True, help="Set environment variables")
+@click.option("-w", "--workdir", default="", help="Working directory inside the container")
+@click.option("-d", "--detach", is_flag=True, help="Detached mode: run command in the background")
+@click.argument("container", shell_complete=container_names)
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_obj
+@api_errors(exec_error)
+def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
+    """Run a command in a running container."""
+    client = st.client()
+    body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
+            "Detach": detach}
+    if detach:  # the daemon runs it in the background; nothing to attach
+        client.post(f"/containers/{q(container)}/exec", body)
+        return
+    if tty:
+        resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)
+        if not resp.fds:  # failed before a terminal existed
+            sys.exit(resp.json().get("ExitCode", 126))
+        master = resp.fds[0]
+        copy_winsize(master)
+        relay_pty(master, interactive)
+        code = (resp.json() or {}).get("ExitCode", 126)
+        resp.sock.close()
+        sys.exit(code)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        res = client.post(f"/containers/{q(container)}/exec", body, fds=[0 if interactive else devnull, 1, 2])
+    finally:
+        os.close(devnull)
+    sys.exit(res["ExitCode"])
+
+
+@cli.command("logs", context_settings=CTX)
+@click.option("-f", "--follow", is_flag=True, help="Follow log output")
+@click.option("-n", "--tail", default="all", help='Number of lines to show from the end of the logs (default "all")')
+@click.argument("container", shell_complete=container_names)
+@click.pass_obj
+@api_errors(daemon_fail)
 def logs_cmd(st, follow, tail, container):
     """Fetch the logs of a container."""
-    try:
-        resp = st.client().get(f"/containers/{q(container)}/logs",
-                               query={"follow": "1" if follow else None, "tail": tail}, stream=True)
-    except APIError as ex:
-        fail(ex.message)
+    resp = st.client().get(f"/containers/{q(container)}/logs",
+                           query={"follow": "1" if follow else None, "tail": tail}, stream=True)
     try:
         for chunk in resp.chunks():
             sys.stdout.buffer.write(chunk)
@@ -355,9 +164,10 @@ def logs_cmd(st, follow, tail, container):
 
 
 @cli.command("inspect", context_settings=CTX)
-@click.option("-f", "--format", "fmt", default="")
-@click.option("--type", "kind", type=click.Choice(["container", "network", "image"]), default=None)
-@click.argument("names", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", default="", help="Format the output using the given Go template")
+@click.option("--type", "kind", type=click.Choice(["container", "network", "image"]), default=None,
+              help="Return JSON for specified type")
+@click.argument("names", nargs=-1, required=True, shell_complete=object_names)
 @click.pass_obj
 def inspect_cmd(st, fmt, kind, names):
     """Return low-level information on minidocker objects."""
@@ -366,14 +176,10 @@ def inspect_cmd(st, fmt, kind, names):
     for ref in names:
         obj = None
         for k, path in (("container", f"/containers/{q(ref)}/json"), ("network", f"/networks/{q(ref)}")):
-            if kind and kind != k:
-                continue
-            try:
-                obj = client.get(path)
-                break
-            except APIError as ex:
-                if ex.status != 404:
-                    api_fail(ex)
+            if not kind or kind == k:
+                obj = get_or_none(client, path)
+                if obj is not None:
+                    break
         if obj is None:
             missing.append(ref)
         else:
@@ -386,21 +192,22 @@ def inspect_cmd(st, fmt, kind, names):
 
 
 def print_objects(objs: list, fmt: str) -> None:
-    from minidocker.cli import gotemplate
     if not fmt:
         click.echo(dump_json(objs))
         return
+    from minidocker.cli.template.executor import render  # only commands that format pay for it
     for o in objs:
         try:
-            click.echo(gotemplate.render(fmt, o))
-        except gotemplate.TemplateError as ex:
+            click.echo(render(fmt, o))
+        except TemplateError as ex:
             click.echo(str(ex), err=True)
             sys.exit(1)
 
 
 @cli.command("restart", context_settings=CTX)
-@click.option("-t", "--time", "timeout", type=int, default=None)
-@click.argument("containers", nargs=-1, required=True)
+@click.option("-t", "--time", "timeout", type=int, default=None,
+              help="Seconds to wait for stop before killing the container (default 10)")
+@click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
 def restart_cmd(st, timeout, containers):
     """Restart one or more containers."""
@@ -408,15 +215,13 @@ def restart_cmd(st, timeout, containers):
 
 
 @cli.command("port", context_settings=CTX)
-@click.argument("container")
+@click.argument("container", shell_complete=container_names)
 @click.argument("private_port", required=False)
 @click.pass_obj
+@api_errors(daemon_fail)
 def port_cmd(st, container, private_port):
     """List port mappings or a specific mapping for the container."""
-    try:
-        ports = st.client().get(f"/containers/{q(container)}/json")["NetworkSettings"]["Ports"] or {}
-    except APIError as ex:
-        fail(ex.message)
+    ports = st.client().get(f"/containers/{q(container)}/json")["NetworkSettings"]["Ports"] or {}
     if private_port:
         key = private_port if "/" in private_port else f"{private_port}/tcp"
         if not ports.get(key):

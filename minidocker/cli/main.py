@@ -1,54 +1,58 @@
 """The `minidocker` command line: Docker's verbs, flags, output and errors.
 
-A thin edge: parse, send one request to minidockerd, print. No kernel work and no
-heavy imports here (click, the stdlib client, and the pure template renderer).
+The entry point (usage errors worded as the docker CLI's), the commands that are
+neither container nor network commands (daemon, import, images), and the
+registration of the others. Shell completion goes through click's own
+`_MINIDOCKER_COMPLETE` handling in `cli.main` (see completion.py).
 """
 import json
+import os
 import sys
 
 import click
 
-from minidocker.cli.base import CTX, api_fail, cli, fail
-from minidocker.api.client import APIError
-from minidocker.cli import container_commands as cli_containers, network_commands as cli_networks  # noqa: E402,F401  (register commands)
+from minidocker.cli.base import CTX, api_errors, cli, fail
+from minidocker.cli import container_commands, network_commands, run_command  # noqa: F401  (register commands)
 
 
 @cli.command("daemon", context_settings=CTX)
-@click.option("--root", default=None)
-def daemon_cmd(root):
-    """Run minidockerd in the foreground."""
-    from minidocker.api.server import main as dmain
-    sys.exit(dmain(["--root", root] if root else []))
+@click.option("--root", default=None,
+              help="Root directory of persistent state (default $MINIDOCKER_ROOT or /var/lib/minidocker)")
+@click.option("-D", "--debug", is_flag=True, help="Enable debug mode (log every request)")
+def daemon_cmd(root, debug):
+    """Run minidockerd in the foreground (it logs to stderr)."""
+    # exec, not import: the CLI process never loads the daemon's side (api.server, engine, kernel)
+    argv = [sys.executable, "-m", "minidocker.api.server"]
+    argv += ["--root", root] if root else []
+    argv += ["--debug"] if debug else []
+    os.execv(sys.executable, argv)
 
 
 @cli.command("import", context_settings=CTX)
-@click.option("-c", "--change", "changes", multiple=True, help="Dockerfile instruction: ENV or CMD")
+@click.option("-c", "--change", "changes", multiple=True,
+              help="Apply Dockerfile instruction to the created image (ENV and CMD only)")
 @click.argument("source")
 @click.argument("name")
 @click.pass_obj
+@api_errors()
 def import_cmd(st, changes, source, name):
     """Import a root filesystem tarball (FILE or - for stdin) as image NAME."""
     try:
         f = sys.stdin.buffer if source == "-" else open(source, "rb")
     except OSError as ex:
         fail(f"open {source}: {ex.strerror.lower()}", prefix=False)
-    try:
-        res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
-                                                       "changes": json.dumps(list(changes))}, fds=[f.fileno()])
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
+                                                   "changes": json.dumps(list(changes))}, fds=[f.fileno()])
     click.echo(res["Id"])
 
 
 @cli.command("images", context_settings=CTX)
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="Only show image IDs")
 @click.pass_obj
+@api_errors()
 def images_cmd(st, quiet):
     """List images."""
-    try:
-        imgs = st.client().get("/images/json")
-    except APIError as ex:
-        api_fail(ex)
+    imgs = st.client().get("/images/json")
     rows = []
     for m in imgs:
         repo, _, tag = m["RepoTags"][0].rpartition(":")
@@ -59,10 +63,10 @@ def images_cmd(st, quiet):
         for r in rows:
             click.echo(r["ID"])
         return
-    from minidocker.cli import gotemplate  # only the listing commands pay for the template engine
-    click.echo(gotemplate.render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
-                                       rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
-                                              ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)
+    from minidocker.cli.template.tableformat import render_table  # only commands that format pay for it
+    click.echo(render_table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+                            rows, {".Repository": "REPOSITORY", ".Tag": "TAG", ".ID": "IMAGE ID",
+                                   ".CreatedSince": "CREATED", ".Size": "SIZE"}), nl=False)
 
 
 def main():

@@ -7,7 +7,9 @@ import click
 
 from minidocker import validation
 from minidocker.cli import list_rows
-from minidocker.cli.base import CTX, api_fail, cli, fail, filters_query
+from minidocker.cli.base import (CTX, api_errors, api_fail, cli, fail, filters_query, for_each, get_or_none,
+                                 print_daemon_error)
+from minidocker.cli.completion import container_names, network_names
 from minidocker.cli.container_commands import out_format, print_objects
 from minidocker.api.client import APIError, q
 
@@ -33,18 +35,19 @@ def _kv(items, what):
 
 
 @network.command("create", context_settings=CTX)
-@click.option("-d", "--driver", default="bridge")
-@click.option("--subnet", multiple=True)
-@click.option("--gateway", multiple=True)
-@click.option("--ip-range", multiple=True)
-@click.option("--aux-address", multiple=True)
-@click.option("--internal", is_flag=True)
-@click.option("--attachable", is_flag=True)
-@click.option("--label", multiple=True)
-@click.option("-o", "--opt", multiple=True)
-@click.option("--ipv6", is_flag=True)
+@click.option("-d", "--driver", default="bridge", help='Driver to manage the Network (default "bridge")')
+@click.option("--subnet", multiple=True, help="Subnet in CIDR format that represents a network segment")
+@click.option("--gateway", multiple=True, help="IPv4 or IPv6 Gateway for the master subnet")
+@click.option("--ip-range", multiple=True, help="Allocate container ip from a sub-range")
+@click.option("--aux-address", multiple=True, help="Auxiliary IPv4 or IPv6 addresses used by Network driver")
+@click.option("--internal", is_flag=True, help="Restrict external access to the network")
+@click.option("--attachable", is_flag=True, help="Enable manual container attachment")
+@click.option("--label", multiple=True, help="Set metadata on a network")
+@click.option("-o", "--opt", multiple=True, help="Set driver specific options")
+@click.option("--ipv6", is_flag=True, help="Enable IPv6 networking")
 @click.argument("name")
 @click.pass_obj
+@api_errors()
 def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attachable, label, opt, ipv6, name):
     """Create a network."""
     if (gateway or ip_range) and not subnet:
@@ -66,25 +69,20 @@ def create(st, driver, subnet, gateway, ip_range, aux_address, internal, attacha
     body = {"Name": name, "Driver": driver, "Internal": internal, "Attachable": attachable,
             "EnableIPv6": ipv6, "IPAM": {"Driver": "default", "Config": config, "Options": {}},
             "Labels": _kv(label, "label"), "Options": _kv(opt, "opt"), "CheckDuplicate": True}
-    try:
-        res = st.client().post("/networks/create", body)
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/networks/create", body)
     click.echo(res["Id"])
 
 
 @network.command("ls", context_settings=CTX)
-@click.option("-q", "--quiet", is_flag=True)
-@click.option("--no-trunc", is_flag=True)
-@click.option("--format", "fmt", default="")
-@click.option("-f", "--filter", "filters", multiple=True)
+@click.option("-q", "--quiet", is_flag=True, help="Only display network IDs")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate the output")
+@click.option("--format", "fmt", default="", help="Pretty-print networks using a Go template")
+@click.option("-f", "--filter", "filters", multiple=True, help="Provide filter values (e.g. 'driver=bridge')")
 @click.pass_obj
+@api_errors()
 def ls(st, quiet, no_trunc, fmt, filters):
     """List networks."""
-    try:
-        nets = st.client().get("/networks", query={"filters": filters_query(filters)})
-    except APIError as ex:
-        api_fail(ex)
+    nets = st.client().get("/networks", query={"filters": filters_query(filters)})
     rows = sorted((list_rows.network_row(n, trunc=not no_trunc) for n in nets),
                   key=lambda r: natural_key(r["Name"]))
     if quiet:
@@ -95,21 +93,20 @@ def ls(st, quiet, no_trunc, fmt, filters):
 
 
 @network.command("inspect", context_settings=CTX)
-@click.option("-f", "--format", "fmt", default="")
-@click.option("-v", "--verbose", is_flag=True)
-@click.argument("names", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", default="", help="Format the output using the given Go template")
+@click.option("-v", "--verbose", is_flag=True, help="Verbose output for diagnostics")
+@click.argument("names", nargs=-1, required=True, shell_complete=network_names)
 @click.pass_obj
 def inspect(st, fmt, verbose, names):
     """Display detailed information on one or more networks."""
     client = st.client()
     found, missing = [], []
     for ref in names:
-        try:
-            found.append(client.get(f"/networks/{q(ref)}"))
-        except APIError as ex:
-            if ex.status != 404:
-                api_fail(ex)
+        obj = get_or_none(client, f"/networks/{q(ref)}")
+        if obj is None:
             missing.append(ref)
+        else:
+            found.append(obj)
     print_objects(found, fmt)
     for ref in missing:
         click.echo(f"Error: No such network: {ref}", err=True)
@@ -118,57 +115,50 @@ def inspect(st, fmt, verbose, names):
 
 
 @network.command("connect", context_settings=CTX)
-@click.option("--ip", default="")
-@click.option("--alias", multiple=True)
-@click.argument("net")
-@click.argument("container")
+@click.option("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+@click.option("--alias", multiple=True, help="Add network-scoped alias for the container")
+@click.argument("net", shell_complete=network_names)
+@click.argument("container", shell_complete=container_names)
 @click.pass_obj
+@api_errors()
 def connect(st, ip, alias, net, container):
     """Connect a container to a network."""
     body = {"Container": container,
             "EndpointConfig": {"IPAMConfig": {"IPv4Address": ip} if ip else {}, "Aliases": list(alias)}}
-    try:
-        st.client().post(f"/networks/{q(net)}/connect", body)
-    except APIError as ex:
-        api_fail(ex)
+    st.client().post(f"/networks/{q(net)}/connect", body)
 
 
 @network.command("disconnect", context_settings=CTX)
-@click.option("-f", "--force", is_flag=True)
-@click.argument("net")
-@click.argument("container")
+@click.option("-f", "--force", is_flag=True, help="Force the container to disconnect from a network")
+@click.argument("net", shell_complete=network_names)
+@click.argument("container", shell_complete=container_names)
 @click.pass_obj
+@api_errors()
 def disconnect(st, force, net, container):
     """Disconnect a container from a network."""
-    try:
-        st.client().post(f"/networks/{q(net)}/disconnect", {"Container": container, "Force": force})
-    except APIError as ex:
-        api_fail(ex)
+    st.client().post(f"/networks/{q(net)}/disconnect", {"Container": container, "Force": force})
 
 
 @network.command("rm", context_settings=CTX)
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1, required=True, shell_complete=network_names)
 @click.pass_obj
 def rm(st, names):
     """Remove one or more networks."""
-    failed = False
-    for ref in names:
-        try:
-            st.client().delete(f"/networks/{q(ref)}")
-            click.echo(ref)
-        except APIError as ex:
-            if ex.status == 0:
-                api_fail(ex)
-            click.echo(f"Error response from daemon: {ex.message}", err=True)
-            failed = True
-    if failed:
+    if for_each(names, lambda ref: st.client().delete(f"/networks/{q(ref)}"), _print_network_rm_error):
         click.echo("exit status 1", err=True)
         sys.exit(1)
 
 
+def _print_network_rm_error(ex: APIError) -> None:
+    if ex.status == 0:  # no daemon: stop at the first name
+        api_fail(ex)
+    print_daemon_error(ex)
+
+
 @network.command("prune", context_settings=CTX)
-@click.option("-f", "--force", is_flag=True)
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
 @click.pass_obj
+@api_errors()
 def prune(st, force):
     """Remove all unused networks."""
     if not force:
@@ -176,26 +166,26 @@ def prune(st, force):
         if not click.confirm("Are you sure you want to continue?", default=False, prompt_suffix=" [y/N] ",
                              show_default=False):
             return
-    try:
-        res = st.client().post("/networks/prune")
-    except APIError as ex:
-        api_fail(ex)
+    res = st.client().post("/networks/prune")
     gone = res.get("NetworksDeleted") or []
     if gone:  # as docker: a heading, the names, then an empty line
         click.echo("Deleted Networks:\n" + "".join(f"{n}\n" for n in gone))
 
 
 @network.command("check", context_settings=CTX)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--timeout", type=float, default=0.5)
-@click.argument("networks", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print every pair's observed and expected reachability as JSON")
+@click.option("--timeout", type=float, default=0.5,
+              help="Seconds to wait for each probe's answer (default 0.5)")
+@click.argument("networks", nargs=-1, shell_complete=network_names)
 @click.pass_obj
+@api_errors()
 def check(st, as_json, timeout, networks):
-    """Probe every pair of running containers (ARP, ICMP, TCP, UDP) and compare with policy."""
-    try:
-        res = st.client().post("/minidocker/check", {"Networks": list(networks), "Timeout": timeout})
-    except APIError as ex:
-        api_fail(ex)
+    """Probe every pair of containers and compare with the policy.
+
+    Sends ARP, ICMP, TCP and UDP probes between every pair of running containers on
+    the given networks (default: all) and compares what got through with what the
+    networks allow; exits 1 on any violation."""
+    res = st.client().post("/minidocker/check", {"Networks": list(networks), "Timeout": timeout})
     if as_json:
         click.echo(json.dumps(res["json"], indent=2))
     else:
@@ -204,15 +194,17 @@ def check(st, as_json, timeout, networks):
 
 
 @network.command("graph", context_settings=CTX)
-@click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "mermaid"]), default="text")
-@click.option("-o", "--output", default="")
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "mermaid"]), default="text",
+              help='Output format: text, dot (Graphviz), svg or mermaid (default "text")')
+@click.option("-o", "--output", default="", help="Write the graph to this file and print its name (default: stdout)")
 @click.pass_obj
+@api_errors()
 def graph(st, fmt, output):
-    """Draw the host's container network topology."""
-    try:
-        res = st.client().get("/minidocker/graph", query={"format": fmt})
-    except APIError as ex:
-        api_fail(ex)
+    """Draw the host's container network topology.
+
+    Bridges, veth pairs and containers with their addresses, as text, Graphviz dot,
+    SVG or a mermaid diagram."""
+    res = st.client().get("/minidocker/graph", query={"format": fmt})
     data = res["data"]
     if output:
         with open(output, "w") as f:

@@ -3,6 +3,7 @@ JSON, streams, fds, keep-alive, and the request log line; over a socketpair."""
 import logging
 import os
 import re
+import time
 import socket
 import threading
 
@@ -133,5 +134,9 @@ def test_malformed_request_is_400(conn):
 def test_one_debug_line_per_request(conn, caplog):
     caplog.set_level(logging.DEBUG, logger="minidockerd")
     ask(conn, "GET", "/things/x?a=1").read()
+    # the server's thread logs the request once its answer is sent: give it a moment
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not any(r.name == "minidockerd" for r in caplog.records):
+        time.sleep(0.005)
     lines = [rec.getMessage() for rec in caplog.records if rec.name == "minidockerd"]
     assert len(lines) == 1 and re.fullmatch(r"GET /things/x\?a=1 200 \d+\.\dms", lines[0]), lines

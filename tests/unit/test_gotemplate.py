@@ -1,7 +1,11 @@
-"""Unit tests for minidocker.gotemplate; expected texts are docker 20.10.24 outputs."""
+"""Unit tests for minidocker.cli.template; expected texts are docker 20.10.24 outputs."""
 import pytest
 
-from minidocker.cli.gotemplate import Struct, TemplateError, go_json, go_sprintf, go_str, render, render_rows, render_table, tabwrite
+from minidocker.cli.template.executor import render
+from minidocker.cli.template.tableformat import render_rows, render_table
+from minidocker.cli.template.tabwriter import tabwrite
+from minidocker.cli.template.values import Struct, go_json, go_sprintf, go_str
+from minidocker.errors import TemplateError
 
 BRIDGE = {
     "Name": "bridge", "Driver": "bridge", "Scope": "local", "EnableIPv6": False, "Internal": False,

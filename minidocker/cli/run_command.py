@@ -1,0 +1,124 @@
+"""`minidocker run`: create a container, start it, and attach to it or print its id."""
+import contextlib
+import os
+import signal
+import sys
+from typing import NoReturn
+
+import click
+
+from minidocker import validation
+from minidocker.api.client import APIError
+from minidocker.cli.base import RUN_CTX, api_errors, api_fail, cli, fail
+from minidocker.cli.completion import network_names
+from minidocker.cli.flags import check_flag, env_list, ip_address
+from minidocker.cli.terminal import copy_winsize, relay_pty
+
+
+def run_fail(message: str, code: int = 125) -> NoReturn:
+    click.echo(f"minidocker: Error response from daemon: {message}\n\n"
+               "Run 'minidocker run --help' for more information", err=True)
+    sys.exit(code)
+
+
+def run_create_error(ex: APIError) -> NoReturn:
+    if ex.status == 0:
+        api_fail(ex, 125)
+    run_fail(ex.message)
+
+
+def run_start_error(ex: APIError) -> NoReturn:
+    run_fail(ex.message, ex.body.get("ExitCode", 125))
+
+
+def wait_error(ex: APIError) -> NoReturn:
+    fail(ex.message, 125)
+
+
+@cli.command("run", context_settings=RUN_CTX)
+@click.option("-d", "--detach", is_flag=True, help="Run container in background and print container ID")
+@click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached")
+@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-TTY")
+@click.option("--rm", "auto_remove", is_flag=True, help="Automatically remove the container when it exits")
+@click.option("--name", default="", help="Assign a name to the container")
+@click.option("-h", "--hostname", default=None, help="Container host name")
+@click.option("-e", "--env", multiple=True, help="Set environment variables")
+@click.option("-w", "--workdir", default="", help="Working directory inside the container")
+@click.option("--network", "--net", "network", default="default", shell_complete=network_names,
+              help="Connect a container to a network")
+@click.option("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+@click.option("--network-alias", "--net-alias", "aliases", multiple=True,
+              help="Add network-scoped alias for the container")
+@click.option("--dns", multiple=True, help="Set custom DNS servers")
+@click.option("--dns-search", multiple=True, help="Set custom DNS search domains")
+@click.option("--dns-option", "--dns-opt", "dns_options", multiple=True, help="Set DNS options")
+@click.option("--add-host", multiple=True, help="Add a custom host-to-IP mapping (host:ip)")
+@click.option("-p", "--publish", multiple=True, help="Publish a container's port(s) to the host")
+@click.option("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+@click.option("--expose", multiple=True, help="Expose a port or a range of ports")
+@click.argument("image")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
+            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
+    """Run a command in a new container."""
+    extra_hosts = [":".join(check_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
+    envs = env_list(env, "run")
+    for server in dns:
+        check_flag(ip_address, server, "--dns", "run")
+    try:
+        ports = [{"proto": p.proto, "host_ip": p.host_ip, "host_port": p.host_port.split("-")[0],
+                  "container_port": p.port} for spec in publish for p in validation.parse_port(spec)]
+    except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
+        click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
+        sys.exit(125)
+    if network == "host" and ports:
+        click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
+        ports = []
+    cfg = {"Image": image, "Cmd": list(command) or None, "Env": envs, "WorkingDir": workdir,
+           "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "AutoRemove": auto_remove,
+           "NetworkMode": network, "IP": ip, "Aliases": list(aliases), "Dns": list(dns),
+           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options), "ExtraHosts": extra_hosts,
+           "Ports": ports, "MacAddress": mac_address, "Expose": list(expose)}
+    client = st.client()
+    with api_errors(run_create_error):
+        cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]
+    if detach:
+        with api_errors(run_start_error):
+            client.post(f"/containers/{cid}/start")
+        click.echo(cid)
+        return
+    code = attach_and_run(client, cid, tty, interactive)
+    sys.exit(code)
+
+
+def attach_and_run(client, cid: str, tty: bool, interactive: bool) -> int:
+    """Foreground run: hand our stdio to the container (or, with -t, take the
+    master of a terminal opened inside it), then wait for it to exit."""
+    if tty:
+        with api_errors(run_start_error):
+            resp = client.request("POST", f"/containers/{cid}/start", {}, query={"pty": "1"}, stream=True)
+        resp.sock.close()
+        master = resp.fds[0]
+        copy_winsize(master)
+        relay_pty(master, interactive)
+        return _wait(client, cid)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    stdin_fd = 0 if interactive else devnull
+    try:
+        with api_errors(run_start_error):
+            client.post(f"/containers/{cid}/start", fds=[stdin_fd, 1, 2])
+    finally:
+        os.close(devnull)
+
+    def forward(signum, _frame):
+        with contextlib.suppress(APIError):  # it may be gone already
+            client.post(f"/containers/{cid}/kill", query={"signal": str(signum)})
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    return _wait(client, cid)
+
+
+@api_errors(wait_error)
+def _wait(client, cid: str) -> int:
+    return client.post(f"/containers/{cid}/wait")["StatusCode"]
