@@ -12,9 +12,8 @@ import ipaddress
 import threading
 from dataclasses import dataclass, field
 
-from minidocker.dns.resolvconf import host_resolvers_from, strip_loopback  # re-exported helpers
 
-__all__ = ["Table", "host_resolvers_from", "strip_loopback", "normalize"]
+__all__ = ["Table", "normalize"]
 
 
 def normalize(name: str) -> str:

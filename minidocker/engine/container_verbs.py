@@ -64,7 +64,7 @@ class ContainerVerbs:
             cid = new_id()
             c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
                           argv=list(cfg.get("Cmd") or img.get("Cmd")),
-                          env=_merge_env(img.get("Env") or [DEFAULT_PATH], cfg.get("Env") or []),
+                          env=runexec.merge_env(img.get("Env") or [DEFAULT_PATH], cfg.get("Env") or []),
                           workdir=cfg.get("WorkingDir") or "",
                           hostname=cfg.get("Hostname") or cid[:12],
                           tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")),
@@ -423,11 +423,10 @@ class ContainerVerbs:
             if cwd and not cwd.startswith("/"):
                 from minidocker.errors import StartError
                 raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
-            full_env = _merge_env(c.env, env)
             handle = process.Handle.from_dict(c.handle)
             if not process.is_running(handle):  # pid + start time: never another process
                 raise Conflict(f"Container {c.id} is not running")
-        return runexec.exec_(handle.pid, argv, full_env, cwd or c.workdir or "/", tty, stdio_fds,
+        return runexec.exec_(handle.pid, argv, env, cwd or c.workdir or "/", tty, stdio_fds,
                              stdin_open=True, on_pty=on_pty)
 
     def exec_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
@@ -457,14 +456,6 @@ class ContainerVerbs:
         """After a daemon (re)start: adopt live containers, release dead ones."""
         from minidocker.engine.reconcile import reconcile
         reconcile(self)
-
-
-def _merge_env(base: list, extra: list) -> list:
-    out: dict[str, str] = {}
-    for item in list(base) + list(extra):
-        k, _, v = item.partition("=")
-        out[k] = v
-    return [f"{k}={v}" for k, v in out.items()]
 
 
 def _signal(sig) -> int:

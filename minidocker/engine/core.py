@@ -17,7 +17,7 @@ from minidocker.network import netns
 from minidocker.network.drivers import registry as drivers
 from minidocker.dns.records import Table
 from minidocker.dns.resolvconf import host_resolvers_from
-from minidocker.dns.server import DNSServer
+from minidocker.dns.embedded import DNSServer
 from minidocker.errors import KernelError, NotFound
 from minidocker.firewall import nft
 from minidocker.engine.images import Images

@@ -26,6 +26,8 @@ import ipaddress
 import os
 
 from minidocker import explain
+from minidocker.dns.resolvconf import (DEFAULT_DNS, filter_host_resolv_conf, parse_resolv_conf,
+                                       render_resolv_conf)
 
 EMBEDDED_DNS = "127.0.0.11"
 DEFAULT_HOSTS = (
@@ -37,8 +39,6 @@ DEFAULT_HOSTS = (
     ("ff02::2", "ip6-allrouters"),
 )
 HOSTS_HEADER = "".join(f"{ip}\t{names}\n" for ip, names in DEFAULT_HOSTS)
-DEFAULT_DNS = ("8.8.8.8", "8.8.4.4")
-DEFAULT_DNS6 = ("2001:4860:4860::8888", "2001:4860:4860::8844")
 
 
 # ---- /etc/hosts ---------------------------------------------------------------
@@ -97,74 +97,6 @@ def sync_hosts(text: str, hostname: str, addresses, extra_hosts=(), domainname: 
 
 
 # ---- /etc/resolv.conf -------------------------------------------------------------
-def _words(line: str) -> list[str]:
-    return line.split("#", 1)[0].split(";", 1)[0].split()
-
-
-def _nameserver(line: str):
-    """The address of a ``nameserver`` line (zone id dropped), else None."""
-    w = _words(line)
-    if len(w) < 2 or w[0] != "nameserver":
-        return None
-    try:
-        return ipaddress.ip_address(w[1].split("%", 1)[0])
-    except ValueError:
-        return None
-
-
-def parse_resolv_conf(text: str) -> dict:
-    """nameservers, search domains and options of a resolv.conf, as libnetwork's
-    GetNameservers/GetSearchDomains/GetOptions read them (the last search and the
-    last options line win)."""
-    ns, search, opts = [], [], []
-    for line in text.splitlines():
-        w = _words(line)
-        if not w:
-            continue
-        if w[0] == "nameserver" and len(w) > 1:
-            ns.append(w[1])
-        elif w[0] == "search":
-            search = w[1:]
-        elif w[0] == "options":
-            opts = w[1:]
-    return {"nameservers": ns, "search": search, "options": opts}
-
-
-def render_resolv_conf(nameservers, search=(), options=()) -> str:
-    """search, nameserver lines, options (libnetwork's resolvconf.Build)."""
-    out = []
-    search = [s for s in search if s]
-    if search and " ".join(search).strip(" ") != ".":
-        out.append("search " + " ".join(search))
-    out += [f"nameserver {ns}" for ns in nameservers]
-    if options:
-        out.append("options " + " ".join(options))
-    return "".join(line + "\n" for line in out)
-
-
-def filter_host_resolv_conf(text: str, ipv6: bool = False) -> str:
-    """The host's resolv.conf as a default-bridge container sees it (libnetwork's
-    FilterResolvDNS): loopback nameservers (unreachable from the container's
-    namespace) and, unless ``ipv6``, IPv6 ones removed together with the blank
-    lines after them; Google's servers appended if none is left."""
-    kept: list[str] = []
-    dropping = False
-    for line in text.splitlines():
-        ip = _nameserver(line)
-        if ip is not None and (ip.is_loopback or (ip.version == 6 and not ipv6)):
-            dropping = True
-            continue
-        if dropping and not line.strip():
-            continue
-        dropping = False
-        kept.append(line)
-    out = "".join(line + "\n" for line in kept)
-    if not parse_resolv_conf(out)["nameservers"]:
-        dns = DEFAULT_DNS + (DEFAULT_DNS6 if ipv6 else ())
-        out += "\n" + "\n".join(f"nameserver {ns}" for ns in dns)
-    return out
-
-
 def _usable(servers) -> list[str]:
     out = []
     for s in servers:

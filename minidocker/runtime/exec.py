@@ -22,6 +22,8 @@ def container_env(init_pid: int) -> list[str]:
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:
+    """``extra`` over ``base`` by variable name, keeping the first position of each
+    (Docker's image Env + Config.Env, and a container's env + exec -e)."""
     keys = {e.split("=", 1)[0]: e for e in base}
     for e in extra:
         keys[e.split("=", 1)[0]] = e

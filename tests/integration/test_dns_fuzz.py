@@ -13,7 +13,7 @@ from dnslib import EDNS0, DNSRecord
 from minidocker.network import namespaces
 from minidocker.dns import answer, packet as wire
 from minidocker.dns.records import Table
-from tests.integration.test_dns_server import addrs, make_ns, make_server, netns_dir, query  # noqa: F401
+from tests.integration.test_dns_embedded import addrs, make_ns, make_server, netns_dir, query  # noqa: F401
 
 SEEDS = []
 

@@ -4,7 +4,8 @@ import pytest
 from dnslib import DNSRecord, EDNS0, QTYPE
 
 from minidocker.dns import answer, packet as wire
-from minidocker.dns.records import Table, host_resolvers_from, strip_loopback
+from minidocker.dns.records import Table
+from minidocker.dns.resolvconf import filter_host_resolv_conf, host_resolvers_from
 
 
 @pytest.fixture
@@ -81,10 +82,10 @@ def test_host_resolvers_from():
     assert host_resolvers_from(text) == ["127.0.0.53", "10.0.0.1", "fe80::1"]
 
 
-def test_strip_loopback():
-    out = strip_loopback("search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.1\nnameserver ::1\n")
+def test_filtered_host_file_falls_back_to_docker_defaults():
+    out = filter_host_resolv_conf("search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.1\nnameserver ::1\n")
     assert out == "search lan\nnameserver 10.0.0.1\n"
-    out = strip_loopback("nameserver 127.0.0.53\noptions edns0\n")
+    out = filter_host_resolv_conf("nameserver 127.0.0.53\noptions edns0\n")
     assert host_resolvers_from(out) == ["8.8.8.8", "8.8.4.4"]
     assert "options edns0" in out
 

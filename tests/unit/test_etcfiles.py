@@ -1,4 +1,5 @@
 """Pure rendering of /etc/hosts and /etc/resolv.conf, against what Docker 20.10 wrote."""
+from minidocker.dns import resolvconf
 from minidocker.engine import etcfiles as ef
 
 H = ef.HOSTS_HEADER
@@ -63,7 +64,7 @@ def test_embedded_dns_resolv_conf():
 
 
 def test_parse_last_search_and_options_win():
-    p = ef.parse_resolv_conf("search a\nsearch b c # x\nnameserver 1.2.3.4\noptions x\noptions ndots:1 edns0\n")
+    p = resolvconf.parse_resolv_conf("search a\nsearch b c # x\nnameserver 1.2.3.4\noptions x\noptions ndots:1 edns0\n")
     assert p == {"nameservers": ["1.2.3.4"], "search": ["b", "c"], "options": ["ndots:1", "edns0"]}
 
 

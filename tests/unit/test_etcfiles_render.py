@@ -1,6 +1,7 @@
 """Pure rendering of a container's /etc files (Docker 20.10 layouts)."""
 import os
 
+from minidocker.dns import resolvconf
 from minidocker.engine import etcfiles as ef
 
 DEFAULTS = ("127.0.0.1\tlocalhost\n"
@@ -32,19 +33,19 @@ def test_host_names_with_domainname():
 
 
 def test_render_resolv_conf_order_and_dot_search():
-    assert ef.render_resolv_conf(["1.1.1.1", "9.9.9.9"], ["a.b"], ["rotate"]) == (
+    assert resolvconf.render_resolv_conf(["1.1.1.1", "9.9.9.9"], ["a.b"], ["rotate"]) == (
         "search a.b\nnameserver 1.1.1.1\nnameserver 9.9.9.9\noptions rotate\n")
-    assert ef.render_resolv_conf(["1.1.1.1"], ["."]) == "nameserver 1.1.1.1\n"
+    assert resolvconf.render_resolv_conf(["1.1.1.1"], ["."]) == "nameserver 1.1.1.1\n"
 
 
 def test_filter_host_resolv_conf():
-    assert ef.filter_host_resolv_conf("nameserver 10.0.0.2\nnameserver 127.0.0.53\n") == "nameserver 10.0.0.2\n"
-    out = ef.filter_host_resolv_conf("nameserver 127.0.0.53\nsearch lan\n")
+    assert resolvconf.filter_host_resolv_conf("nameserver 10.0.0.2\nnameserver 127.0.0.53\n") == "nameserver 10.0.0.2\n"
+    out = resolvconf.filter_host_resolv_conf("nameserver 127.0.0.53\nsearch lan\n")
     assert out == "search lan\n\nnameserver 8.8.8.8\nnameserver 8.8.4.4"
 
 
 def test_parse_resolv_conf():
-    p = ef.parse_resolv_conf("domain x\nsearch a b # c\nnameserver 1.2.3.4\n; x\noptions ndots:1 edns0\n")
+    p = resolvconf.parse_resolv_conf("domain x\nsearch a b # c\nnameserver 1.2.3.4\n; x\noptions ndots:1 edns0\n")
     assert p == {"nameservers": ["1.2.3.4"], "search": ["a", "b"], "options": ["ndots:1", "edns0"]}
 
 

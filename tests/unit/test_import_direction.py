@@ -108,7 +108,7 @@ def test_imports_point_one_way():
     ("minidocker.cli.main", "minidocker.engine.core.Engine", False),
     ("minidocker.cli.main", "minidocker.api.client.Client", True),
     ("minidocker.api.client", "minidocker.api.server.main", False),
-    ("minidocker.dns.server", "minidocker.engine.models.Container", False),
+    ("minidocker.dns.embedded", "minidocker.engine.models.Container", False),
     ("minidocker.network.drivers.bridge", "minidocker.network.netlink.create_bridge", True),
     ("minidocker.network.netlink", "minidocker.network.drivers.bridge.join", False),
     ("minidocker.engine.sandbox", "minidocker.network.netlink.set_up_in", False),

@@ -18,7 +18,7 @@ from dnslib.server import DNSServer as UpstreamServer
 
 from minidocker.network import namespaces
 from minidocker.dns.records import Table
-from minidocker.dns.server import DNSServer
+from minidocker.dns.embedded import DNSServer
 
 NSDIR = "/run/netns"
 _seq = itertools.count()
