@@ -26,11 +26,6 @@ class NotFound(MinidockerError):
     status = 404
 
 
-class Forbidden(MinidockerError):
-    """Docker answers 403 for operations on pre-defined or busy networks."""
-    status = 403
-
-
 class Conflict(MinidockerError):
     status = 409
 
@@ -97,10 +92,3 @@ class StartError(MinidockerError):
     def for_exec(cls, code: int, reason: str) -> "StartError":
         # docker exec exits 126 for every failure to start the process
         return cls(126, f"{EXEC_PREFIX}{reason}: unknown", reason)
-
-
-_BY_STATUS = {c.status: c for c in (InvalidArgument, Forbidden, NotFound, Conflict, Exhausted, KernelError)}
-
-
-def from_status(status: int, message: str) -> MinidockerError:
-    return _BY_STATUS.get(status, MinidockerError)(message)
