@@ -18,13 +18,10 @@ def _ask(path: str, query: dict | None = None) -> list:
         return []
 
 
-def _container_name(row: dict) -> str:
-    """A row of GET /containers/json: Docker's API has "Names": ["/web"]; the
-    CLI-shaped rows of older daemons have "Names": "web"."""
-    names = row.get("Names") or ""
-    if isinstance(names, list):
-        names = names[0] if names else ""
-    return names.lstrip("/")
+def _container_name(summary: dict) -> str:
+    """An entry of GET /containers/json, in Docker's shape: "Names": ["/web"]."""
+    names = summary.get("Names") or [""]
+    return names[0].lstrip("/")
 
 
 def _starting_with(names, incomplete: str) -> list[str]:
@@ -33,7 +30,7 @@ def _starting_with(names, incomplete: str) -> list[str]:
 
 def container_names(ctx, param, incomplete: str) -> list[str]:
     """Every container's name, running or not."""
-    return _starting_with((_container_name(r) for r in _ask("/containers/json", {"all": "1"})), incomplete)
+    return _starting_with((_container_name(c) for c in _ask("/containers/json", {"all": "1"})), incomplete)
 
 
 def network_names(ctx, param, incomplete: str) -> list[str]:
