@@ -75,6 +75,7 @@ class StreamHub:
         self._child: list[int] = []
         self._readers: list[int] = []
         self._stdin_next: int | None = None
+        self.size: tuple | None = None
 
     # ---- subscribers -------------------------------------------------------------
     def subscribe(self, sink) -> None:
@@ -129,6 +130,8 @@ class StreamHub:
             if master is not None and copy_output:
                 self.master = master
                 readers = [(master, 1)]
+                if self.size:
+                    _set_size(master, *self.size)
             elif master is not None:
                 readers = []
             if self.log_path and readers:
@@ -259,9 +262,19 @@ class StreamHub:
             _close([fd])
 
     def resize(self, h: int, w: int) -> None:
+        """The terminal's size; one asked before the terminal exists (exec -it
+        resizes right after the 101) is applied when it comes."""
         with self.cond:
+            self.size = (h, w)
             if self.master is not None:
-                fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", h, w, 0, 0))
+                _set_size(self.master, h, w)
+
+
+def _set_size(fd: int, h: int, w: int) -> None:
+    try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", h, w, 0, 0))
+    except OSError as ex:
+        log.debug("resize: %s", ex)
 
 
 def _fifo(path: str) -> tuple[int, int]:

@@ -49,6 +49,42 @@ class Docker:
         return docker.DockerClient(base_url=f"unix://{self.sock}", version="1.41", timeout=60)
 
 
+def in_pty(cmd: list, env: dict, lines: list, rows: int = 30, cols: int = 100, timeout: float = 60):
+    """Run ``cmd`` on a real terminal of rows x cols; type each line once the
+    previous output settled. (exit status, everything it printed)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(cmd[0], cmd, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    out, todo = b"", list(lines)
+    deadline = time.monotonic() + timeout
+    next_at = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        if todo and time.monotonic() >= next_at:
+            os.write(fd, todo.pop(0).encode())
+            next_at = time.monotonic() + 0.7
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            out += data
+    else:
+        os.kill(pid, 9)
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(st), out.decode(errors="replace")
+
+
 def err(p) -> str:
     """stderr without the Go client's complaint about a HEAD /_ping answered with
     a body (a branch without Docker's ping yet)."""
@@ -68,4 +104,4 @@ def in_netns(pid: int, *argv) -> str:
                           check=True).stdout
 
 
-__all__ = ["Docker", "err", "pid_alive", "in_netns", "shutil"]
+__all__ = ["Docker", "err", "in_pty", "pid_alive", "in_netns", "shutil"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .dockerhelp import Docker, err, in_netns, pid_alive
+from .dockerhelp import Docker, err, in_netns, in_pty, pid_alive
 
 
 @pytest.fixture
@@ -88,3 +88,70 @@ def test_logs_follow_ends_when_the_container_stops(docker):
     p = docker("logs", "--tail", "1", "-t", "ticker")
     stamp, line = p.stdout.split(" ")
     assert line == "3\n" and stamp.endswith("Z") and len(stamp) == 30
+
+
+def test_run_it_and_exec_it_in_a_real_terminal(docker):
+    code, out = in_pty(docker.cmd("run", "-it", "--rm", "--name", "tty1", "busybox", "sh"), docker.env,
+                       ["echo got-$((6*7)); stty size\n", "exit 5\n"])
+    assert code == 5 and "got-42" in out and "30 100" in out  # the resize reached the container's pty
+    docker.ok("run", "-d", "--name", "box", "busybox", "sleep", "600")
+    code, out = in_pty(docker.cmd("exec", "-it", "box", "sh"), docker.env,
+                       ["echo in-$((6*7)); stty size\n", "exit 3\n"], rows=20, cols=70)
+    assert code == 3 and "in-42" in out and "20 70" in out
+    code, out = in_pty(docker.cmd("run", "-t", "--rm", "busybox", "sh", "-c", "tty; exit 2"), docker.env, [])
+    assert code == 2 and "/dev/pts/0" in out
+
+
+def test_networks_container_mode_static_ip_and_names(docker):
+    docker.ok("network", "create", "--subnet", "10.77.0.0/24", "dnet")
+    docker.ok("run", "-d", "--name", "aa", "--network", "dnet", "--ip", "10.77.0.50", "busybox", "sleep", "600")
+    docker.ok("run", "-d", "--name", "bb", "--network", "dnet", "busybox", "sleep", "600")
+    a = json.loads(docker.ok("inspect", "aa"))[0]
+    assert a["NetworkSettings"]["Networks"]["dnet"]["IPAddress"] == "10.77.0.50"
+    assert a["NetworkSettings"]["Networks"]["dnet"]["IPAMConfig"] == {"IPv4Address": "10.77.0.50"}
+    assert "inet 10.77.0.50/24" in in_netns(a["State"]["Pid"], "ip", "-4", "addr", "show", "eth0")
+    p = docker("exec", "bb", "ping", "-c", "1", "-W", "2", "aa")
+    assert p.returncode == 0 and "10.77.0.50" in p.stdout
+    p = docker("run", "--rm", "--network", "container:aa", "busybox", "ip", "-4", "addr", "show", "eth0")
+    assert p.returncode == 0 and "inet 10.77.0.50/24" in p.stdout
+    docker.ok("rm", "-f", "aa", "bb")
+    docker.ok("network", "rm", "dnet")
+
+
+def test_bad_input_creates_nothing(docker, cli):
+    import socket
+    sock = docker.sock
+
+    def post(path, body: bytes, ctype="application/json"):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sock)
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: {ctype}\r\n"
+                  f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        return int(head.split()[1]), rest
+    status, body = post("/v1.41/containers/create", b'{"Image":"busybox","Cmd":5}')
+    assert status == 500 and b"cannot unmarshal number" in body
+    status, body = post("/v1.41/containers/create", b'{"Image":"busybox","Tty":"yes"}')
+    assert status == 500 and b"ContainerConfigWrapper.Tty of type bool" in body
+    status, body = post("/v1.41/containers/create", b'{"Image":"nosuchimage","Cmd":["true"]}')
+    assert status == 404 and b"No such image: nosuchimage" in body
+    status, body = post("/v1.41/containers/create", b'{}')
+    assert status == 400 and b"Config cannot be empty in order to create a container" in body
+    status, body = post("/v1.41/containers/create", b'{"Image":"busybox","HostConfig":{"NetworkMode":5}}')
+    assert status == 500 and b"HostConfig.NetworkMode of type string" in body
+    assert docker.ok("ps", "-aq") == ""
+    # a string Cmd is Docker's strslice: one argument (so this one cannot be found at start)
+    status, body = post("/v1.41/containers/create?name=str", b'{"Image":"busybox","Cmd":"echo hi"}')
+    assert status == 201
+    assert json.loads(docker.ok("inspect", "str"))[0]["Config"]["Cmd"] == ["echo hi"]
+    p = docker("run", "--name", "str", "busybox", "true")
+    assert p.returncode == 125 and 'The container name "/str" is already in use by container' in p.stderr
+    p = docker("run", "--pull", "never", "nosuchimage")
+    assert p.returncode == 125 and "No such image: nosuchimage" in p.stderr
