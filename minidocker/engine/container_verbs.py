@@ -185,7 +185,8 @@ class ContainerVerbs:
             except Exception as ex:  # nothing was left running: record why, as Docker does
                 c.exit_code = getattr(ex, "code", None) or 128
                 c.error = getattr(ex, "message", str(ex))
-                if c.auto_remove:
+                if c.auto_remove:  # `docker run --rm` waits for the removal: it gets the code
+                    self.exit_codes[c.id] = c.exit_code
                     self._remove_stopped(c)
                 else:
                     e.store.save_container(c)
