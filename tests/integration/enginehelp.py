@@ -16,6 +16,9 @@ def docker_body(**flat) -> dict:
     """Docker's create body from flat settings (HostConfig and endpoint keys moved in
     place); ``Ports`` as [{"proto", "host_ip", "host_port", "container_port"}]."""
     from minidocker.engine.create_spec import flat as to_docker
+    expose = flat.pop("Expose", None)
+    if expose:
+        flat["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in expose}
     ports = flat.pop("Ports", None)
     if ports:
         bindings = flat.setdefault("PortBindings", {})

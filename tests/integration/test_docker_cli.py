@@ -155,3 +155,29 @@ def test_bad_input_creates_nothing(docker, cli):
     assert p.returncode == 125 and 'The container name "/str" is already in use by container' in p.stderr
     p = docker("run", "--pull", "never", "nosuchimage")
     assert p.returncode == 125 and "No such image: nosuchimage" in p.stderr
+
+
+def test_output_survives_a_daemon_restart(docker, cli, tmp_path):
+    """The container writes into FIFOs it holds open itself: while no daemon reads
+    them its writes wait in the pipe; the restarted daemon copies on, nothing lost."""
+    import subprocess
+    import sys
+    from .test_cli_daemon import _wait_for_lock_free, _wait_for_socket
+    docker.ok("run", "-d", "--name", "talker", "busybox", "sh", "-c",
+              "i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.1; done")
+    pid = json.loads(docker.ok("inspect", "talker"))[0]["State"]["Pid"]
+    cli.daemon.terminate()
+    cli.daemon.wait(timeout=30)
+    time.sleep(1)
+    assert pid_alive(pid)
+    _wait_for_lock_free(cli.run_dir)
+    with open(tmp_path / "daemon2.log", "wb") as log:
+        cli.daemon = subprocess.Popen([sys.executable, "-m", "minidocker.api.server", "--root",
+                                       cli.env["MINIDOCKER_ROOT"], "--run", cli.run_dir],
+                                      env=cli.env, stdout=log, stderr=log)
+    _wait_for_socket(cli.run_dir, cli.daemon)
+    time.sleep(1)
+    lines = docker.ok("logs", "talker").split()
+    assert lines == [f"line-{i}" for i in range(1, len(lines) + 1)] and len(lines) >= 15
+    assert docker.ok("rm", "-f", "talker") == "talker\n"
+    assert not pid_alive(pid)
