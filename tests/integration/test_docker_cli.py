@@ -181,3 +181,14 @@ def test_output_survives_a_daemon_restart(docker, cli, tmp_path):
     assert lines == [f"line-{i}" for i in range(1, len(lines) + 1)] and len(lines) >= 15
     assert docker.ok("rm", "-f", "talker") == "talker\n"
     assert not pid_alive(pid)
+
+
+def test_attach_to_a_running_terminal_and_rm_detached(docker):
+    docker.ok("run", "-dit", "--name", "tt", "busybox", "sh")
+    code, out = in_pty(docker.cmd("attach", "tt"), docker.env, ["echo att-$((6*7))\n", "exit 4\n"])
+    assert code == 4 and "att-42" in out
+    assert docker.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "tt") == "exited 4\n"
+    cid = docker.ok("run", "--rm", "-d", "busybox", "sleep", "600").strip()
+    pid = json.loads(docker.ok("inspect", cid))[0]["State"]["Pid"]
+    docker.ok("stop", "-t", "0", cid)
+    assert docker("inspect", cid).returncode == 1 and not pid_alive(pid)

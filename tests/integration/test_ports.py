@@ -6,7 +6,7 @@ import pytest
 
 from minidocker.errors import Conflict
 
-from .enginehelp import body, run
+from .enginehelp import body as flat_body, run
 
 
 def _get(ip: str, port: int) -> bytes:
@@ -31,7 +31,7 @@ def test_publish_reaches_container(engine):
     body = _get("172.17.0.1", 8080)  # a host address; the output hook DNATs it
     assert c.id[:12].encode() in body
     # a second container may ask for the same port; it is refused when it starts (as Docker)
-    other = engine.ctr.create(body({"Name": "web-b", "Image": "busybox", "Cmd": ["true"], "Ports": ports}))
+    other = engine.ctr.create(flat_body({"Name": "web-b", "Image": "busybox", "Cmd": ["true"], "Ports": ports}))
     with pytest.raises(Conflict) as info:
         engine.ctr.start(other.id)
     assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in info.value.message
