@@ -113,5 +113,19 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
+def demux(chunks):
+    """Docker's multiplexed stream (8-byte headers: stream, 0, 0, 0, length) ->
+    (stream, bytes) pieces; stream 1 is stdout, 2 stderr."""
+    buf = b""
+    for data in chunks:
+        buf += data
+        while len(buf) >= 8:
+            size = int.from_bytes(buf[4:8], "big")
+            if len(buf) < 8 + size:
+                break
+            yield buf[0], buf[8:8 + size]
+            buf = buf[8 + size:]
+
+
 def q(ref: str) -> str:
     return quote(ref, safe="")

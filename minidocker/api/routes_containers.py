@@ -1,31 +1,55 @@
 """Container routes (Docker's /containers). Each parses the request, makes one
-Engine call, and answers in Docker's shapes; fds that came with the request (the
-CLI's stdio) are handed on, a pty master goes back with the answer's head."""
+Engine call, and answers in Docker's shapes; attach takes the connection over
+(hijack.py). The minidocker CLI's own fast paths stay: fds that came with a
+start request (its stdio) get the output, `?pty=1` hands a terminal's master back."""
 import json
-import os
 
-from minidocker.engine import queries
+from minidocker.api import hijack
 from minidocker.api.router import PassFds, Routes, Stream, Takeover, json_query
+from minidocker.engine import queries
+from minidocker.engine.outputs import frame
+from minidocker.errors import InvalidArgument
 
 routes = Routes()
 
 
-def _timeout(req) -> int | None:
-    t = req.arg("t")
-    return int(t) if t not in (None, "") else None
+def _int(req, name: str, default=None):
+    v = req.arg(name)
+    if v in (None, ""):
+        return default
+    try:
+        return int(v)
+    except ValueError:
+        raise InvalidArgument(f"invalid {name}: {v}") from None
+
+
+def _flag(req, name: str, default: bool = False) -> bool:
+    """moby's BoolValue: false iff the value is one of "", 0, no, false, none."""
+    v = req.arg(name)
+    if v is None:
+        return default
+    return v.strip().lower() not in ("", "0", "no", "false", "none")
+
+
+def _seconds(req, name: str) -> float:
+    v = req.arg(name)
+    try:
+        return float(v) if v else 0.0
+    except ValueError:
+        raise InvalidArgument(f"invalid value for {name}: {v}") from None
 
 
 @routes("GET", r"/containers/json")
 def containers_list(e, req):
-    return 200, queries.containers(e, show_all=req.flag("all"), filters=json_query(req, "filters"),
-                                   size=req.flag("size"))
+    limit = _int(req, "limit", -1)
+    out = queries.containers(e, show_all=_flag(req, "all") or limit > 0, filters=json_query(req, "filters"),
+                             size=_flag(req, "size"))
+    return 200, out[:limit] if limit > 0 else out
 
 
 @routes("POST", r"/containers/create")
 def containers_create(e, req):
-    b = req.json()
-    b["Name"] = req.arg("name", "") or b.get("Name", "")
-    c = e.ctr.create(b)
+    c = e.ctr.create(req.json(), name=req.arg("name", "") or "")
     return 201, {"Id": c.id, "Warnings": []}
 
 
@@ -36,66 +60,96 @@ def containers_inspect(e, req, ref):
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/start")
 def containers_start(e, req, ref):
-    if req.flag("pty"):  # run -it: the pty is opened inside the container; its master goes to the CLI
+    if req.flag("pty"):  # `minidocker run -it`: the pty is opened inside the container; its master goes to the CLI
         return 200, PassFds([e.ctr.start_with_pty(ref)])
-    e.ctr.start(ref, stdio_fds=tuple(req.fds[:3]) or None)
+    if not e.ctr.start_if_stopped(ref, stdio_fds=tuple(req.fds[:3]) or None):
+        return 304, None
     return 204, None
 
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/wait")
 def containers_wait(e, req, ref):
-    return 200, {"StatusCode": e.ctr.wait(ref)}
+    """The head goes out at once (docker run waits for it before it starts the
+    container); the body when the condition is met."""
+    poll = e.ctr.waiter(ref, req.arg("condition") or "not-running")
+
+    def pieces():
+        while True:
+            code = poll(1.0)
+            if code is not None:
+                yield json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n"
+                return
+            yield b""  # an idle tick: a client that left ends it
+    return 200, Stream(pieces(), {"Content-Type": "application/json"})
 
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/stop")
 def containers_stop(e, req, ref):
-    e.ctr.stop(ref, _timeout(req))
-    return 204, None
+    return (204 if e.ctr.stop_if_running(ref, _int(req, "t")) else 304), None
 
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/restart")
 def containers_restart(e, req, ref):
-    e.ctr.restart(ref, _timeout(req))
+    e.ctr.restart(ref, _int(req, "t"))
     return 204, None
 
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/kill")
 def containers_kill(e, req, ref):
-    e.ctr.kill(ref, req.arg("signal", "KILL"))
+    e.ctr.kill(ref, req.arg("signal") or "KILL")
     return 204, None
 
 
 @routes("DELETE", r"/containers/(?P<ref>[^/]+)")
 def containers_remove(e, req, ref):
-    e.ctr.remove(ref, force=req.flag("force"))
+    e.ctr.remove(ref, force=_flag(req, "force"))
     return 204, None
 
 
-@routes("POST", r"/containers/(?P<ref>[^/]+)/exec")
-def containers_exec(e, req, ref):
-    b = req.json()
-    argv, env, cwd, tty = b.get("Cmd") or [], b.get("Env") or [], b.get("WorkingDir") or "", bool(b.get("Tty"))
-    fds = tuple(req.fds[:3]) or None
-    if b.get("Detach"):
-        e.ctr.exec_detached(ref, argv, env, cwd)
-        return 200, {"ExitCode": 0}
-    if fds or not tty:  # the process writes to the CLI's own stdio (or a terminal it passed)
-        return 200, {"ExitCode": e.ctr.exec(ref, argv, env, cwd, tty, fds)}
+@routes("POST", r"/containers/(?P<ref>[^/]+)/resize")
+def containers_resize(e, req, ref):
+    e.ctr.resize(ref, _int(req, "h", 0), _int(req, "w", 0))
+    return 200, None
 
-    def run(out):  # exec -it: the pty master goes back as soon as it exists, the exit code follows
-        def on_pty(master):
-            try:
-                out.start(200, {"Content-Type": "application/json"}, fds=[master], chunked=False)
-            finally:
-                os.close(master)  # the CLI has its own copy now
-        code = e.ctr.exec(ref, argv, env, cwd, True, None, on_pty=on_pty)
-        if out.started:
-            out.write(json.dumps({"ExitCode": code}).encode())
-        else:  # it failed before a terminal existed
-            out.send_json(200, {"ExitCode": code})
-    return 200, Takeover(run)
+
+@routes("POST", r"/containers/(?P<ref>[^/]+)/attach")
+def containers_attach(e, req, ref):
+    tty, hub, log_records = e.ctr.attach_target(ref, logs=_flag(req, "logs"))
+    stdin, stdout, stderr = (_flag(req, k) for k in ("stdin", "stdout", "stderr"))
+
+    def run(out):
+        hijack.upgrade(out, req)
+        sink = hijack.SocketSink(out.sock, tty, stdout, stderr)
+        for stream, _t, data in log_records or ():
+            sink.write(stream, data)
+        if not _flag(req, "stream"):
+            sink.end()
+            return
+        hub.subscribe(sink)
+        try:
+            hijack.serve(out.sock, hub, sink, stdin)
+        finally:
+            hub.unsubscribe(sink)
+    return 101, Takeover(run)
 
 
 @routes("GET", r"/containers/(?P<ref>[^/]+)/logs")
 def containers_logs(e, req, ref):
-    return 200, Stream(queries.logs(e, ref, follow=req.flag("follow"), tail=req.arg("tail", "all")))
+    stdout, stderr, stamps = _flag(req, "stdout"), _flag(req, "stderr"), _flag(req, "timestamps")
+    if not (stdout or stderr):
+        raise InvalidArgument("Bad parameters: you must choose at least one stream")
+    tty, records = queries.logs(e, ref, follow=_flag(req, "follow"), tail=req.arg("tail", "all"),
+                                since=_seconds(req, "since"), until=_seconds(req, "until"))
+
+    def pieces():
+        for rec in records:
+            if rec is None:
+                yield b""
+                continue
+            stream, t, data = rec
+            if (stream == 1 and not stdout) or (stream == 2 and not stderr):
+                continue
+            if stamps:
+                data = (t or "0001-01-01T00:00:00.000000000Z").encode() + b" " + data
+            yield data if tty else frame(stream, data)
+    return 200, Stream(pieces())

@@ -12,7 +12,7 @@ from minidocker.cli.base import (CTX, RUN_CTX, api_errors, cli, daemon_fail, dum
 from minidocker.cli.completion import container_names, object_names
 from minidocker.cli.flags import env_list
 from minidocker.cli.terminal import copy_winsize, relay_pty
-from minidocker.api.client import APIError, q
+from minidocker.api.client import APIError, demux, q
 
 
 @cli.command("start", context_settings=CTX)
@@ -123,10 +123,10 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
             "Detach": detach}
     if detach:  # the daemon runs it in the background; nothing to attach
-        client.post(f"/containers/{q(container)}/exec", body)
+        client.post(f"/containers/{q(container)}/exec", body, query={"run": "1"})
         return
     if tty:
-        resp = client.request("POST", f"/containers/{q(container)}/exec", body, stream=True)
+        resp = client.request("POST", f"/containers/{q(container)}/exec", body, query={"run": "1"}, stream=True)
         if not resp.fds:  # failed before a terminal existed
             sys.exit(resp.json().get("ExitCode", 126))
         master = resp.fds[0]
@@ -137,7 +137,8 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
         sys.exit(code)
     devnull = os.open(os.devnull, os.O_RDONLY)
     try:
-        res = client.post(f"/containers/{q(container)}/exec", body, fds=[0 if interactive else devnull, 1, 2])
+        res = client.post(f"/containers/{q(container)}/exec", body, query={"run": "1"},
+                          fds=[0 if interactive else devnull, 1, 2])
     finally:
         os.close(devnull)
     sys.exit(res["ExitCode"])
@@ -151,12 +152,16 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
 @api_errors(daemon_fail)
 def logs_cmd(st, follow, tail, container):
     """Fetch the logs of a container."""
-    resp = st.client().get(f"/containers/{q(container)}/logs",
-                           query={"follow": "1" if follow else None, "tail": tail}, stream=True)
+    client = st.client()
+    tty = client.get(f"/containers/{q(container)}/json")["Config"]["Tty"]
+    resp = client.get(f"/containers/{q(container)}/logs", stream=True,
+                      query={"stdout": "1", "stderr": "1", "follow": "1" if follow else None, "tail": tail})
+    outs = {1: sys.stdout.buffer, 2: sys.stderr.buffer}
     try:
-        for chunk in resp.chunks():
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.buffer.flush()
+        for stream, data in ((1, c) for c in resp.chunks()) if tty else demux(resp.chunks()):
+            out = outs.get(stream, sys.stdout.buffer)
+            out.write(data)
+            out.flush()
     except KeyboardInterrupt:
         pass
     finally:

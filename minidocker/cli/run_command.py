@@ -67,19 +67,29 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
     for server in dns:
         check_flag(ip_address, server, "--dns", "run")
     try:
-        ports = [{"proto": p.proto, "host_ip": p.host_ip, "host_port": p.host_port.split("-")[0],
-                  "container_port": p.port} for spec in publish for p in validation.parse_port(spec)]
+        mappings = [p for spec in publish for p in validation.parse_port(spec)]
     except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
         click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
         sys.exit(125)
-    if network == "host" and ports:
+    if network == "host" and mappings:
         click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
-        ports = []
+        mappings = []
+    bindings: dict = {}
+    for p in mappings:  # Docker's HostConfig.PortBindings, as the docker CLI builds it
+        bindings.setdefault(p.key, []).append({"HostIp": p.host_ip, "HostPort": p.host_port})
+    exposed = {k: {} for k in bindings}
+    exposed.update({(e if "/" in e else e + "/tcp"): {} for e in expose})
+    endpoint = {}
+    if ip or aliases:
+        endpoint = {network: {"IPAMConfig": {"IPv4Address": ip} if ip else None, "Aliases": list(aliases)}}
     cfg = {"Image": image, "Cmd": list(command) or None, "Env": envs, "WorkingDir": workdir,
-           "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "AutoRemove": auto_remove,
-           "NetworkMode": network, "IP": ip, "Aliases": list(aliases), "Dns": list(dns),
-           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options), "ExtraHosts": extra_hosts,
-           "Ports": ports, "MacAddress": mac_address, "Expose": list(expose)}
+           "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "StdinOnce": interactive and not detach,
+           "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach,
+           "MacAddress": mac_address, "ExposedPorts": exposed,
+           "HostConfig": {"NetworkMode": network, "AutoRemove": auto_remove, "Dns": list(dns),
+                          "DnsSearch": list(dns_search), "DnsOptions": list(dns_options),
+                          "ExtraHosts": extra_hosts, "PortBindings": bindings},
+           "NetworkingConfig": {"EndpointsConfig": endpoint}}
     client = st.client()
     with api_errors(run_create_error):
         cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]

@@ -1,4 +1,5 @@
-"""Container verbs: create, start, wait, stop, kill, rm, exec, and the exit watcher.
+"""Container verbs: create, start, wait, stop, kill, rm, and the exit watcher
+(exec: exec_verbs.py; host ports: port_binding.py; stdio: container_io.py).
 
 The runtime (runtime/) starts and stops processes; this module decides what to
 start, with which namespace (sandbox.py), and keeps the state in step.
@@ -11,162 +12,33 @@ import signal as signals
 import threading
 import time
 
-from minidocker import explain, validation
-from minidocker.engine import outputs
+from minidocker import explain
+from minidocker.engine import container_create, port_binding
+from minidocker.engine.container_io import FdSink, StreamHub
+from minidocker.engine.exec_verbs import ExecVerbs
 from minidocker.errors import Conflict, InvalidArgument, NotFound
-from minidocker.ids import new_id, now
+from minidocker.ids import now
 from minidocker.engine.models import Container
-from minidocker.network.drivers import registry as drivers
-from minidocker.runtime import exec as runexec
 from minidocker.runtime import process
 from minidocker.engine.sandbox import Sandboxes
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 
 class ContainerVerbs:
     def __init__(self, engine):
         self.e = engine
         self.sandbox = Sandboxes(engine)
         self.exit_codes: dict[str, int] = {}
-        self.pumps: dict[str, list] = {}  # foreground output copiers, by container id
+        self.exits: dict[str, int] = {}  # how many runs ended, by container id (wait next-exit)
+        self.hubs: dict[str, StreamHub] = {}  # each container's stdio, owned by the daemon
+        self.execs = ExecVerbs(engine)
         self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
 
-    # ---- create ---------------------------------------------------------------
-    def create(self, cfg: dict) -> Container:
-        e = self.e
-        with e.lock:
-            name = (cfg.get("Name") or "").lstrip("/")
-            if name:
-                validation.validate_container_name(name)
-                for other in e.containers.values():
-                    if other.name == name:
-                        raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
-                                       f'"{other.id}". You have to remove (or rename) that container to be able to reuse that name.')
-            else:
-                taken = {c.name for c in e.containers.values()}
-                name = validation.generate_name()
-                while name in taken:
-                    name = validation.generate_name()
-            image = cfg.get("Image") or ""
-            img = e.images.get(image)
-            workdir = cfg.get("WorkingDir") or ""
-            if workdir and not workdir.startswith("/"):
-                raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
-            if not (cfg.get("Cmd") or img.get("Cmd")):
-                raise InvalidArgument("No command specified")
-            mode = cfg.get("NetworkMode") or "default"
-            ports = [dict(p, host_port=str(p.get("host_port") or "")) for p in cfg.get("Ports") or []]
-            self._check_mode_conflicts(mode, cfg, ports)
-            cid = new_id()
-            c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
-                          argv=list(cfg.get("Cmd") or img.get("Cmd")),
-                          env=runexec.merge_env(img.get("Env") or [DEFAULT_PATH], cfg.get("Env") or []),
-                          workdir=cfg.get("WorkingDir") or "",
-                          hostname=cfg.get("Hostname") or cid[:12],
-                          tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")),
-                          auto_remove=bool(cfg.get("AutoRemove")),
-                          dns=list(cfg.get("Dns") or []), dns_search=list(cfg.get("DnsSearch") or []),
-                          dns_options=list(cfg.get("DnsOptions") or []),
-                          extra_hosts=list(cfg.get("ExtraHosts") or []), ports=ports)
-            if mode.startswith("container:"):
-                other = e.find_container(mode.split(":", 1)[1])
-                if other.status != "running":
-                    raise Conflict(f"cannot join network of a non running container: {other.id}")
-                c.network_mode = f"container:{other.id}"
-                c.hostname = other.hostname
-            elif mode == "host":
-                if cfg.get("IP"):
-                    raise InvalidArgument("user specified IP address is supported on user defined networks only")
-                if cfg.get("Aliases"):
-                    raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
-                if cfg.get("MacAddress"):
-                    raise InvalidArgument("conflicting options: mac-address and the network mode")
-                c.network_mode = "host"
-                c.hostname = cfg.get("Hostname") or os.uname().nodename
-            elif mode == "none":
-                c.network_mode = "none"
-                if cfg.get("IP"):
-                    raise InvalidArgument("user specified IP address is supported on user defined networks only")
-                if cfg.get("Aliases"):
-                    raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
-            else:
-                net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
-                driver = drivers.lookup(net.driver)
-                if not driver.own_netns:  # the host network, named by its id
-                    c.network_mode = "host"
-                elif not driver.has_addresses:  # the none network: a namespace with lo only
-                    c.network_mode = "none"
-                else:
-                    c.network_mode = "default" if mode == "default" else net.name
-                    aliases = list(cfg.get("Aliases") or [])
-                    ip = cfg.get("IP") or ""
-                    if mode == "default":  # Docker 20.10 drops these without a --network
-                        aliases, ip = [], ""
-                    ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
-                    if cfg.get("MacAddress"):
-                        ep.mac = _mac(cfg["MacAddress"])
-                    if not net.builtin:
-                        ep.aliases = aliases + [cid[:12]]
-                    c.endpoints[net.id] = ep.to_dict()
-            e.containers[cid] = c
-            try:
-                self.sandbox.write_etc(c)
-                e.store.save_container(c)
-            except BaseException:
-                e.containers.pop(cid, None)
-                shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
-                raise
-            return c
-
-    def _bind_ports(self, c: Container) -> list:
-        """At start, as Docker: refuse a host port a running container holds; give
-        `-p 80` the first free port of the ephemeral range."""
-        held = {(p["proto"], p.get("host_ip") or "", str(p["host_port"])) for o in self.e.containers.values()
-                if o.status == "running" for p in o.active_ports}
-
-        def taken(proto: str, ip: str, port: str) -> bool:
-            # a wildcard address overlaps every address; two specific ones only themselves
-            return any(hp == port and hproto == proto and (not ip or not hip or ip == hip)
-                       for hproto, hip, hp in held)
-        out = []
-        for p in c.ports:
-            p = dict(p)
-            ip = p.get("host_ip") or ""
-            if not str(p.get("host_port") or ""):
-                port = 32768
-                while taken(p["proto"], ip, str(port)):
-                    port += 1
-                p["host_port"] = str(port)
-            elif taken(p["proto"], ip, str(p["host_port"])):
-                ep = next(iter(c.endpoints.values()), {}).get("id", "")
-                raise Conflict(f"driver failed programming external connectivity on endpoint {c.name} ({ep}): "
-                               f"Bind for {p.get('host_ip') or '0.0.0.0'}:{p['host_port']} failed: "
-                               "port is already allocated")
-            held.add((p["proto"], ip, str(p["host_port"])))
-            out.append(p)
-        return out
-
-    @staticmethod
-    def _check_mode_conflicts(mode: str, cfg: dict, ports: list) -> None:
-        if mode.startswith("container:"):
-            checks = [("Hostname", "conflicting options: hostname and the network mode"),
-                      ("Dns", "conflicting options: dns and the network mode"),
-                      ("ExtraHosts", "conflicting options: custom host-to-IP mapping and the network mode"),
-                      ("MacAddress", "conflicting options: mac-address and the network mode"),
-                      ("Expose", "conflicting options: port exposing and the container type network mode")]
-            if ports:
-                raise InvalidArgument("conflicting options: port publishing and the container type network mode")
-            for key, msg in checks:
-                if cfg.get(key):
-                    raise InvalidArgument(msg)
-            if cfg.get("IP"):
-                raise InvalidArgument("conflicting options: IP address and the network mode")
-        if mode == "host" and cfg.get("Hostname") is None:
-            pass
+    # ---- create (container_create.py) ----------------------------------------------
+    def create(self, body: dict, name: str = "") -> Container:
+        """`POST /containers/create` with Docker's body (create_spec.py)."""
+        return container_create.create(self, body, name)
 
     # ---- start ----------------------------------------------------------------
     def start_with_pty(self, ref: str) -> int:
@@ -179,19 +51,32 @@ class ContainerVerbs:
             self.start(ref, None, _pty_out=masters)
         return masters[0]
 
+    def hub(self, c: Container) -> StreamHub:
+        """The container's stdio hub (made on first use: attach may come before start)."""
+        h = self.hubs.get(c.id)
+        if h is None:
+            bundle = self.e.store.bundle(c.id)
+            h = self.hubs[c.id] = StreamHub(c.tty, c.open_stdin, c.stdin_once,
+                                            os.path.join(bundle, "container.log"), fifo_dir=bundle)
+        return h
+
     def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
+        """Start (a running container is left alone). The daemon owns the stdio;
+        ``stdio_fds`` (the minidocker CLI's stdin, stdout, stderr) get the output
+        too, and its stdin is the container's."""
         e = self.e
         with e.lock:
             c = e.find_container(ref)
             if c.status == "running":
                 return c
-            log_path = os.path.join(e.store.bundle(c.id), "container.log")
+            hub = self.hub(c)
             try:
-                handle, tees, stdio_fds, active_ports = self._launch(c, stdio_fds, log_path)
+                handle, active_ports = self._launch(c, hub, stdio_fds)
             except Exception as ex:  # nothing was left running: record why, as Docker does
                 c.exit_code = getattr(ex, "code", None) or 128
                 c.error = getattr(ex, "message", str(ex))
-                if c.auto_remove:
+                if c.auto_remove:  # `docker run --rm` waits for the removal: it gets the code
+                    self.exit_codes[c.id] = c.exit_code
                     self._remove_stopped(c)
                 else:
                     e.store.save_container(c)
@@ -206,15 +91,15 @@ class ContainerVerbs:
             c.started_at = now()
             c.finished_at = "0001-01-01T00:00:00Z"
             self.exit_codes.pop(c.id, None)
+            if stdio_fds and len(stdio_fds) == 3 and not c.tty:
+                hub.subscribe(FdSink(stdio_fds[1], stdio_fds[2]))
+            if handle.pty_master is not None and _pty_out is not None:  # `minidocker run -it` holds it
+                _pty_out.append(handle.pty_master)
+                hub.begin(handle.pty_master, copy_output=False)
+            else:
+                hub.begin(handle.pty_master)
             self._watch(c.id, handle)  # from here on, an exit is always noticed
             try:
-                if tees:
-                    outputs.close_all(list(stdio_fds[1:]))  # the container holds the write ends now
-                    self.pumps[c.id] = outputs.start_pumps(tees, log_path)
-                if handle.pty_master is not None and _pty_out is not None:
-                    _pty_out.append(handle.pty_master)
-                elif handle.pty_master is not None:
-                    outputs.drain_to_log(handle.pty_master, log_path)
                 e.store.save_container(c)
                 if c.active_ports:
                     e.sync_firewall()
@@ -223,26 +108,50 @@ class ContainerVerbs:
                 raise
             return c
 
-    def _launch(self, c: Container, stdio_fds, log_path: str):
-        """Ports, sandbox, process: each undone if a later one fails."""
+    def start_if_stopped(self, ref: str, stdio_fds=None) -> bool:
+        """Start; False when it was running already (Docker's 304)."""
+        with self.e.lock:
+            if self.e.find_container(ref).status == "running":
+                return False
+            self.start(ref, stdio_fds)
+            return True
+
+    def attach_target(self, ref: str, logs: bool = False):
+        """(tty, stdio hub, the log's records when ``logs``) for an attach; the
+        stream follows the current run, or the next one of a stopped container."""
+        from minidocker.engine import queries
+        with self.e.lock:
+            c = self.e.find_container(ref)
+            hub = self.hub(c)
+        records = queries.logs(self.e, c.id)[1] if logs else None
+        return c.tty, hub, records
+
+    def resize(self, ref: str, h: int, w: int) -> None:
+        with self.e.lock:
+            c = self.e.find_container(ref)
+            if c.status != "running":
+                raise Conflict(f"Container {c.id} is not running")
+            hub = self.hub(c)
+        hub.resize(h, w)
+
+    def _launch(self, c: Container, hub: StreamHub, stdio_fds):
+        """Ports, sandbox, stdio, process: each undone if a later one fails."""
         e = self.e
         img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
-        active_ports = self._bind_ports(c)
-        tees: list = []
+        active_ports = port_binding.bind(c, e.containers.values())
         with contextlib.ExitStack() as undo:
-            if stdio_fds and len(stdio_fds) == 3 and not c.tty:
-                stdio_fds, tees = outputs.tee_outputs(stdio_fds)
-                undo.callback(outputs.close_all, [fd for pair in tees for fd in pair] + list(stdio_fds[1:]))
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
+            fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
+            undo.callback(hub.abort)
             spec = process.ContainerSpec(
                 id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
                 netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
-                tty=c.tty, stdin_open=c.open_stdin, stdio_fds=stdio_fds,
-                log_path=log_path, etc_files=self._etc_files(c))
+                tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
+                log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c))
             handle = process.start(spec)
             undo.pop_all()
-        return handle, tees, stdio_fds, active_ports
+        return handle, active_ports
 
     def _etc_files(self, c: Container) -> dict:
         """A joined container sees the /etc files of the container it joined."""
@@ -296,6 +205,10 @@ class ContainerVerbs:
             c.finished_at = now()
             c.pid = 0
             self.exit_codes[cid] = code
+            self.exits[cid] = self.exits.get(cid, 0) + 1
+            hub = self.hubs.get(cid)
+            if hub is not None:  # a run whose output nobody copies ends here
+                threading.Thread(target=hub.process_exited, name="io-end", daemon=True).start()
             while len(self.exit_codes) > 1024:  # kept for late waiters of --rm containers
                 self.exit_codes.pop(next(iter(self.exit_codes)))
             had_ports, c.active_ports = bool(c.active_ports), []
@@ -319,26 +232,58 @@ class ContainerVerbs:
         return self.start(ref)
 
     # ---- wait / stop / kill ---------------------------------------------------
-    def wait(self, ref: str) -> int:
+    def waiter(self, ref: str, condition: str = "not-running"):
+        """Docker's wait, in two steps so that the answer's head can go out first:
+        this checks ``ref`` (NotFound) and returns ``poll(timeout) -> code | None``.
+        not-running: now if it is not running; next-exit: the next exit even if it
+        is stopped now; removed: once it is gone (also after a failed start of an
+        AutoRemove container)."""
         e = self.e
         with e.lock:
             try:
-                c = e.find_container(ref)
+                cid = e.find_container(ref).id
             except NotFound:
                 if ref not in self.exit_codes:
                     raise
-                c, cid = None, ref  # --rm: already gone, its code kept
-            cid = c.id if c is not None else cid
-            while True:
+                cid = ref  # --rm: already gone, its code kept
+            seen = self.exits.get(cid, 0)
+            hub = self.hubs.get(cid)
+
+        def done():
+            c = e.containers.get(cid)
+            if condition == "removed":
+                return c is None
+            if condition == "next-exit":
+                return self.exits.get(cid, 0) > seen or c is None
+            return c is None or c.status != "running"
+
+        def poll(timeout: float | None = None) -> int | None:
+            with e.lock:
+                if not done():
+                    e.changed.wait(timeout)
+                    if not done():
+                        return None
                 c = e.containers.get(cid)
-                if c is None or c.status != "running":
-                    break
-                e.changed.wait()
-            code = c.exit_code if c is not None else self.exit_codes.get(cid, 0)
-            pumps = self.pumps.pop(cid, [])
-        for t in pumps:  # all of the output reaches the caller before the exit code
-            t.join(timeout=5)
-        return code
+                code = c.exit_code if c is not None else self.exit_codes.get(cid, 0)
+            if hub is not None:  # all of the output reaches attached callers before the exit code
+                hub.done.wait(timeout=5)
+            return code
+        return poll
+
+    def wait(self, ref: str, condition: str = "not-running") -> int:
+        poll = self.waiter(ref, condition)
+        while True:
+            code = poll(1.0)
+            if code is not None:
+                return code
+
+    def stop_if_running(self, ref: str, timeout: int | None = None) -> bool:
+        """Stop; False when it was not running (Docker's 304)."""
+        with self.e.lock:
+            if self.e.find_container(ref).status != "running":
+                return False
+        self.stop(ref, timeout)
+        return True
 
     def stop(self, ref: str, timeout: int | None = None) -> Container:
         e = self.e
@@ -366,6 +311,10 @@ class ContainerVerbs:
                 raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
             signum = _signal(sig)
             process.kill(process.Handle.from_dict(c.handle), signum)
+            if signum == signals.SIGKILL:  # as Docker: KILL returns once it is gone
+                deadline = time.monotonic() + 10
+                while c.status == "running" and c.id in e.containers and time.monotonic() < deadline:
+                    e.changed.wait(timeout=0.5)
             return c
 
     # ---- remove ---------------------------------------------------------------
@@ -397,6 +346,11 @@ class ContainerVerbs:
 
     def _remove_stopped(self, c: Container) -> None:
         e = self.e
+        hub = self.hubs.pop(c.id, None)
+        if hub is not None:
+            hub.close()
+        self.execs.forget_container(c.id)
+        e.changed.notify_all()
         for ep in c.eps():
             e.dns_table.remove_endpoint(ep.network_id, c.id)
         c.endpoints.clear()
@@ -411,45 +365,12 @@ class ContainerVerbs:
         finally:
             shutil.rmtree(bundle, ignore_errors=True)
 
-    # ---- exec -----------------------------------------------------------------
+    # ---- exec (exec_verbs.py) ----------------------------------------------------
     def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
-        e = self.e
-        with e.lock:
-            c = e.find_container(ref)
-            if c.status != "running":
-                raise Conflict(f"Container {c.id} is not running")
-            if not argv:
-                raise InvalidArgument("No exec command specified")
-            if cwd and not cwd.startswith("/"):
-                from minidocker.errors import StartError
-                raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
-            handle = process.Handle.from_dict(c.handle)
-            if not process.is_running(handle):  # pid + start time: never another process
-                raise Conflict(f"Container {c.id} is not running")
-        return runexec.exec_(handle.pid, argv, env, cwd or c.workdir or "/", tty, stdio_fds,
-                             stdin_open=True, on_pty=on_pty)
+        return self.execs.run(ref, argv, env, cwd, tty, stdio_fds, on_pty=on_pty)
 
     def exec_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
-        """`exec -d`: start it with stdio on /dev/null and do not wait for it."""
-        with self.e.lock:
-            c = self.e.find_container(ref)
-            if c.status != "running":
-                raise Conflict(f"Container {c.id} is not running")
-            if not argv:
-                raise InvalidArgument("No exec command specified")
-
-        failed: list = []
-
-        def run():
-            try:
-                self.exec(ref, argv, env, cwd, False, None)
-            except Exception as ex:  # noqa: BLE001
-                failed.append(ex)
-        t = threading.Thread(target=run, name="exec-detached", daemon=True)
-        t.start()
-        t.join(timeout=1.0)  # a process that cannot start fails within milliseconds: report it
-        if failed:
-            raise failed[0]
+        self.execs.run_detached(ref, argv, env, cwd)
 
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:
@@ -467,10 +388,3 @@ def _signal(sig) -> int:
         return int(signals.Signals[name if name.startswith("SIG") else "SIG" + name])
     except (KeyError, ValueError):
         raise InvalidArgument(f"Invalid signal: {sig}") from None
-
-
-def _mac(text: str) -> str:
-    parts = text.split(":")
-    if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in p) for p in parts):
-        raise InvalidArgument(f"{text} is not a valid mac address")
-    return text.lower()

@@ -21,6 +21,7 @@ from minidocker.dns.embedded import DNSServer
 from minidocker.errors import KernelError, NotFound
 from minidocker.firewall import nft
 from minidocker.engine.images import Images
+from minidocker.engine import port_binding
 from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store
 
@@ -143,11 +144,9 @@ class Engine:
                 continue
             ep = eps[0]
             net = self.networks.get(ep.network_id)
-            for p in c.active_ports:
-                ports.append(nft.PortMapping(proto=p["proto"], host_ip=p.get("host_ip", ""),
-                                             host_port=int(p["host_port"]), container_ip=ep.ip,
-                                             container_port=int(p["container_port"]),
-                                             bridge=net.bridge if net else ""))
+            for cport, proto, hip, hport in port_binding.items(c.active_ports):
+                ports.append(nft.DnatRule(proto=proto, host_ip=hip, host_port=int(hport), container_ip=ep.ip,
+                                          container_port=cport, bridge=net.bridge if net else ""))
         nft.apply(rules, ports)
 
     def firewall_drifted(self) -> bool:

@@ -8,7 +8,7 @@ from minidocker.engine.models import Container, Network
 from minidocker.errors import InvalidArgument
 
 NETWORK_KEYS = ("name", "id", "driver", "type", "label", "scope", "dangling")
-CONTAINER_KEYS = ("name", "id", "status", "network")
+CONTAINER_KEYS = ("name", "id", "status", "network", "label")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
@@ -75,4 +75,6 @@ def container_matches(c: Container, filters: dict[str, list[str]], networks: dic
         "status": lambda v: c.status == v,
         "network": on_network,
     }
-    return all(any(tests[key](v) for v in vals) for key, vals in filters.items())
+    labels = filters.get("label") or []  # every label asked must match (Docker's MatchKVList)
+    return all(_has_label(c.labels, v) for v in labels) and \
+        all(any(tests[key](v) for v in vals) for key, vals in filters.items() if key != "label")

@@ -81,8 +81,22 @@ class Container:
     dns_search: list = field(default_factory=list)
     dns_options: list = field(default_factory=list)
     extra_hosts: list = field(default_factory=list)
-    ports: list = field(default_factory=list)   # as asked: [{"proto","host_ip","host_port","container_port"}]
-    active_ports: list = field(default_factory=list)  # as bound while running ("" host ports chosen)
+    # ports in Docker's shapes: ExposedPorts {"80/tcp": {}}; PortBindings as asked,
+    # {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} ("" HostPort: any free one);
+    # active_ports: the same shape as bound while running (every HostPort chosen)
+    exposed_ports: dict = field(default_factory=dict)
+    port_bindings: dict = field(default_factory=dict)
+    publish_all: bool = False
+    active_ports: dict = field(default_factory=dict)
+    entrypoint: list | None = None
+    cmd: list | None = None
+    labels: dict = field(default_factory=dict)
+    stdin_once: bool = False
+    attach: list = field(default_factory=lambda: [False, True, True])  # AttachStdin/out/err
+    mac_address: str = ""
+    restart_policy: dict = field(default_factory=lambda: {"Name": "no", "MaximumRetryCount": 0})
+    binds: list | None = None
+    exec_ids: list = field(default_factory=list)
     endpoints: dict = field(default_factory=dict)  # network id -> Endpoint dict
     status: str = "created"      # created | running | exited
     pid: int = 0

@@ -1,108 +1,128 @@
-"""A container's output: copied to the caller and the log (foreground `run`), or a
-terminal nobody holds drained into the log (`run -dt`); and read back from the log
-(`logs`, `--tail`, `--follow`)."""
-import os
+"""A container's log, in Docker's json-file format: one JSON object per line,
+``{"log": text, "stream": "stdout"|"stderr", "time": RFC3339Nano}``, so that
+stdout and stderr stay apart; written by the daemon's output copiers
+(container_io.py), read back by `logs` (tail, since/until, follow) and by
+`attach?logs=1`.
+
+Bytes that are not UTF-8 survive the round trip (surrogate escapes). A log
+written before this format (raw bytes) reads back as stdout lines.
+"""
+import json
 import threading
 import time
 
-
-def tee_outputs(fds: tuple) -> tuple[tuple, list]:
-    """Foreground `run`: the container writes into pipes; each is copied both to the
-    caller's stdout/stderr and to the log, so `logs` has it too (as in Docker)."""
-    stdin, out, err = fds
-    child, tees = [stdin], []
-    for target in (out, err):
-        r, w = os.pipe()
-        child.append(w)
-        tees.append((r, os.dup(target)))
-    return tuple(child), tees
+STREAMS = {1: "stdout", 2: "stderr"}
+STREAM_NO = {"stdout": 1, "stderr": 2}
 
 
-def close_all(fds: list) -> None:
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def rfc3339nano(t: float | None = None) -> str:
+    t = time.time() if t is None else t
+    ns = int(round((t % 1) * 1e9))
+    if ns >= 1_000_000_000:
+        t, ns = t + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%09dZ" % ns
 
 
-def start_pumps(tees: list, log_path: str) -> list:
-    log = open(log_path, "ab", buffering=0)
-    lock = threading.Lock()
-    left = [len(tees)]
-
-    def pump(r: int, target: int) -> None:
-        try:
-            while True:
-                data = os.read(r, 65536)
-                if not data:
-                    break
-                view = memoryview(data)
-                while view:
-                    try:
-                        view = view[os.write(target, view):]
-                    except OSError:  # the caller went away: keep logging
-                        break
-                with lock:
-                    log.write(data)
-        finally:
-            close_all([r, target])
-            with lock:
-                left[0] -= 1
-                if left[0] == 0:
-                    log.close()
-    threads = [threading.Thread(target=pump, args=t, name="output-tee", daemon=True) for t in tees]
-    for t in threads:
-        t.start()
-    return threads
+def parse_rfc3339(text: str) -> float:
+    """Seconds since the epoch of an RFC3339(Nano) UTC time; 0 when unreadable."""
+    try:
+        head, _, frac = text.rstrip("Z").partition(".")
+        base = time.mktime(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        return base + (float("0." + frac) if frac else 0.0)
+    except ValueError:
+        return 0.0
 
 
-def drain_to_log(master: int, log_path: str) -> None:
-    """`run -td`: nobody holds the terminal, so its output goes to the log."""
-    def pump():
-        with open(log_path, "ab", buffering=0) as log:
-            while True:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                log.write(data)
-        os.close(master)
-    threading.Thread(target=pump, name="pty-log", daemon=True).start()
+class JsonLog:
+    """The writing end: records of one stream, split at line ends, appended whole."""
+
+    def __init__(self, path: str):
+        self.f = open(path, "ab", buffering=0)
+        self.lock = threading.Lock()
+
+    def write(self, stream: int, data: bytes) -> None:
+        name = STREAMS.get(stream, "stdout")
+        now = rfc3339nano()
+        lines = data.splitlines(keepends=True)
+        out = b"".join(json.dumps({"log": ln.decode("utf-8", "surrogateescape"), "stream": name, "time": now})
+                       .encode() + b"\n" for ln in lines)
+        with self.lock:
+            if self.f is not None:
+                self.f.write(out)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.f is not None:
+                self.f.close()
+                self.f = None
 
 
-def read_log(path: str, tail: str | None = "all", follow: bool = False, running=lambda: False,
-             poll: float = 0.1):
-    """The log's bytes: all of it, or its last ``tail`` lines (a number; anything
-    else means all); with ``follow``, then what the container writes until it stops.
-    While following it yields b"" every ``poll`` seconds with nothing new: an idle
-    tick on which the reader may stop."""
+def _record(line: bytes) -> tuple[int, str, bytes]:
+    """(stream number, time text, bytes) of one log line."""
+    try:
+        d = json.loads(line)
+        return STREAM_NO.get(d.get("stream"), 1), d.get("time", ""), d["log"].encode("utf-8", "surrogateescape")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return 1, "", line  # a raw line of an older log
+
+
+def read_records(path: str, tail: str | None = "all", follow: bool = False, running=lambda: False,
+                 since: float = 0, until: float = 0, poll: float = 0.1):
+    """The log's records ``(stream, time, bytes)``: all, or the last ``tail``; with
+    ``follow`` then new ones until the container stops, with None as an idle tick
+    every ``poll`` seconds (a chance for the reader to notice a client that left)."""
     try:
         f = open(path, "rb")
     except FileNotFoundError:  # never started: an empty log
         return
+
+    def keep(rec) -> bool:
+        t = parse_rfc3339(rec[1]) if (since or until) and rec[1] else None
+        return t is None or ((not since or t >= since) and (not until or t <= until))
     with f:
-        if tail not in ("all", "", None):
-            try:
-                n = int(tail)
-            except ValueError:
-                n = -1
-            if n >= 0:
-                lines = f.read().splitlines(keepends=True)
-                yield b"".join(lines[-n:] if n else [])
+        lines = f.read().splitlines(keepends=True)
+        partial = b""
+        if lines and not lines[-1].endswith(b"\n"):
+            partial = lines.pop()
+        n = _tail_count(tail)
+        if n is not None:
+            lines = lines[-n:] if n else []
+        for ln in lines:
+            rec = _record(ln)
+            if keep(rec):
+                yield rec
+        if not follow:
+            return
         while True:
             data = f.read(65536)
             if data:
-                yield data
+                partial += data
+                *whole, partial = partial.split(b"\n")
+                for ln in whole:
+                    rec = _record(ln + b"\n")
+                    if keep(rec):
+                        yield rec
                 continue
-            if not follow:
-                return
             if not running():
-                rest = f.read()
-                if rest:
-                    yield rest
+                data = f.read()
+                if data or partial:
+                    for ln in (partial + data).splitlines(keepends=True):
+                        yield _record(ln)
                 return
             time.sleep(poll)
-            yield b""
+            yield None
+
+
+def _tail_count(tail) -> int | None:
+    if tail in ("all", "", None):
+        return None
+    try:
+        n = int(tail)
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    """Docker's 8-byte stream header: stream, 0, 0, 0, big-endian length."""
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data

@@ -55,15 +55,15 @@ def _sizes(e, c) -> tuple[int, int]:
     return rw, rw + image
 
 
-def logs(e, ref: str, follow: bool = False, tail: str | None = "all"):
-    """The container's output from its log (outputs.read_log): pieces of bytes,
-    with idle ticks (b"") while ``follow`` waits for more."""
+def logs(e, ref: str, follow: bool = False, tail: str | None = "all", since: float = 0, until: float = 0):
+    """Whether the container has a terminal, and its log's records (outputs.read_records):
+    ``(stream, time, bytes)``, with None as an idle tick while ``follow`` waits."""
     with e.lock:
         c = e.find_container(ref)
         path = os.path.join(e.store.bundle(c.id), "container.log")
-        cid = c.id
+        cid, tty = c.id, c.tty
 
     def running() -> bool:
         now = e.containers.get(cid)
         return now is not None and now.status == "running"
-    return outputs.read_log(path, tail, follow, running)
+    return tty, outputs.read_records(path, tail, follow, running, since=since, until=until)

@@ -29,6 +29,7 @@ def reconcile(verbs) -> None:
                 verbs.sandbox.refresh_names(c)
             except Exception:  # noqa: BLE001 - the container runs on without its resolver
                 log.exception("container %s: could not restore its names and resolver", c.id[:12])
+            verbs.hub(c).reopen()  # its output FIFOs are still there: copy them again
             verbs._watch(c.id, handle)
         else:
             status = process.exit_status(e.store.bundle(c.id)) or {}

@@ -6,6 +6,7 @@ Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
 import os
 import time
 
+from minidocker.engine import port_binding
 from minidocker.engine.models import Container, Endpoint, Network
 from minidocker.ids import human_duration, parse_time
 
@@ -95,7 +96,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "HostsPath": os.path.join(bundle, "hosts"),
         "LogPath": os.path.join(bundle, "container.log"),
         "Name": "/" + c.name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
-        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
+        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": list(c.exec_ids) or None,
         "HostConfig": _host_config(c),
         "GraphDriver": {
             "Data": {"LowerDir": image_rootfs, "MergedDir": os.path.join(bundle, "merged"),
@@ -103,15 +104,19 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
             "Name": "overlay"},
         "Mounts": [],
         "Config": {
-            "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.open_stdin,
-            "AttachStdout": False, "AttachStderr": False, "Tty": c.tty, "OpenStdin": c.open_stdin,
-            "StdinOnce": c.open_stdin, "Env": list(c.env), "Cmd": list(c.argv), "Image": c.image,
-            "Volumes": None, "WorkingDir": c.workdir, "Entrypoint": None, "OnBuild": None, "Labels": {},
+            "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.attach[0],
+            "AttachStdout": c.attach[1], "AttachStderr": c.attach[2],
+            **({"ExposedPorts": dict(c.exposed_ports)} if c.exposed_ports else {}),
+            "Tty": c.tty, "OpenStdin": c.open_stdin,
+            "StdinOnce": c.stdin_once, "Env": list(c.env), "Cmd": list(c.cmd) if c.cmd else None, "Image": c.image,
+            "Volumes": None, "WorkingDir": c.workdir, "Entrypoint": list(c.entrypoint) if c.entrypoint else None,
+            "OnBuild": None, "Labels": dict(c.labels),
+            **({"MacAddress": c.mac_address} if c.mac_address else {}),
         },
         "NetworkSettings": {
             "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
             "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "Ports": _ports_view(c.active_ports) if running else {},
+            "Ports": _ports_view(c) if running else {},
             "SandboxKey": (c.netns if running and c.netns else ""),
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
             "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
@@ -132,13 +137,13 @@ READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysr
 
 def _host_config(c: Container) -> dict:
     return {
-        "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
-        "NetworkMode": c.network_mode, "PortBindings": _port_bindings(c.ports),
-        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "AutoRemove": c.auto_remove,
+        "Binds": c.binds, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
+        "NetworkMode": c.network_mode, "PortBindings": {k: [dict(b) for b in v] for k, v in c.port_bindings.items()},
+        "RestartPolicy": dict(c.restart_policy), "AutoRemove": c.auto_remove,
         "VolumeDriver": "", "VolumesFrom": None, "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host",
         "Dns": list(c.dns), "DnsOptions": list(c.dns_options), "DnsSearch": list(c.dns_search),
         "ExtraHosts": list(c.extra_hosts) or None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "",
-        "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": False,
+        "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": c.publish_all,
         "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864,
         "Runtime": "minidocker", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0, "Memory": 0,
         "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": None,
@@ -152,19 +157,12 @@ def _host_config(c: Container) -> dict:
     }
 
 
-def _port_bindings(ports: list) -> dict:
-    out: dict = {}
-    for p in ports:
-        out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
-            {"HostIp": p.get("host_ip", ""), "HostPort": str(p["host_port"])})
-    return out
-
-
-def _ports_view(ports: list) -> dict:
-    out: dict = {}
-    for p in ports:
-        out.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
-            {"HostIp": p.get("host_ip") or "0.0.0.0", "HostPort": str(p["host_port"])})
+def _ports_view(c: Container) -> dict:
+    """NetworkSettings.Ports: every exposed port, with its host bindings (or null)."""
+    out: dict = {k: None for k in c.exposed_ports}
+    for cport, proto, hip, hport in port_binding.items(c.active_ports):
+        out.setdefault(f"{cport}/{proto}", None)
+        out[f"{cport}/{proto}"] = (out[f"{cport}/{proto}"] or []) + [{"HostIp": hip or "0.0.0.0", "HostPort": hport}]
     return out
 
 
@@ -195,10 +193,9 @@ def container_summary(c: Container, networks: dict, now: float | None = None,
     out = {
         "Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
         "Command": " ".join(_shell_word(a) for a in c.argv), "Created": int(parse_time(c.created)),
-        "Ports": [{"IP": p.get("host_ip") or "0.0.0.0", "PrivatePort": int(p["container_port"]),
-                   "PublicPort": int(p["host_port"]), "Type": p["proto"]}
-                  for p in (c.active_ports if running else [])],
-        "Labels": {}, "State": c.status, "Status": status_text(c, now),
+        "Ports": [{"IP": hip or "0.0.0.0", "PrivatePort": cport, "PublicPort": int(hport), "Type": proto}
+                  for cport, proto, hip, hport in port_binding.items(c.active_ports if running else {})],
+        "Labels": dict(c.labels), "State": c.status, "Status": status_text(c, now),
         "HostConfig": {"NetworkMode": c.network_mode},
         "NetworkSettings": {"Networks": _networks(c, networks, running)[0]},
         "Mounts": [],

@@ -55,7 +55,8 @@ class NetworkRules:
 
 
 @dataclass
-class PortMapping:
+class DnatRule:
+    """One published port as the firewall sees it: a DNAT to a container address."""
     proto: str  # "tcp" / "udp"
     host_ip: str  # "" (or 0.0.0.0) = every local address
     host_port: int
@@ -85,7 +86,7 @@ def _check_net(n: NetworkRules) -> ipaddress.IPv4Network:
     return net
 
 
-def _check_port(p: PortMapping) -> None:
+def _check_port(p: DnatRule) -> None:
     if p.proto not in _PROTOS:
         raise InvalidArgument(f"invalid proto '{p.proto}'")
     _check_ifname(p.bridge)
@@ -110,7 +111,7 @@ def _set(names: list[str]) -> str:
 
 # ---------------------------------------------------------------- rendering
 
-def render_table(networks: list[NetworkRules], ports: list[PortMapping]) -> str:
+def render_table(networks: list[NetworkRules], ports: list[DnatRule]) -> str:
     """The ``table inet minidocker { ... }`` block for this state."""
     subnets = {n.bridge: _check_net(n) for n in networks}
     if len(subnets) != len(networks):
@@ -177,7 +178,7 @@ def render_table(networks: list[NetworkRules], ports: list[PortMapping]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(networks: list[NetworkRules], ports: list[PortMapping]) -> str:
+def render(networks: list[NetworkRules], ports: list[DnatRule]) -> str:
     """The whole replace-the-table transaction as one nft script."""
     return (f"add table {TABLE}\n"
             f"delete table {TABLE}\n"
@@ -186,7 +187,7 @@ def render(networks: list[NetworkRules], ports: list[PortMapping]) -> str:
 
 # ---------------------------------------------------------------- kernel
 
-def apply(networks: list[NetworkRules], ports: list[PortMapping]) -> None:
+def apply(networks: list[NetworkRules], ports: list[DnatRule]) -> None:
     """Replace the table (and our rules beside Docker's) in one transaction.
 
     Raises InvalidArgument for a bad description (nothing touched) and

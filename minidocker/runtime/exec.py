@@ -31,13 +31,14 @@ def merge_env(base: list[str], extra: list[str]) -> list[str]:
 
 
 def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None, tty: bool = False,
-          stdio_fds: tuple | None = None, stdin_open: bool = False, on_pty=None) -> int:
+          stdio_fds: tuple | None = None, stdin_open: bool = False, on_pty=None, on_start=None) -> int:
     """Run ``argv`` in the container of ``init_pid``; block until it exits; its exit code.
 
     stdio_fds: (stdin, stdout, stderr); with tty a (slave,) tuple, or None to
     allocate a pty inside the container: ``on_pty(master_fd)`` is then called
     (from this thread) once the process has started; the caller owns the fd.
     Without tty, None means all stdio on /dev/null (``exec -d``).
+    ``on_start(pid)`` is called once the process runs (before ``on_pty``).
     Raises StartError(126, Docker's "OCI runtime exec failed: ..." text).
     """
     if not argv or not argv[0]:
@@ -69,6 +70,8 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
             os.close(rep.pty_master)
         code, reason = rep.error or (126, tail or "exec helper did not start")
         raise StartError.for_exec(code, reason)
+    if on_start is not None:
+        on_start(rep.pid)
     if rep.pty_master is not None:
         if on_pty is None:
             os.close(rep.pty_master)

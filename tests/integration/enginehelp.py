@@ -6,11 +6,34 @@ import subprocess
 
 def run(engine, *argv, name="", network="default", **cfg):
     """Create and start a detached container; returns the Container."""
-    body = {"Name": name, "Image": "busybox", "Cmd": list(argv) or ["sleep", "600"], "NetworkMode": network}
-    body.update(cfg)
-    c = engine.ctr.create(body)
+    c = engine.ctr.create(docker_body(Image="busybox", Cmd=list(argv) or ["sleep", "600"], NetworkMode=network,
+                                      **cfg), name=name)
     engine.ctr.start(c.id)
     return c
+
+
+def docker_body(**flat) -> dict:
+    """Docker's create body from flat settings (HostConfig and endpoint keys moved in
+    place); ``Ports`` as [{"proto", "host_ip", "host_port", "container_port"}]."""
+    from minidocker.engine.create_spec import flat as to_docker
+    expose = flat.pop("Expose", None)
+    if expose:
+        flat["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in expose}
+    ports = flat.pop("Ports", None)
+    if ports:
+        bindings = flat.setdefault("PortBindings", {})
+        for p in ports:
+            bindings.setdefault(f"{p['container_port']}/{p['proto']}", []).append(
+                {"HostIp": p.get("host_ip", ""), "HostPort": str(p.get("host_port") or "")})
+    name = flat.pop("Name", None)
+    body = to_docker(**flat)
+    if name:
+        body["Name"] = name
+    return body
+
+
+def body(flat: dict) -> dict:
+    return docker_body(**flat)
 
 
 def ex(engine, c, *argv) -> tuple[int, str]:

@@ -3,7 +3,7 @@ import pytest
 
 from minidocker.errors import Conflict, InvalidArgument, NotFound
 
-from .enginehelp import ex, ip_j, kernel_snapshot, run
+from .enginehelp import body, ex, ip_j, kernel_snapshot, run
 
 
 def test_builtin_networks_exist(engine):
@@ -89,10 +89,10 @@ def test_joined_container_shares_stack(engine):
 ])
 def test_joined_errors_change_nothing(engine, cfg, err, msg):
     run(engine, name="centos5")
-    s = engine.ctr.create({"Name": "stopped", "Image": "busybox", "Cmd": ["true"]})
+    s = engine.ctr.create(body({"Name": "stopped", "Image": "busybox", "Cmd": ["true"]}))
     before = kernel_snapshot(engine)
     with pytest.raises(err) as info:
-        engine.ctr.create(dict({"Image": "busybox", "Cmd": ["true"]}, **cfg))
+        engine.ctr.create(body(dict({"Image": "busybox", "Cmd": ["true"]}, **cfg)))
     assert msg in info.value.message
     assert kernel_snapshot(engine) == before
     assert s.status == "created"

@@ -4,7 +4,7 @@ import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from .enginehelp import ex, ip_j
+from .enginehelp import body, ex, ip_j
 
 N = 50
 
@@ -19,8 +19,8 @@ def test_50_concurrent_runs_engine(engine):
     net = engine.net.create("busy", subnet="10.70.0.0/24")
 
     def one(i):
-        c = engine.ctr.create({"Name": f"c{i:02d}", "Image": "busybox", "Cmd": ["sleep", "600"],
-                               "NetworkMode": "busy"})
+        c = engine.ctr.create(body({"Name": f"c{i:02d}", "Image": "busybox", "Cmd": ["sleep", "600"],
+                               "NetworkMode": "busy"}))
         engine.ctr.start(c.id)
         return c
 

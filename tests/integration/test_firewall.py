@@ -24,7 +24,7 @@ from minidocker.network import sysctl
 from minidocker.errors import KernelError
 from minidocker.firewall import libnft
 from minidocker.firewall import nft as fw
-from minidocker.firewall.nft import NetworkRules, PortMapping
+from minidocker.firewall.nft import NetworkRules, DnatRule
 
 NSDIR = "/run/mdfw-test"
 OUT_IP = "10.99.0.2"
@@ -296,8 +296,8 @@ def test_unsolicited_inbound_dropped(topo):
 
 def test_published_port_dnat(topo):
     t = topo
-    ports = [PortMapping("tcp", "", 8080, "10.51.0.2", 80, "mdbr-ta"),
-             PortMapping("udp", UPLINK_IP, 5353, "10.51.0.2", 53, "mdbr-ta")]
+    ports = [DnatRule("tcp", "", 8080, "10.51.0.2", 80, "mdbr-ta"),
+             DnatRule("udp", UPLINK_IP, 5353, "10.51.0.2", 53, "mdbr-ta")]
     fw.apply([NET_A, NET_B], ports)
     # from the outside, to the host's address
     assert tcp(t, "out", "a1", UPLINK_IP, 8080, listen_port=80) == OUT_IP
@@ -349,9 +349,9 @@ def test_removing_network_rerender_and_remove(topo):
 
 
 def test_apply_twice_is_idempotent(topo):
-    fw.apply([NET_A, NET_B], [PortMapping("tcp", "", 8080, "10.51.0.2", 80, "mdbr-ta")])
+    fw.apply([NET_A, NET_B], [DnatRule("tcp", "", 8080, "10.51.0.2", 80, "mdbr-ta")])
     first = table_text()
-    fw.apply([NET_A, NET_B], [PortMapping("tcp", "", 8080, "10.51.0.2", 80, "mdbr-ta")])
+    fw.apply([NET_A, NET_B], [DnatRule("tcp", "", 8080, "10.51.0.2", 80, "mdbr-ta")])
     assert table_text() == first
     assert tables().count("minidocker") == 1
     assert reach(topo, "a1", "a2", "10.51.0.3")

@@ -5,7 +5,7 @@ import pytest
 
 from minidocker.errors import Conflict
 
-from .enginehelp import ip_j, kernel_snapshot
+from .enginehelp import body, ip_j, kernel_snapshot
 
 
 def test_bridge_name_of_existing_link_is_refused(engine):
@@ -23,7 +23,7 @@ def test_bridge_name_of_existing_link_is_refused(engine):
 
 def test_failed_start_leaves_nothing(engine):
     before = kernel_snapshot(engine)
-    c = engine.ctr.create({"Name": "broken", "Image": "busybox", "Cmd": ["nosuch"], "NetworkMode": "default"})
+    c = engine.ctr.create(body({"Name": "broken", "Image": "busybox", "Cmd": ["nosuch"], "NetworkMode": "default"}))
     with pytest.raises(Exception) as info:
         engine.ctr.start(c.id)
     assert getattr(info.value, "code", None) == 127
@@ -52,7 +52,7 @@ def test_image_with_symlinked_etc_cannot_touch_host(engine, tmp_path):
     buf.seek(0)
     engine.images.import_tar("evil-etc", buf)
     try:
-        c = engine.ctr.create({"Image": "evil-etc", "Cmd": ["/bin/busybox", "true"], "NetworkMode": "none"})
+        c = engine.ctr.create(body({"Image": "evil-etc", "Cmd": ["/bin/busybox", "true"], "NetworkMode": "none"}))
         with pytest.raises(Exception) as info:
             engine.ctr.start(c.id)
         assert getattr(info.value, "code", None) == 125
@@ -66,12 +66,12 @@ def test_failed_start_with_rm_is_removed_and_recorded(engine):
     from .enginehelp import run
     ports = [{"proto": "tcp", "host_ip": "", "host_port": "8090", "container_port": 80}]
     run(engine, name="holder", Ports=ports)
-    keep = engine.ctr.create({"Name": "keeper", "Image": "busybox", "Cmd": ["true"], "Ports": ports})
+    keep = engine.ctr.create(body({"Name": "keeper", "Image": "busybox", "Cmd": ["true"], "Ports": ports}))
     with pytest.raises(Conflict):
         engine.ctr.start(keep.id)
     assert keep.exit_code == 128 and "port is already allocated" in keep.error
-    gone = engine.ctr.create({"Name": "gone", "Image": "busybox", "Cmd": ["true"], "Ports": ports,
-                              "AutoRemove": True})
+    gone = engine.ctr.create(body({"Name": "gone", "Image": "busybox", "Cmd": ["true"], "Ports": ports,
+                              "AutoRemove": True}))
     with pytest.raises(Conflict):
         engine.ctr.start(gone.id)
     assert gone.id not in engine.containers
@@ -81,14 +81,14 @@ def test_specific_host_addresses_do_not_conflict(engine):
     from .enginehelp import run
     run(engine, name="p1", Ports=[{"proto": "tcp", "host_ip": "127.0.0.1", "host_port": "8091", "container_port": 80}])
     run(engine, name="p2", Ports=[{"proto": "tcp", "host_ip": "172.17.0.1", "host_port": "8091", "container_port": 80}])
-    c = engine.ctr.create({"Name": "p3", "Image": "busybox", "Cmd": ["true"],
-                           "Ports": [{"proto": "tcp", "host_ip": "", "host_port": "8091", "container_port": 80}]})
+    c = engine.ctr.create(body({"Name": "p3", "Image": "busybox", "Cmd": ["true"],
+                           "Ports": [{"proto": "tcp", "host_ip": "", "host_port": "8091", "container_port": 80}]}))
     with pytest.raises(Conflict):
         engine.ctr.start(c.id)
 
 
 def test_rm_exit_code_for_every_waiter(engine):
-    c = engine.ctr.create({"Name": "rmw", "Image": "busybox", "Cmd": ["sh", "-c", "exit 5"], "AutoRemove": True})
+    c = engine.ctr.create(body({"Name": "rmw", "Image": "busybox", "Cmd": ["sh", "-c", "exit 5"], "AutoRemove": True}))
     engine.ctr.start(c.id)
     assert engine.ctr.wait(c.id) == 5
     assert engine.ctr.wait(c.id) == 5  # a second waiter (stop, a second client) too

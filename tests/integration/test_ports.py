@@ -6,7 +6,7 @@ import pytest
 
 from minidocker.errors import Conflict
 
-from .enginehelp import run
+from .enginehelp import body as flat_body, run
 
 
 def _get(ip: str, port: int) -> bytes:
@@ -31,7 +31,7 @@ def test_publish_reaches_container(engine):
     body = _get("172.17.0.1", 8080)  # a host address; the output hook DNATs it
     assert c.id[:12].encode() in body
     # a second container may ask for the same port; it is refused when it starts (as Docker)
-    other = engine.ctr.create({"Name": "web-b", "Image": "busybox", "Cmd": ["true"], "Ports": ports})
+    other = engine.ctr.create(flat_body({"Name": "web-b", "Image": "busybox", "Cmd": ["true"], "Ports": ports}))
     with pytest.raises(Conflict) as info:
         engine.ctr.start(other.id)
     assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in info.value.message
@@ -46,6 +46,6 @@ def test_publish_reaches_container(engine):
 def test_ephemeral_host_port(engine):
     c = run(engine, "httpd", "-f", "-p", "80", "-h", "/etc", name="web2",
             Ports=[{"proto": "tcp", "host_ip": "", "host_port": "", "container_port": 80}])
-    port = int(c.active_ports[0]["host_port"])
+    port = int(c.active_ports["80/tcp"][0]["HostPort"])
     assert port >= 32768
     assert c.id[:12].encode() in _get("172.17.0.1", port)

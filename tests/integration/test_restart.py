@@ -7,7 +7,7 @@ import time
 from minidocker.engine.core import Engine
 
 from .conftest import _fresh_root
-from .enginehelp import ex, ip_j, run
+from .enginehelp import body, ex, ip_j, run
 
 
 def test_restart_reconciles(no_leaks, tmp_path, image_root):
@@ -33,7 +33,7 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         import subprocess
         from minidocker.network import namespaces
         namespaces.create_netns(os.path.join(run_dir, "netns", "0123456789ab"))
-        crashed = e1.ctr.create({"Name": "crashed", "Image": "busybox", "Cmd": ["true"]})
+        crashed = e1.ctr.create(body({"Name": "crashed", "Image": "busybox", "Cmd": ["true"]}))
         stale_veth = next(iter(crashed.endpoints.values()))["host_veth"]
         subprocess.run(["ip", "link", "add", stale_veth, "type", "veth", "peer", "name", "mdvpeer0"], check=True)
         subprocess.run(["ip", "link", "add", "mdvforeign", "type", "veth", "peer", "name", "mdvforeig1"], check=True)
@@ -73,7 +73,7 @@ def test_default_bridge_elected_at_start_like_dockerd(no_leaks, tmp_path, image_
     e2 = e3 = None
     try:
         assert views.network_inspect(e1.default_bridge(), [])["IPAM"]["Config"] == [{"Subnet": "172.17.0.0/16"}]
-        c = e1.ctr.create({"Name": "sleeper", "Image": "busybox", "Cmd": ["true"]})
+        c = e1.ctr.create(body({"Name": "sleeper", "Image": "busybox", "Cmd": ["true"]}))
         e1.close()
         e2 = Engine(root, run_dir, host_resolv_conf=resolv)  # minidocker0 still there
         assert views.network_inspect(e2.default_bridge(), [])["IPAM"]["Config"] == [

@@ -12,7 +12,7 @@ import pytest
 from minidocker.network import ipam
 from minidocker.errors import Conflict, Exhausted, InvalidArgument, MinidockerError, NotFound
 
-from .enginehelp import ex, ip_j, kernel_snapshot, run
+from .enginehelp import body, ex, ip_j, kernel_snapshot, run
 
 
 def sh(*argv):
@@ -213,7 +213,7 @@ def test_lowest_free_skips_gateway_aux_and_stays_in_range(engine):
         run(engine, name=f"x{i}", network="r")
     before = kernel_snapshot(engine)
     with pytest.raises(Exhausted) as info:
-        engine.ctr.create({"Image": "busybox", "Cmd": ["true"], "NetworkMode": "r"})
+        engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": "r"}))
     n = engine.find_network("r")
     assert info.value.message == f"no available IPv4 addresses on this network's address pools: r ({n.id})"
     assert kernel_snapshot(engine) == before
@@ -242,7 +242,7 @@ def test_static_ip_errors_change_nothing(engine, net, ip, err, msg):
     run(engine, name="centos2", network="self_net", IP="172.20.16.4")
     before = kernel_snapshot(engine)
     with pytest.raises(err) as info:
-        engine.ctr.create({"Image": "busybox", "Cmd": ["true"], "NetworkMode": net, "IP": ip})
+        engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": net, "IP": ip}))
     assert info.value.message == msg
     assert kernel_snapshot(engine) == before
 
@@ -345,8 +345,8 @@ def test_disconnect_errors(engine):
 
 def test_stopped_container_connect_then_start(engine):
     engine.net.create("n1", subnet="10.63.0.0/24")
-    c = engine.ctr.create({"Name": "later", "Image": "busybox", "Cmd": ["sleep", "600"],
-                           "NetworkMode": "n1"})
+    c = engine.ctr.create(body({"Name": "later", "Image": "busybox", "Cmd": ["sleep", "600"],
+                           "NetworkMode": "n1"}))
     engine.net.connect("bridge", "later")
     engine.ctr.start("later")
     assert eth_addr(engine, c, "eth0") == "10.63.0.2/24"

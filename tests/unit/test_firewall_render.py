@@ -5,7 +5,7 @@ import pytest
 
 from minidocker.errors import InvalidArgument
 from minidocker.firewall import coexist
-from minidocker.firewall.nft import NetworkRules, PortMapping, render, render_table
+from minidocker.firewall.nft import NetworkRules, DnatRule, render, render_table
 
 A = NetworkRules(id="aaaaaaaaaaaa1111", bridge="mdbr-aaaaaaaaaa", subnet="172.18.0.0/16",
                  internal=False, icc=True, masquerade=True)
@@ -114,7 +114,7 @@ def test_non_internal_inbound_only_replies():
 
 
 def test_port_mapping_all_addresses():
-    p = PortMapping(proto="tcp", host_ip="", host_port=8080, container_ip="172.20.0.2",
+    p = DnatRule(proto="tcp", host_ip="", host_port=8080, container_ip="172.20.0.2",
                     container_port=80, bridge="mdbr-cccccccccc")
     c = chains(render_table([net()], [p]))
     assert c["prerouting"] == ["fib daddr type local tcp dport 8080 dnat ip to 172.20.0.2:80"]
@@ -127,7 +127,7 @@ def test_port_mapping_all_addresses():
 
 
 def test_port_mapping_specific_host_ip_udp():
-    p = PortMapping(proto="udp", host_ip="10.9.0.1", host_port=5353, container_ip="172.20.0.3",
+    p = DnatRule(proto="udp", host_ip="10.9.0.1", host_port=5353, container_ip="172.20.0.3",
                     container_port=53, bridge="mdbr-cccccccccc")
     c = chains(render_table([net()], [p]))
     assert c["prerouting"] == ["ip daddr 10.9.0.1 udp dport 5353 dnat ip to 172.20.0.3:53"]
@@ -135,14 +135,14 @@ def test_port_mapping_specific_host_ip_udp():
 
 
 def test_ports_on_internal_or_unknown_networks_are_ignored():
-    p1 = PortMapping("tcp", "", 8080, "172.20.0.2", 80, "mdbr-cccccccccc")
-    p2 = PortMapping("tcp", "", 8081, "172.21.0.2", 80, "mdbr-gone")
+    p1 = DnatRule("tcp", "", 8080, "172.20.0.2", 80, "mdbr-cccccccccc")
+    p2 = DnatRule("tcp", "", 8081, "172.21.0.2", 80, "mdbr-gone")
     s = render_table([net(internal=True)], [p1, p2])
     assert "dnat" not in s and "8081" not in s and "mdbr-gone" not in s
 
 
 def test_removing_a_network_leaves_nothing_mentioning_it():
-    p = PortMapping("tcp", "", 8080, "172.19.0.2", 80, B.bridge)
+    p = DnatRule("tcp", "", 8080, "172.19.0.2", 80, B.bridge)
     before = render([A, B], [p])
     assert B.bridge in before and "172.19." in before
     after = render([A], [p])  # the port's network is gone as well
@@ -173,7 +173,7 @@ def test_invalid_ports_refused(bad):
              container_port=80, bridge="mdbr-cccccccccc")
     d.update(bad)
     with pytest.raises(InvalidArgument):
-        render([net()], [PortMapping(**d)])
+        render([net()], [DnatRule(**d)])
 
 
 def test_two_networks_one_bridge_refused():

@@ -16,7 +16,7 @@ def test_container_summary_is_dockers_shape():
     ep = Endpoint(id="p" * 64, network_id=net.id, ip="172.20.0.2", prefixlen=16, gateway="172.20.0.1",
                   mac="02:42:ac:14:00:02")
     c = _container(status="running", started_at=T0, network_mode="self_net", endpoints={net.id: ep.to_dict()},
-                   active_ports=[{"proto": "tcp", "host_ip": "", "host_port": "8080", "container_port": "80"}])
+                   active_ports={"80/tcp": [{"HostIp": "", "HostPort": "8080"}]})
     s = views.container_summary(c, {net.id: net}, now=parse_time(T0) + 3)
     assert set(s) == {"Id", "Names", "Image", "ImageID", "Command", "Created", "Ports", "Labels", "State",
                       "Status", "HostConfig", "NetworkSettings", "Mounts"}
@@ -33,7 +33,7 @@ def test_container_summary_is_dockers_shape():
 def test_summary_of_stopped_and_created_containers():
     host = Network(id="h" * 64, name="host", driver="host", created=T0, builtin=True)
     c = _container(status="exited", exit_code=3, finished_at=T0, network_mode="host",
-                   active_ports=[{"proto": "tcp", "host_ip": "", "host_port": "1", "container_port": "1"}])
+                   active_ports={"1/tcp": [{"HostIp": "", "HostPort": "1"}]})
     s = views.container_summary(c, {host.id: host}, now=parse_time(T0) + 120)
     assert s["Status"] == "Exited (3) 2 minutes ago" and s["Ports"] == []
     assert list(s["NetworkSettings"]["Networks"]) == ["host"]

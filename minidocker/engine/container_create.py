@@ -1,0 +1,132 @@
+"""Create a container from Docker's create body: name, image, command, the
+network mode (own namespace on a network, host, none, or another container's)
+and its endpoint, the /etc files; state saved last."""
+import os
+import shutil
+
+from minidocker import validation
+from minidocker.engine import create_spec
+from minidocker.engine.models import Container
+from minidocker.errors import Conflict, InvalidArgument
+from minidocker.ids import new_id, now
+from minidocker.network.drivers import registry as drivers
+from minidocker.runtime import exec as runexec
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def create(verbs, body: dict, name: str = "") -> Container:
+    """`POST /containers/create` with Docker's body (create_spec.py): validated,
+    then the container and its endpoint made; nothing is left if a step fails."""
+    cfg = create_spec.parse(body, name or (body.get("Name") if isinstance(body, dict) else "") or "")
+    e = verbs.e
+    with e.lock:
+        name = (cfg.get("Name") or "").lstrip("/")
+        if name:
+            validation.validate_container_name(name)
+            for other in e.containers.values():
+                if other.name == name:
+                    raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
+                                   f'"{other.id}". You have to remove (or rename) that container to be able to reuse that name.')
+        else:
+            taken = {c.name for c in e.containers.values()}
+            name = validation.generate_name()
+            while name in taken:
+                name = validation.generate_name()
+        image = cfg["Image"]
+        if not image:
+            raise InvalidArgument("Config cannot be empty in order to create a container")
+        img = e.images.get(image)
+        workdir = cfg["WorkingDir"]
+        if workdir and not workdir.startswith("/"):
+            raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+        entrypoint = cfg["Entrypoint"]
+        cmd = cfg["Cmd"] if cfg["Cmd"] else (None if entrypoint else img.get("Cmd"))
+        argv = list(entrypoint or []) + list(cmd or [])
+        if not argv:
+            raise InvalidArgument("No command specified")
+        mode = cfg["NetworkMode"]
+        _check_mode_conflicts(mode, cfg, cfg["PortBindings"])
+        cid = new_id()
+        c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
+                      argv=argv, entrypoint=entrypoint, cmd=list(cmd) if cmd else None,
+                      env=runexec.merge_env(img.get("Env") or [DEFAULT_PATH], cfg["Env"]),
+                      workdir=workdir, hostname=cfg["Hostname"] or cid[:12],
+                      tty=cfg["Tty"], open_stdin=cfg["OpenStdin"], stdin_once=cfg["StdinOnce"],
+                      attach=cfg["Attach"], auto_remove=cfg["AutoRemove"],
+                      dns=cfg["Dns"], dns_search=cfg["DnsSearch"], dns_options=cfg["DnsOptions"],
+                      extra_hosts=cfg["ExtraHosts"], exposed_ports=cfg["ExposedPorts"],
+                      port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
+                      labels=cfg["Labels"], mac_address=cfg["MacAddress"],
+                      restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"])
+        if mode.startswith("container:"):
+            other = e.find_container(mode.split(":", 1)[1])
+            if other.status != "running":
+                raise Conflict(f"cannot join network of a non running container: {other.id}")
+            c.network_mode = f"container:{other.id}"
+            c.hostname = other.hostname
+        elif mode == "host":
+            if cfg.get("IP"):
+                raise InvalidArgument("user specified IP address is supported on user defined networks only")
+            if cfg.get("Aliases"):
+                raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+            if cfg.get("MacAddress"):
+                raise InvalidArgument("conflicting options: mac-address and the network mode")
+            c.network_mode = "host"
+            c.hostname = cfg["Hostname"] or os.uname().nodename
+        elif mode == "none":
+            c.network_mode = "none"
+            if cfg.get("IP"):
+                raise InvalidArgument("user specified IP address is supported on user defined networks only")
+            if cfg.get("Aliases"):
+                raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+        else:
+            net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
+            driver = drivers.lookup(net.driver)
+            if not driver.own_netns:  # the host network, named by its id
+                c.network_mode = "host"
+            elif not driver.has_addresses:  # the none network: a namespace with lo only
+                c.network_mode = "none"
+            else:
+                c.network_mode = "default" if mode == "default" else net.name
+                aliases = list(cfg.get("Aliases") or [])
+                ip = cfg.get("IP") or ""
+                if mode == "default":  # Docker 20.10 drops these without a --network
+                    aliases, ip = [], ""
+                ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
+                if cfg.get("MacAddress"):
+                    ep.mac = _mac(cfg["MacAddress"])
+                if not net.builtin:
+                    ep.aliases = aliases + [cid[:12]]
+                c.endpoints[net.id] = ep.to_dict()
+        e.containers[cid] = c
+        try:
+            verbs.sandbox.write_etc(c)
+            e.store.save_container(c)
+        except BaseException:
+            e.containers.pop(cid, None)
+            shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
+            raise
+        return c
+
+def _check_mode_conflicts(mode: str, cfg: dict, ports: dict) -> None:
+    if mode.startswith("container:"):
+        checks = [("Hostname", "conflicting options: hostname and the network mode"),
+                  ("Dns", "conflicting options: dns and the network mode"),
+                  ("ExtraHosts", "conflicting options: custom host-to-IP mapping and the network mode"),
+                  ("MacAddress", "conflicting options: mac-address and the network mode"),
+                  ("ExposedPorts", "conflicting options: port exposing and the container type network mode")]
+        if ports:
+            raise InvalidArgument("conflicting options: port publishing and the container type network mode")
+        for key, msg in checks:
+            if cfg.get(key):
+                raise InvalidArgument(msg)
+        if cfg.get("IP"):
+            raise InvalidArgument("conflicting options: IP address and the network mode")
+
+
+def _mac(text: str) -> str:
+    parts = text.split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in p) for p in parts):
+        raise InvalidArgument(f"{text} is not a valid mac address")
+    return text.lower()

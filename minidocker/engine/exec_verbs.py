@@ -1,0 +1,190 @@
+"""`docker exec`: exec instances (create, start, inspect, resize), as Docker's
+/containers/{id}/exec and /exec/{id}/... endpoints want them.
+
+An instance is made by ``create``, run once by ``start``: the process gets pipes
+(or a terminal) owned by the daemon through a StreamHub, whose streams end only
+once the exit code is recorded (clients read `GET /exec/{id}/json` right after
+the stream ends). The minidocker CLI's fast path (``run``: its own fds, or a
+pty master handed back) stays beside it.
+"""
+import logging
+import threading
+
+from minidocker.engine.container_io import StreamHub
+from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound, StartError
+from minidocker.ids import new_id
+from minidocker.runtime import exec as runexec
+from minidocker.runtime import process
+
+log = logging.getLogger(__name__)
+
+
+class ExecInstance:
+    def __init__(self, eid: str, cid: str, body: dict):
+        self.id, self.cid = eid, cid
+        self.argv = list(body.get("Cmd") or [])
+        self.env = list(body.get("Env") or [])
+        self.cwd = body.get("WorkingDir") or ""
+        self.tty = bool(body.get("Tty"))
+        self.stdin, self.stdout, self.stderr = (bool(body.get(k)) for k in
+                                                ("AttachStdin", "AttachStdout", "AttachStderr"))
+        self.running = False
+        self.started = False
+        self.exit_code: int | None = None
+        self.pid = 0
+        self.hub = StreamHub(self.tty, self.stdin, True, end_on_exit=True)
+
+    def inspect(self) -> dict:
+        return {"ID": self.id, "Running": self.running, "ExitCode": self.exit_code,
+                "ProcessConfig": {"tty": self.tty, "entrypoint": self.argv[0] if self.argv else "",
+                                  "arguments": self.argv[1:], "privileged": False},
+                "OpenStdin": self.stdin, "OpenStderr": self.stderr, "OpenStdout": self.stdout,
+                "CanRemove": False, "ContainerID": self.cid, "DetachKeys": "", "Pid": self.pid}
+
+
+class ExecVerbs:
+    def __init__(self, engine):
+        self.e = engine
+        self.instances: dict[str, ExecInstance] = {}
+
+    def _running(self, ref: str):
+        """The running container ``ref`` and its init's handle (409 otherwise)."""
+        c = self.e.find_container(ref)
+        if c.status != "running":
+            raise Conflict(f"Container {c.id} is not running")
+        handle = process.Handle.from_dict(c.handle)
+        if not process.is_running(handle):  # pid + start time: never another process
+            raise Conflict(f"Container {c.id} is not running")
+        return c, handle
+
+    def create(self, ref: str, body: dict) -> str:
+        if not isinstance(body, dict):
+            raise InvalidArgument("exec configuration must be a JSON object")
+        cmd = body.get("Cmd")
+        if isinstance(cmd, str):
+            body = dict(body, Cmd=[cmd])
+        elif cmd is not None and not (isinstance(cmd, list) and all(isinstance(a, str) for a in cmd)):
+            raise MinidockerError("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type string")
+        with self.e.lock:
+            c, _ = self._running(ref)
+            if not body.get("Cmd"):
+                raise InvalidArgument("No exec command specified")
+            inst = ExecInstance(new_id(), c.id, body)
+            self.instances[inst.id] = inst
+            c.exec_ids.append(inst.id)
+            return inst.id
+
+    def get(self, eid: str) -> ExecInstance:
+        inst = self.instances.get(eid)
+        if inst is None:
+            hits = [i for i in self.instances.values() if eid and i.id.startswith(eid)]
+            if len(hits) != 1:
+                raise NotFound(f"No such exec instance: {eid}")
+            inst = hits[0]
+        return inst
+
+    def inspect(self, eid: str) -> dict:
+        with self.e.lock:
+            return self.get(eid).inspect()
+
+    def check_start(self, eid: str) -> ExecInstance:
+        """Before the answer's head: the instance exists, has not run, its container runs."""
+        with self.e.lock:
+            inst = self.get(eid)
+            if inst.started:
+                raise Conflict(f"Error: Exec command {inst.id} is already running")
+            self._running(inst.cid)
+            return inst
+
+    def start(self, inst: ExecInstance, sink=None) -> StreamHub:
+        """Run the instance on a thread; ``sink`` gets its output. Returns its hub."""
+        with self.e.lock:
+            if inst.started:
+                raise Conflict(f"Error: Exec command {inst.id} is already running")
+            c, handle = self._running(inst.cid)
+            inst.started = inst.running = True
+            cwd = inst.cwd or c.workdir or "/"
+        if sink is not None:
+            inst.hub.subscribe(sink)
+        threading.Thread(target=self._run, args=(inst, handle.pid, cwd), name=f"exec-{inst.id[:12]}",
+                         daemon=True).start()
+        return inst.hub
+
+    def _run(self, inst: ExecInstance, init_pid: int, cwd: str) -> None:
+        hub = inst.hub
+        fds = hub.child_fds()
+        began = []
+
+        def on_start(pid):
+            inst.pid = pid
+            if not inst.tty:
+                began.append(True)
+                hub.begin()
+
+        def on_pty(master):
+            began.append(True)
+            hub.begin(master)
+        try:
+            code = runexec.exec_(init_pid, inst.argv, inst.env, cwd, inst.tty, fds, stdin_open=inst.stdin,
+                                 on_pty=on_pty, on_start=on_start)
+        except MinidockerError as ex:  # it could not start: Docker tells the client in the stream
+            code = ex.code if isinstance(ex, StartError) else 126
+            if not began:
+                hub.abort()
+                hub.begin(copy_output=False)
+            with hub.cond:
+                subs = list(hub.subs)
+            for s in subs:
+                s.write(1, (ex.message + "\r\n").encode())
+        except Exception:  # noqa: BLE001
+            log.exception("exec %s failed", inst.id[:12])
+            code = 126
+            if not began:
+                hub.abort()
+                hub.begin(copy_output=False)
+        with self.e.lock:
+            inst.exit_code = code
+            inst.running = False
+        hub.process_exited()
+
+    def resize(self, eid: str, h: int, w: int) -> None:
+        with self.e.lock:
+            inst = self.get(eid)
+            if inst.started and not inst.running:
+                raise MinidockerError("cannot resize a stopped container: unknown")
+        inst.hub.resize(h, w)
+
+    def forget_container(self, cid: str) -> None:
+        for eid in [i.id for i in self.instances.values() if i.cid == cid]:
+            self.instances.pop(eid, None)
+
+    # ---- the minidocker CLI's own ways ----------------------------------------------
+    def run(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
+        """Run and wait: the process writes to ``stdio_fds`` (or a pty handed to ``on_pty``)."""
+        with self.e.lock:
+            c, handle = self._running(ref)
+            if not argv:
+                raise InvalidArgument("No exec command specified")
+            if cwd and not cwd.startswith("/"):
+                raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
+        return runexec.exec_(handle.pid, argv, env, cwd or c.workdir or "/", tty, stdio_fds,
+                             stdin_open=True, on_pty=on_pty)
+
+    def run_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
+        """`exec -d`: start it with stdio on /dev/null and do not wait for it."""
+        with self.e.lock:
+            self._running(ref)
+            if not argv:
+                raise InvalidArgument("No exec command specified")
+        failed: list = []
+
+        def run():
+            try:
+                self.run(ref, argv, env, cwd, False, None)
+            except Exception as ex:  # noqa: BLE001
+                failed.append(ex)
+        t = threading.Thread(target=run, name="exec-detached", daemon=True)
+        t.start()
+        t.join(timeout=1.0)  # a process that cannot start fails within milliseconds: report it
+        if failed:
+            raise failed[0]
