@@ -1,9 +1,29 @@
-"""The daemon itself: `_ping` (Docker's clients also ask `version` and `info`)."""
-from minidocker.api.router import Routes
+"""The daemon itself: `_ping` (every docker CLI command starts with `HEAD /_ping`),
+`version` (docker-py and compose negotiate the API version with it), `info`."""
+from minidocker.api.router import Raw, Routes
+from minidocker.engine import system
 
 routes = Routes()
+
+PING_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache",
+                "Content-Type": "text/plain; charset=utf-8"}
 
 
 @routes("GET", r"/_ping")
 def ping(e, req):
-    return 200, "OK"
+    return 200, Raw(b"OK", PING_HEADERS)
+
+
+@routes("HEAD", r"/_ping")
+def ping_head(e, req):
+    return 200, Raw(b"", PING_HEADERS)
+
+
+@routes("GET", r"/version")
+def version(e, req):
+    return 200, system.version()
+
+
+@routes("GET", r"/info")
+def info(e, req):
+    return 200, system.info(e, e.events.listeners)

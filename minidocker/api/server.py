@@ -15,12 +15,14 @@ import sys
 import threading
 import time
 
-from minidocker.api import framing, routes_containers, routes_images, routes_networks, routes_system
+from minidocker.api import (framing, routes_containers, routes_events, routes_images, routes_networks,
+                            routes_system)
 from minidocker.api.router import Router
 
 log = logging.getLogger("minidockerd")
 
-ROUTER = Router(routes_containers.routes, routes_networks.routes, routes_images.routes, routes_system.routes)
+ROUTER = Router(routes_containers.routes, routes_networks.routes, routes_images.routes, routes_system.routes,
+                routes_events.routes)
 
 
 def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> None:
@@ -47,6 +49,7 @@ def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> No
                           (time.monotonic() - t0) * 1000)
             if not out.keep_alive:
                 return
+            req.drain()  # a body the handler did not read: the next request starts after it
     except OSError as ex:  # ConnectionError, BrokenPipeError: the client went away
         log.debug("connection ended: %s", ex)
     except Exception:  # noqa: BLE001 - one connection's failure must not stop the daemon
