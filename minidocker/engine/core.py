@@ -38,8 +38,8 @@ class Engine:
         self.netns_dir = os.path.join(run_dir, "netns")
         self.host_resolv_conf = host_resolv_conf
         self.store = Store(root)
-        self.images = Images(root)
         self.events = Events()
+        self.images = Images(root, self.events)
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}

@@ -29,8 +29,10 @@ def event(kind: str, action: str, actor_id: str, attributes: dict | None = None,
     t = time.time_ns() if time_ns is None else time_ns
     attrs = {str(k): str(v) for k, v in (attributes or {}).items()}
     out = {}
-    if kind == "container":  # the pre-1.22 keys, still sent for container events
+    if kind == "container":  # the pre-1.22 keys, still sent for container and image events
         out = {"status": action, "id": actor_id, "from": attrs.get("image", "")}
+    elif kind == "image":
+        out = {"status": action, "id": actor_id}
     out.update({"Type": kind, "Action": action, "Actor": {"ID": actor_id, "Attributes": attrs},
                 "scope": "local", "time": t // 1_000_000_000, "timeNano": t})
     return out

@@ -57,7 +57,8 @@ class Images:
     """Layers are stored by digest; a name (tag) points at one. Re-importing a
     name moves the tag and leaves the old rootfs to the containers made from it."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, events=None):
+        self.events = events  # engine.events: an `image import` event per import
         self.dir = os.path.join(root, "images")
         self.layers = os.path.join(self.dir, "layers")
         self.tags = os.path.join(self.dir, "tags")
@@ -114,7 +115,8 @@ class Images:
                 out.append(meta)
         return out
 
-    def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None) -> dict:
+    def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None,
+                   comment: str = "Imported from -") -> dict:
         """Extract a rootfs tarball (a stream) into a new layer and point ``ref`` at it."""
         name = normalize(ref)
         tmp = tempfile.mkdtemp(dir=self.layers, prefix=".import-")
@@ -135,7 +137,8 @@ class Images:
             config = {"Env": env or DEFAULT_ENV, "Cmd": cmd}  # no CMD unless --change gives one
             # the id covers the files and the config, as a Docker image id does
             hexid = hashlib.sha256(digest.hexdigest().encode() + json.dumps(config).encode()).hexdigest()
-            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": disk_usage(rootfs)}
+            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": disk_usage(rootfs),
+                    "DiffID": "sha256:" + digest.hexdigest(), "Comment": comment}
             write_json(os.path.join(tmp, "image.json"), meta)
             with self._lock:
                 dest = os.path.join(self.layers, hexid)
@@ -143,6 +146,8 @@ class Images:
                     os.rename(tmp, dest)
                 write_json(self._tag_path(name), {"Name": name, "Id": meta["Id"]})
             meta["RepoTags"] = [name]
+            if self.events is not None:
+                self.events.emit("image", "import", meta["Id"], {"name": name})
             return meta
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

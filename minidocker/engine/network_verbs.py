@@ -9,7 +9,7 @@ from minidocker.network import ipam
 from minidocker import validation
 from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
-from minidocker.errors import Conflict, Forbidden, InvalidArgument, NotFound
+from minidocker.errors import Conflict, Forbidden, InvalidArgument, MinidockerError, NotFound
 from minidocker.engine.models import Container, Endpoint, Network
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
@@ -235,8 +235,8 @@ class NetworkVerbs:
     def connect(self, net_ref: str, ctr_ref: str, ip: str = "", aliases: list | None = None) -> None:
         e = self.e
         with e.lock:
+            c = e.find_container(ctr_ref)  # Docker names a missing container first
             net = e.find_network(net_ref)
-            c = e.find_container(ctr_ref)
             mode = c.network_mode
             drv = drivers.lookup(net.driver)
             if not drv.own_netns or mode == "host":
@@ -274,7 +274,7 @@ class NetworkVerbs:
             if c.network_mode == "host" or not drivers.lookup(net.driver).own_netns:
                 raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
             if net.id not in c.endpoints:
-                raise InvalidArgument(f"container {c.id} is not connected to network {net.name}")
+                raise MinidockerError(f"container {c.id} is not connected to network {net.name}")  # 500, as Docker
             ep = Endpoint.from_dict(c.endpoints[net.id])
             if c.status == "running":
                 e.ctr.sandbox.leave(c, net, ep)

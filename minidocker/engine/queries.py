@@ -6,7 +6,7 @@ import os
 import time
 
 from minidocker.engine import filters as flt
-from minidocker.engine import outputs, views
+from minidocker.engine import image_views, outputs, system, views
 from minidocker.engine.images import disk_usage
 from minidocker.errors import NotFound
 
@@ -16,6 +16,12 @@ BUILTIN_ORDER = {"bridge": 0, "host": 1, "none": 2}
 def network(e, ref: str) -> dict:
     with e.lock:
         return views.network_inspect(e.find_network(ref), list(e.containers.values()))
+
+
+def network_ids_named(e, name: str) -> list[str]:
+    """The ids of the networks called ``name`` (a second one warns, as Docker)."""
+    with e.lock:
+        return [n.id for n in e.networks.values() if n.name == name]
 
 
 def container(e, ref: str) -> dict:
@@ -28,7 +34,8 @@ def networks(e, filters: dict | None = None) -> list[dict]:
     (Docker fills it only in inspect)."""
     f = flt.network_filters(filters)
     with e.lock:
-        nets = [n for n in e.networks.values() if flt.network_matches(n, f)]
+        used = {nid for c in e.containers.values() for nid in c.endpoints}
+        nets = [n for n in e.networks.values() if flt.network_matches(n, f, used)]
         nets.sort(key=lambda n: (BUILTIN_ORDER.get(n.name, 3) if n.builtin else 3, n.name))
         return [views.network_inspect(n, []) for n in nets]
 
@@ -67,3 +74,19 @@ def logs(e, ref: str, follow: bool = False, tail: str | None = "all"):
         now = e.containers.get(cid)
         return now is not None and now.status == "running"
     return outputs.read_log(path, tail, follow, running)
+
+
+def images(e, filters: dict | None = None) -> list[dict]:
+    """`GET /images/json`: one entry per image, newest first."""
+    return image_views.listing(e.images.list(), filters or {}, e.images.get)
+
+
+def image(e, ref: str) -> dict:
+    """`GET /images/{name}/json` (by name[:tag], id or id prefix)."""
+    try:
+        m = e.images.get(ref)
+    except NotFound as ex:
+        raise NotFound(f"no such image: {ref}: {ex.message}") from None
+    machine = os.uname().machine
+    return image_views.inspect(m, image_views.tags_of(e.images.list(), m["Id"]),
+                               system.GO_ARCH.get(machine, machine))
