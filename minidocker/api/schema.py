@@ -106,6 +106,13 @@ def syntax_message(body: bytes, ex: json.JSONDecodeError) -> str:
     rest = text[ex.pos:].strip()
     if not rest or ex.msg.startswith(("Expecting value", "Unterminated")) and ex.pos >= len(text.rstrip()):
         return "unexpected EOF"
+    for literal in ("null", "true", "false"):
+        if rest[0] == literal[0]:
+            for i, ch in enumerate(rest[:len(literal)]):
+                if ch != literal[i]:
+                    return f"invalid character {ch!r} in literal {literal} (expecting {literal[i]!r})"
+            if len(rest) < len(literal):
+                return "unexpected EOF"
     return f"invalid character {rest[0]!r} looking for beginning of value"
 
 
