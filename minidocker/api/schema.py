@@ -81,11 +81,11 @@ def _value(value, kind, struct: str, path: list):
             refuse()
         return {k: _value(v, kind.kind, struct, path) for k, v in value.items()}
     accepted = SCALARS[kind]
+    if kind in ("int", "int64", "uint16") and isinstance(value, float):
+        refuse(f"number {value:g}")
     if kind != "interface {}" and (not isinstance(value, accepted) or
                                    (bool not in accepted and isinstance(value, bool))):
         refuse()
-    if kind in ("int", "int64", "uint16") and isinstance(value, float):
-        refuse(f"number {value}")
     return value
 
 
