@@ -5,7 +5,7 @@ here, so the answer is Docker's for an image it cannot pull)."""
 import json
 import os
 
-from minidocker.engine import images, queries
+from minidocker.engine import image_verbs, images, queries
 from minidocker.api.router import Raw, Routes, json_query
 from minidocker.errors import InvalidArgument, MinidockerError, NotFound
 
@@ -80,3 +80,17 @@ def images_list(e, req):
 @routes("GET", r"/images/(?P<ref>.+)/json")
 def images_inspect(e, req, ref):
     return 200, queries.image(e, ref)
+
+
+@routes("DELETE", r"/images/(?P<ref>.+)")
+def images_remove(e, req, ref):
+    return 200, image_verbs.remove(e, ref, force=req.flag("force"))
+
+
+@routes("POST", r"/images/(?P<ref>.+)/tag")
+def images_tag(e, req, ref):
+    repo = req.arg("repo", "")
+    if not repo:
+        raise InvalidArgument("repository name must have at least one component")
+    e.images.tag(ref, _name(repo, req.arg("tag", "")))
+    return 201, None

@@ -2,6 +2,7 @@
 `version` (docker-py and compose negotiate the API version with it), `info`."""
 from minidocker.api.router import Raw, Routes
 from minidocker.engine import system
+from minidocker.errors import NotFound
 
 routes = Routes()
 
@@ -27,3 +28,25 @@ def version(e, req):
 @routes("GET", r"/info")
 def info(e, req):
     return 200, system.info(e, e.events.listeners)
+
+
+# ---- objects minidocker has none of (the docker CLI's `inspect` asks for each) ------
+
+@routes("GET", r"/volumes")
+def volumes_list(e, req):
+    return 200, {"Volumes": [], "Warnings": None}
+
+
+@routes("GET", r"/volumes/(?P<name>[^/]+)")
+def volumes_inspect(e, req, name):
+    raise NotFound(f"get {name}: no such volume")
+
+
+@routes("GET", r"/plugins")
+def plugins_list(e, req):
+    return 200, []
+
+
+@routes("GET", r"/plugins/(?P<name>.+)/json")
+def plugins_inspect(e, req, name):
+    raise NotFound(f'plugin "{name}" not found')

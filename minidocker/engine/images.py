@@ -65,8 +65,8 @@ class Images:
         os.makedirs(self.layers, exist_ok=True)
         os.makedirs(self.tags, exist_ok=True)
         self._lock = threading.Lock()
-        for d in os.listdir(self.layers):  # imports a crash interrupted (one daemon per root)
-            if d.startswith(".import-"):
+        for d in os.listdir(self.layers):  # imports or deletes a crash interrupted (one daemon per root)
+            if d.startswith((".import-", ".delete-")):
                 shutil.rmtree(os.path.join(self.layers, d), ignore_errors=True)
 
     def _tag_path(self, ref: str) -> str:
@@ -114,6 +114,42 @@ class Images:
                 meta["RepoTags"] = [tag["Name"]]
                 out.append(meta)
         return out
+
+    def tags_of(self, image_id: str) -> list[str]:
+        return [t["Name"] for t in map(read_json, self._tag_files()) if t and t.get("Id") == image_id]
+
+    def tag(self, ref: str, name: str) -> str:
+        """Point ``name`` (repo[:tag]) at the image ``ref`` names; the normalised name."""
+        image_id = self.get(ref)["Id"]
+        name = normalize(name)
+        with self._lock:
+            write_json(self._tag_path(name), {"Name": name, "Id": image_id})
+        if self.events is not None:
+            self.events.emit("image", "tag", image_id, {"name": name})
+        return name
+
+    def untag(self, name: str) -> None:
+        """Drop the tag ``name`` (the layer stays until ``delete``)."""
+        path = self._tag_path(name)
+        for f in [path] + self._tag_files():  # (a tag file named by an older layout)
+            t = read_json(f)
+            if t and t.get("Name") == normalize(name):
+                os.unlink(f)
+                break
+        if self.events is not None:
+            self.events.emit("image", "untag", name, {"name": normalize(name)})
+
+    def delete(self, image_id: str) -> None:
+        """Remove an image's layer (no tag and no container may use it any more)."""
+        hexid = image_id.split(":")[-1]
+        if not hexid.isalnum():
+            raise NotFound(f"No such image: {image_id}")
+        with self._lock:
+            gone = os.path.join(self.layers, f".delete-{hexid}")
+            os.rename(os.path.join(self.layers, hexid), gone)
+            shutil.rmtree(gone, ignore_errors=True)
+        if self.events is not None:
+            self.events.emit("image", "delete", image_id, {"name": image_id})
 
     def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None,
                    comment: str = "Imported from -") -> dict:

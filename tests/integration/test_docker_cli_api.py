@@ -97,6 +97,11 @@ def test_connect_disconnect_against_the_kernel(docker, cli):
     assert (ep["Name"], ep["IPv4Address"], ep["MacAddress"]) == ("b1", "172.20.16.50/16", "02:42:ac:14:10:32")
     aliases = json.loads(cli.ok("inspect", "-f", "{{json .NetworkSettings.Networks.self_net.Aliases}}", "b1"))
     assert aliases == ["bee", "b-one", cid[:12]]
+    image = docker.ok("image", "inspect", "-f", "{{.Id}}", "busybox").strip()
+    p = docker("rmi", "busybox")
+    assert (p.returncode, p.stderr) == (1, f'Error response from daemon: conflict: unable to remove repository '
+                                           f'reference "busybox" (must force) - container {cid[:12]} is using its '
+                                           f'referenced image {image[7:19]}\n')
     p = docker("network", "connect", "self_net", "b1")
     assert (p.returncode, p.stderr) == (
         1, "Error response from daemon: endpoint with name b1 already exists in network self_net\n")
@@ -134,7 +139,7 @@ def test_network_prune(docker, cli):
 
 def test_images_import_and_missing_image(docker, tmp_path):
     out = docker.ok("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}")
-    assert out.startswith("busybox:latest ")
+    assert any(line.startswith("busybox:latest ") for line in out.splitlines())
     rootfs = tmp_path / "rootfs"
     (rootfs / "bin").mkdir(parents=True)
     (rootfs / "bin" / "hello").write_text("#!/bin/sh\necho hi\n")
@@ -149,6 +154,17 @@ def test_images_import_and_missing_image(docker, tmp_path):
     assert (got["Id"], got["RepoTags"], got["Config"]["Env"], got["Config"]["Cmd"], got["Os"]) == (
         image_id, ["impt:1"], ["PATH=/bin"], ["hello"], "linux")
     assert got["RootFS"]["Type"] == "layers" and got["Comment"] == "Imported from -"
+    docker.ok("tag", "impt:1", "impt:2")
+    p = docker("rmi", image_id[7:19])
+    assert (p.returncode, p.stderr) == (1, f"Error response from daemon: conflict: unable to delete "
+                                           f"{image_id[7:19]} (must be forced) - image is referenced in multiple "
+                                           f"repositories\n")
+    assert docker.ok("rmi", "impt:2") == "Untagged: impt:2\n"
+    p = docker("inspect", "-f", "{{.Id}}", "impt:1")  # the CLI finds it among the images
+    assert p.stdout == image_id + "\n"
+    assert docker.ok("rmi", "impt:1") == f"Untagged: impt:1\nDeleted: {image_id}\n"
+    p = docker("inspect", "impt:1")
+    assert (p.returncode, p.stdout, p.stderr) == (1, "[]\n", "Error: No such object: impt:1\n")
     p = docker("image", "inspect", "nosuch")
     assert (p.returncode, p.stderr) == (1, "Error: No such image: nosuch\n")
     p = docker("run", "nosuchimage")
