@@ -5,7 +5,7 @@ here, so the answer is Docker's for an image it cannot pull)."""
 import json
 import os
 
-from minidocker.engine import image_verbs, images, queries
+from minidocker.engine import image_verbs, images
 from minidocker.api.router import Raw, Routes, json_query
 from minidocker.errors import InvalidArgument, MinidockerError, NotFound
 
@@ -74,12 +74,12 @@ def images_create(e, req):
 
 @routes("GET", r"/images/json")
 def images_list(e, req):
-    return 200, queries.images(e, json_query(req, "filters"))
+    return 200, image_verbs.images(e, json_query(req, "filters"))
 
 
 @routes("GET", r"/images/(?P<ref>.+)/json")
 def images_inspect(e, req, ref):
-    return 200, queries.image(e, ref)
+    return 200, image_verbs.image(e, ref)
 
 
 @routes("DELETE", r"/images/(?P<ref>.+)")

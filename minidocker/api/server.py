@@ -15,14 +15,12 @@ import sys
 import threading
 import time
 
-from minidocker.api import (framing, routes_containers, routes_events, routes_images, routes_networks,
-                            routes_system)
+from minidocker.api import framing, routes_containers, routes_images, routes_networks, routes_system
 from minidocker.api.router import Router
 
 log = logging.getLogger("minidockerd")
 
-ROUTER = Router(routes_containers.routes, routes_networks.routes, routes_images.routes, routes_system.routes,
-                routes_events.routes)
+ROUTER = Router(routes_containers.routes, routes_networks.routes, routes_images.routes, routes_system.routes)
 
 
 def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> None:

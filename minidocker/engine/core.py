@@ -20,10 +20,10 @@ from minidocker.dns.resolvconf import host_resolvers_from
 from minidocker.dns.embedded import DNSServer
 from minidocker.errors import InvalidArgument, KernelError, NotFound
 from minidocker.firewall import nft
-from minidocker.engine.events import Events
 from minidocker.engine.images import Images
 from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store
+from minidocker.engine.events import Events
 
 DEFAULT_BRIDGE = "minidocker0"
 

@@ -8,7 +8,19 @@ match, then new ones, with an idle tick (None) every ``tick`` seconds so the
 server can notice a client that went away; it ends at ``until``.
 
 Filters (pure, `filters.py`-style {key: [values]}): type, container, network,
-event, label, image, scope, daemon; values of one key OR-ed, keys AND-ed.
+event, label, image, scope, daemon; values of one key OR-ed, keys AND-ed (labels:
+all must match).
+
+Who emits what (Docker 20.10's sequences, api-research NOTES §10):
+- network verbs: network ``create``/``destroy`` {name, type}, ``prune`` {reclaimed};
+  sandbox.py: network ``connect``/``disconnect`` {container, name, type} whenever a
+  container's endpoint joins or leaves (start, stop, connect/disconnect while running);
+- images.py: image ``import``/``tag``/``untag``/``delete`` {name};
+- container verbs (not wired yet: the container step adds them), with
+  ``container_attributes(c, ...)``: ``create``, ``attach``, ``start``, ``die``
+  {exitCode}, ``kill`` {signal}, ``stop``, ``restart``, ``destroy``, and
+  ``exec_create: <cmd>``/``exec_start: <cmd>``/``exec_die`` {execID, exitCode}.
+  docker-compose waits for ``die`` (with the container's labels) to see exits.
 """
 import collections
 import threading
@@ -36,6 +48,13 @@ def event(kind: str, action: str, actor_id: str, attributes: dict | None = None,
     out.update({"Type": kind, "Action": action, "Actor": {"ID": actor_id, "Attributes": attrs},
                 "scope": "local", "time": t // 1_000_000_000, "timeNano": t})
     return out
+
+
+def container_attributes(c, **extra) -> dict:
+    """A container event's Actor.Attributes: its labels, then image and name (and
+    ``extra``, e.g. exitCode=0 on ``die``, signal=15 on ``kill``)."""
+    return {**(getattr(c, "labels", None) or {}), "image": c.image, "name": c.name,
+            **{k: str(v) for k, v in extra.items()}}
 
 
 def check_filters(filters: dict) -> dict:

@@ -1,11 +1,15 @@
-"""`docker rmi` (DELETE /images/{name}): untag, and remove the image once no tag
-and no container holds it, with Docker 20.10's conflicts (daemon/images/image_delete.go).
+"""Images through the API: the list and inspect answers (image_views.py shapes), and
+`docker rmi` (DELETE /images/{name}): untag, and remove the image once no tag and no
+container holds it, with Docker 20.10's conflicts (daemon/images/image_delete.go).
 
 A layer a container was made from is never deleted here (it is that container's
 overlay lower layer): with ``force`` the tag goes and the image stays, untagged.
 """
+import os
+
+from minidocker.engine import image_views, system
 from minidocker.engine.images import normalize
-from minidocker.errors import Conflict
+from minidocker.errors import Conflict, NotFound
 
 
 def _users(e, image_id: str) -> tuple[list, list]:
@@ -52,3 +56,19 @@ def remove(e, ref: str, force: bool = False) -> list[dict]:
             e.images.delete(image_id)
             out.append({"Deleted": image_id})
         return out
+
+
+def images(e, filters: dict | None = None) -> list[dict]:
+    """`GET /images/json`: one entry per image, newest first."""
+    return image_views.listing(e.images.list(), filters or {}, e.images.get)
+
+
+def image(e, ref: str) -> dict:
+    """`GET /images/{name}/json` (by name[:tag], id or id prefix)."""
+    try:
+        m = e.images.get(ref)
+    except NotFound as ex:
+        raise NotFound(f"no such image: {ref}: {ex.message}") from None
+    machine = os.uname().machine
+    return image_views.inspect(m, image_views.tags_of(e.images.list(), m["Id"]),
+                               system.GO_ARCH.get(machine, machine))

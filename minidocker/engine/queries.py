@@ -6,7 +6,7 @@ import os
 import time
 
 from minidocker.engine import filters as flt
-from minidocker.engine import image_views, outputs, system, views
+from minidocker.engine import outputs, views
 from minidocker.engine.images import disk_usage
 from minidocker.errors import NotFound
 
@@ -75,18 +75,3 @@ def logs(e, ref: str, follow: bool = False, tail: str | None = "all"):
         return now is not None and now.status == "running"
     return outputs.read_log(path, tail, follow, running)
 
-
-def images(e, filters: dict | None = None) -> list[dict]:
-    """`GET /images/json`: one entry per image, newest first."""
-    return image_views.listing(e.images.list(), filters or {}, e.images.get)
-
-
-def image(e, ref: str) -> dict:
-    """`GET /images/{name}/json` (by name[:tag], id or id prefix)."""
-    try:
-        m = e.images.get(ref)
-    except NotFound as ex:
-        raise NotFound(f"no such image: {ref}: {ex.message}") from None
-    machine = os.uname().machine
-    return image_views.inspect(m, image_views.tags_of(e.images.list(), m["Id"]),
-                               system.GO_ARCH.get(machine, machine))

@@ -2,7 +2,7 @@
 minidockerd (the `cli` fixture's daemon) through DOCKER_HOST. Import the fixtures
 into a test module: ``from .realclients import docker, dockerpy  # noqa: F401``.
 
-scripts/setup installs both (the CLI into .venv/clients/docker); without them the
+scripts/setup installs both (the CLI into .venv/clients/usr/bin/docker); without them the
 tests skip, saying why.
 """
 import os
@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import REPO
 
-CANDIDATES = (os.path.join(REPO, ".venv", "clients", "docker"), "/usr/bin/docker")
+CANDIDATES = (os.path.join(REPO, ".venv", "clients", "usr", "bin", "docker"), "/usr/bin/docker")
 
 
 def docker_binary() -> str | None:
@@ -49,7 +49,7 @@ class DockerCLI:
 def docker(cli, tmp_path):
     binary = docker_binary()
     if binary is None:
-        pytest.skip("the docker 20.10 CLI is not installed (scripts/setup puts it in .venv/clients/docker)")
+        pytest.skip("the docker 20.10 CLI is not installed (scripts/setup puts it in .venv/clients/usr/bin/docker)")
     config = tmp_path / "docker-config"
     config.mkdir()
     return DockerCLI(binary, os.path.join(cli.run_dir, "minidocker.sock"), str(config))
