@@ -3,6 +3,7 @@ against the kernel, low-level APIClient calls, events. Containers are made with
 minidocker's own CLI (the container endpoints are another step's)."""
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -117,3 +118,35 @@ def test_network_events_stream(dockerpy, cli):
     past = list(dockerpy.events(since=since, until=time.time() + 0.5, decode=True))
     assert [e["Action"] for e in past if e["Type"] == "network"] == ["create", "destroy"]
     assert json.loads(json.dumps(past))  # plain JSON objects
+
+
+COMPOSE_NETWORKS = """
+import sys
+import docker
+from compose.network import Network
+client = docker.APIClient(base_url=sys.argv[1], version="auto")
+nets = [Network(client, "proj", "front", driver="bridge", labels={"team": "a"},
+                ipam={"driver": "default", "config": [{"subnet": "172.28.0.0/24"}]}),
+        Network(client, "proj", "back", internal=True, driver_opts={"com.docker.network.driver.mtu": "1400"})]
+for n in nets:
+    n.ensure()  # creates
+for n in nets:
+    n.ensure()  # inspects and compares with the file: raises if it "needs to be recreated"
+print(sorted(n["Name"] for n in client.networks(filters={"label": ["com.docker.compose.project=proj"]})))
+for n in nets:
+    n.remove()
+"""
+
+
+def test_compose_finds_its_networks_as_it_made_them(cli):
+    """docker-compose's own network code (Debian's compose 1.29 with its docker-py 5):
+    create, then a second `up` comparing what the daemon shows with the file."""
+    if not os.path.exists("/usr/lib/python3/dist-packages/compose/network.py"):
+        pytest.skip("docker-compose is not installed (scripts/setup installs it)")
+    sock = os.path.join(cli.run_dir, "minidocker.sock")
+    p = subprocess.run(["/usr/bin/python3", "-c", COMPOSE_NETWORKS, f"unix://{sock}"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "['proj_back', 'proj_front']\n"
+    assert "recreated" not in p.stderr
+    assert cli.ok("network", "ls", "-q", "--filter", "type=custom") == ""
