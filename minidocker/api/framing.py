@@ -196,6 +196,7 @@ class Request:
         self.headers, self.fds = headers, list(fds)
         self._body = None if pieces is not None else body
         self._pieces = pieces
+        self.body_started = pieces is None
         self.keep_alive = not wants_close(version, headers)
         self.api_version: str | None = None  # from a /vX.Y prefix (the router strips it)
 
@@ -211,6 +212,7 @@ class Request:
                 yield self._body
             return
         while self._pieces is not None:
+            self.body_started = True
             try:
                 piece = next(self._pieces)
             except StopIteration:

@@ -176,6 +176,17 @@ def test_content_type_and_malformed_bodies_change_nothing(conn, cli):
     for raw, message in cases:
         status, h, got = conn.ask("POST", "/v1.41/networks/create", raw, js)
         assert (status, json.loads(got)) == (400, {"message": message}), raw
+    for raw, code, message in [  # Docker's statuses (api-research raw/x06-net-bad)
+        (b'{"Name": "x", "Driver": "nosuchdriver"}', 404, 'plugin "nosuchdriver" not found'),
+        (b'{"Name": ""}', 500, "invalid name: "),
+        (b'{"Name": "x", "IPAM": {"Config": [{"Subnet": "bad"}]}}', 500, "Invalid subnet bad : invalid CIDR address: bad"),
+    ]:
+        status, _, got = conn.ask("POST", "/v1.41/networks/create", raw, js)
+        assert (status, json.loads(got)) == (code, {"message": message}), raw
+    assert conn.ask("DELETE", "/v1.41/networks/bridge")[::2] == (
+        403, b'{"message":"bridge is a pre-defined network and cannot be removed"}\n')
+    status, _, got = conn.ask("POST", "/v1.41/networks/nonet/connect", b'{"Container":"nosuch"}', js)
+    assert (status, got) == (404, b'{"message":"No such container: nosuch"}\n')
     status, _, got = conn.ask("POST", "/networks/nosuch/connect", b'{"Container":1}', js)
     assert (status, json.loads(got)["message"]) == (
         400, "json: cannot unmarshal number into Go struct field NetworkConnect.Container of type string")

@@ -169,3 +169,10 @@ def test_image_list_groups_tags_and_filters():
     assert image_views.listing(recs, {"dangling": ["true"]}, find) == []
     with pytest.raises(InvalidArgument):
         image_views.listing(recs, {"bogus": ["x"]}, find)
+
+
+def test_expect_continue_is_asked_only_when_the_body_is_read(conn):
+    conn.sendall(b"POST /nothing HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+    r = framing.Response(conn)  # answered without reading: no "100 Continue", and the connection ends
+    assert r.status == 204
+    assert conn.recv(100) == b""
