@@ -152,7 +152,8 @@ class Events:
                 yield None
                 continue
             for ev in fresh:
-                if until is not None and ev["timeNano"] / 1e9 > until:
+                t = ev["timeNano"] / 1e9
+                if until is not None and t > until:
                     return
-                if matches(ev, f):
+                if (since is None or t >= since) and matches(ev, f):
                     yield ev

@@ -195,3 +195,25 @@ def test_events_of_networks(docker, cli):
     cid = cli.ok("inspect", "-f", "{{.Id}}", "evc").strip()
     assert ev["Actor"]["Attributes"] == {"container": cid, "name": "evnet", "type": "bridge"}
     assert "status" not in ev and ev["scope"] == "local"
+
+
+def test_events_follow_live(docker, cli):
+    """`docker events` without `until` streams as things happen (the head first)."""
+    p = subprocess.Popen([docker.binary, "events", "--filter", "type=network", "--filter", "event=create",
+                          "--format", "{{.Action}} {{.Actor.Attributes.name}}"], env=docker.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)  # subscribed before the network comes
+        docker.ok("network", "create", "live1")
+        docker.ok("network", "rm", "live1")
+        docker.ok("network", "create", "live2")
+        assert p.stdout.readline() == "create live1\n"
+        assert p.stdout.readline() == "create live2\n"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    docker.ok("network", "rm", "live2")
+    deadline = time.monotonic() + 5  # the daemon notices the client going away at its next idle tick
+    while json.loads(docker.ok("info", "--format", "{{json .NEventsListener}}")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert json.loads(docker.ok("info", "--format", "{{json .NEventsListener}}")) == 0
