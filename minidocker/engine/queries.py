@@ -74,4 +74,3 @@ def logs(e, ref: str, follow: bool = False, tail: str | None = "all"):
         now = e.containers.get(cid)
         return now is not None and now.status == "running"
     return outputs.read_log(path, tail, follow, running)
-
