@@ -179,7 +179,8 @@ def test_content_type_and_malformed_bodies_change_nothing(conn, cli):
     for raw, code, message in [  # Docker's statuses (api-research raw/x06-net-bad)
         (b'{"Name": "x", "Driver": "nosuchdriver"}', 404, 'plugin "nosuchdriver" not found'),
         (b'{"Name": ""}', 500, "invalid name: "),
-        (b'{"Name": "x", "IPAM": {"Config": [{"Subnet": "bad"}]}}', 500, "Invalid subnet bad : invalid CIDR address: bad"),
+        (b'{"Name": "x", "IPAM": {"Config": [{"Subnet": "bad"}]}}', 500,
+         "Invalid subnet bad : invalid CIDR address: bad"),
     ]:
         status, _, got = conn.ask("POST", "/v1.41/networks/create", raw, js)
         assert (status, json.loads(got)) == (code, {"message": message}), raw
