@@ -94,3 +94,15 @@ def images_tag(e, req, ref):
         raise InvalidArgument("repository name must have at least one component")
     e.images.tag(ref, _name(repo, req.arg("tag", "")))
     return 201, None
+
+
+@routes("GET", r"/images/(?P<ref>.+)/history")
+def images_history(e, req, ref):
+    return 200, image_verbs.history(e, ref)
+
+
+@routes("POST", r"/images/prune")
+def images_prune(e, req):
+    """Every image here has a name (untagging the last one removes it): nothing dangles."""
+    image_verbs.check_prune_filters(json_query(req, "filters"))
+    return 200, {"ImagesDeleted": None, "SpaceReclaimed": 0}

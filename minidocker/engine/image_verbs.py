@@ -9,7 +9,7 @@ import os
 
 from minidocker.engine import image_views, system
 from minidocker.engine.images import normalize
-from minidocker.errors import Conflict, NotFound
+from minidocker.errors import Conflict, InvalidArgument, NotFound
 
 
 def _users(e, image_id: str) -> tuple[list, list]:
@@ -72,3 +72,16 @@ def image(e, ref: str) -> dict:
     machine = os.uname().machine
     return image_views.inspect(m, image_views.tags_of(e.images.list(), m["Id"]),
                                system.GO_ARCH.get(machine, machine))
+
+
+def history(e, ref: str) -> list[dict]:
+    """`GET /images/{name}/history`: an imported image is one layer."""
+    got = image(e, ref)
+    return [{"Id": got["Id"], "Created": image_views.summary({**got, "RepoTags": []})["Created"],
+             "CreatedBy": "", "Tags": got["RepoTags"] or None, "Size": got["Size"], "Comment": got["Comment"]}]
+
+
+def check_prune_filters(filters: dict) -> None:
+    for key in filters:
+        if key not in ("dangling", "label", "label!", "until"):
+            raise InvalidArgument(f"Invalid filter '{key}'")

@@ -154,6 +154,9 @@ def test_images_import_and_missing_image(docker, tmp_path):
     assert (got["Id"], got["RepoTags"], got["Config"]["Env"], got["Config"]["Cmd"], got["Os"]) == (
         image_id, ["impt:1"], ["PATH=/bin"], ["hello"], "linux")
     assert got["RootFS"]["Type"] == "layers" and got["Comment"] == "Imported from -"
+    hist = docker.ok("history", "--format", "{{.ID}} {{.CreatedBy}} {{.Comment}}", "impt:1")
+    assert hist == f"{image_id[7:19]}  Imported from -\n"
+    assert docker.ok("image", "prune", "-f") == "Total reclaimed space: 0B\n"
     docker.ok("tag", "impt:1", "impt:2")
     p = docker("rmi", image_id[7:19])
     assert (p.returncode, p.stderr) == (1, f"Error response from daemon: conflict: unable to delete "
