@@ -35,6 +35,13 @@ class Exhausted(MinidockerError):
     status = 503
 
 
+class UntypedInvalid(InvalidArgument):
+    """Bad input that Docker 20.10 nevertheless answers with 500, because the
+    libnetwork error behind it carries no type (`invalid name: `, `Invalid subnet
+    ...`): an InvalidArgument to the code, a 500 on the wire, as Docker's."""
+    status = 500
+
+
 class KernelError(MinidockerError):
     """A kernel operation failed (netlink, mount, nft...)."""
     status = 500

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from minidocker.errors import InvalidArgument
+from minidocker.errors import InvalidArgument, UntypedInvalid
 
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 _NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -49,11 +49,12 @@ def validate_container_name(name: str) -> str:
 
 def validate_network_name(name: str) -> str:
     """Docker 20.10 accepts any non-empty network name ('bad/name', 'a b', 'x:y',
-    '.x' all create fine). The API rejects "" with `invalid name: ` (400); the
+    '.x' all create fine). The API rejects "" with `invalid name: `; the
     docker CLI instead prints `network with name  already exists`, because the
-    daemon resolves "" to the default network before its duplicate check."""
+    daemon resolves "" to the default network before its duplicate check. Docker
+    answers 500 for it (an untyped libnetwork error)."""
     if not isinstance(name, str) or name == "":
-        raise InvalidArgument(f"invalid name: {name if isinstance(name, str) else ''}")
+        raise UntypedInvalid(f"invalid name: {name if isinstance(name, str) else ''}")
     return name
 
 

@@ -51,9 +51,15 @@ def parse_head(raw: bytes) -> tuple[list[str], dict]:
 
 
 def json_body(obj) -> tuple[bytes, dict]:
-    """A JSON body and the headers that describe it."""
-    data = json.dumps(obj).encode()
+    """A JSON body as Go's json.Encoder writes it (compact, a trailing newline), and
+    the headers that describe it."""
+    data = (json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
     return data, {"Content-Type": JSON, "Content-Length": str(len(data))}
+
+
+def bool_value(value) -> bool:
+    """moby's httputils.BoolValue: false only for "", 0, no, false and none (any case)."""
+    return str(value if value is not None else "").strip().lower() not in ("", "0", "no", "false", "none")
 
 
 def wants_close(version: str, headers: dict) -> bool:
@@ -179,15 +185,45 @@ def _collect_fds(anc, out: list) -> None:
 
 
 class Request:
-    """Server side: one parsed request, its whole body, and the fds it carried."""
+    """Server side: one parsed request, the fds it carried, and its body: read whole
+    (``body``, ``json()``) or piece by piece as it arrives (``body_pieces()``, a
+    chunked `docker import -`); what a handler leaves unread is drained after it."""
 
-    def __init__(self, method, target, version, headers, body, fds):
+    def __init__(self, method, target, version, headers, body=b"", fds=(), pieces=None):
         url = urlsplit(target)
         self.method, self.target, self.version = method, target, version
-        self.path, self.query = url.path, parse_qs(url.query)
-        self.headers, self.body, self.fds = headers, body, fds
+        self.path, self.query = url.path, parse_qs(url.query, keep_blank_values=True)
+        self.headers, self.fds = headers, list(fds)
+        self._body = None if pieces is not None else body
+        self._pieces = pieces
+        self.body_started = pieces is None
         self.keep_alive = not wants_close(version, headers)
         self.api_version: str | None = None  # from a /vX.Y prefix (the router strips it)
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = b"".join(self.body_pieces())
+        return self._body
+
+    def body_pieces(self):
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        while self._pieces is not None:
+            self.body_started = True
+            try:
+                piece = next(self._pieces)
+            except StopIteration:
+                self._pieces, self._body = None, b""
+                return
+            yield piece
+
+    def drain(self) -> None:
+        """Read what is left of the body, so the next request on the connection starts clean."""
+        for _ in self.body_pieces():
+            pass
 
     def json(self):
         return json.loads(self.body) if self.body else {}
@@ -196,22 +232,31 @@ class Request:
         return self.query.get(name, [default])[0]
 
     def flag(self, name) -> bool:
-        return str(self.arg(name, "")).lower() in ("1", "true", "yes")
+        return bool_value(self.arg(name))
 
 
 def read_request(reader: Reader) -> Request | None:
-    """The next request on a connection; None when the client closed it in between.
-    Fds that came with a request we cannot read are closed."""
+    """The next request on a connection (its body still to be read); None when the
+    client closed it in between. Fds that came with a request we cannot read are closed."""
     try:
         raw = reader.head()
         if raw is None:
             return None
         (method, target, *rest), headers = parse_head(raw)
-        body = b"".join(reader.body(headers))
-        return Request(method, target, rest[0] if rest else "HTTP/1.0", headers, body, reader.take_fds())
+        pieces = reader.body(headers)
+        if headers.get("expect", "").lower() == "100-continue":
+            pieces = _continue_first(reader.sock, pieces)
+        return Request(method, target, rest[0] if rest else "HTTP/1.0", headers, fds=reader.take_fds(),
+                       pieces=pieces)
     except BaseException:
         close_fds(reader.take_fds())
         raise
+
+
+def _continue_first(sock, pieces):
+    """`Expect: 100-continue` (curl with a big body): say go on when the body is wanted."""
+    sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+    yield from pieces
 
 
 def close_fds(fds) -> None:
@@ -254,10 +299,13 @@ class ResponseWriter:
     """Writes one response: whole (JSON or bytes), as a stream of pieces (chunked to
     an HTTP/1.1 client), or started by a handler that takes the connection over."""
 
-    def __init__(self, sock: socket.socket, request: Request | None = None):
+    def __init__(self, sock: socket.socket, request: Request | None = None, headers: dict | None = None):
         self.sock = sock  # (no request: answering one that could not be read)
         self.chunked_ok = request is not None and request.version == "HTTP/1.1"
         self.keep_alive = request is not None and request.keep_alive
+        self.http10 = request is not None and request.version == "HTTP/1.0"
+        self.common = dict(headers or {})  # on every answer (the daemon's Api-Version, Server...)
+        self.head_only = request is not None and request.method == "HEAD"
         self.status: int | None = None
         self.chunked = False
 
@@ -266,20 +314,37 @@ class ResponseWriter:
         return self.status is not None
 
     def _connection(self, headers: dict) -> dict:
-        return {"Connection": "keep-alive" if self.keep_alive else "close", **headers}
+        """The common headers, then ``headers``; ``Connection`` only when it is not
+        HTTP/1.1's default (Go's server says close when it closes)."""
+        head = {**self.common, **headers}
+        if not self.keep_alive:
+            head["Connection"] = "close"
+        elif self.http10:
+            head["Connection"] = "keep-alive"
+        return head
 
     def send(self, status: int, body: bytes = b"", headers: dict | None = None, fds=()) -> None:
-        """A whole response."""
+        """A whole response (204 and 304 go bare: no length, no type, no body)."""
         self.status = status
-        head = self._connection({**(headers or {}), "Content-Length": str(len(body))})
-        send(self.sock, response_head(status, head) + body, fds)
+        head = dict(headers or {})
+        if status in (204, 304) or status < 200:
+            head = {k: v for k, v in head.items() if k.lower() != "content-type"}
+            body = b""
+        else:
+            head["Content-Length"] = str(len(body))
+        send(self.sock, response_head(status, self._connection(head)) + (b"" if self.head_only else body), fds)
 
     def send_json(self, status: int, obj, headers: dict | None = None) -> None:
         if obj is None:
-            self.send(status, b"", {"Content-Type": JSON, **(headers or {})})
+            self.send(status, b"", headers)
             return
         data, head = json_body(obj)
         self.send(status, data, {**head, **(headers or {})})
+
+    def send_text(self, status: int, text: str, headers: dict | None = None) -> None:
+        """Go's http.Error: the text and a newline, as text/plain."""
+        self.send(status, (text + "\n").encode(), {"Content-Type": "text/plain; charset=utf-8",
+                                                    "X-Content-Type-Options": "nosniff", **(headers or {})})
 
     def start(self, status: int, headers: dict | None = None, fds=(), chunked: bool = True) -> None:
         """The head of a body written piece by piece; it ends with ``finish()``

@@ -10,7 +10,14 @@ writer, as `exec -it` does; the attach hijack will be one too).
 
 A request with header ``X-Explain: 1`` gets the kernel steps it caused back in
 the ``X-Explain`` response header (a JSON list of shell commands).
+
+As dockerd (moby's VersionMiddleware): paths may carry an API version prefix,
+/v1.12 ... /v1.41; a newer one is refused (JSON error), an older one too (text);
+errors are ``{"message": ...}\n`` JSON, or Go's text/plain for paths of API
+1.12-1.23; every answer carries Api-Version, Docker-Experimental, Ostype, Server
+and Date.
 """
+import email.utils
 import json
 import logging
 import re
@@ -18,11 +25,50 @@ from urllib.parse import unquote
 
 from minidocker import explain
 from minidocker.api import framing
+from minidocker.engine import system
 from minidocker.errors import InvalidArgument, MinidockerError
 
 log = logging.getLogger(__name__)
 
-_VERSION = re.compile(r"^/v(\d+\.\d+)(?=/)")
+_VERSION = re.compile(r"^/v([0-9.]+)(?=/)")
+API_VERSION = system.API_VERSION
+MIN_API_VERSION = system.MIN_API_VERSION
+SERVER = "minidocker"  # the Server header: no client reads it, so it says who answers
+
+
+def version_tuple(v: str) -> tuple:
+    """moby's versions.compare: dot-separated numbers, missing parts are 0."""
+    out = []
+    for part in v.split("."):
+        try:
+            out.append(int(part))
+        except ValueError:
+            out.append(0)
+    return tuple(out)
+
+
+def common_headers() -> dict:
+    return {"Api-Version": API_VERSION, "Docker-Experimental": "false", "Ostype": "linux",
+            "Server": f"{SERVER}/{system.VERSION} (linux)", "Date": email.utils.formatdate(usegmt=True)}
+
+
+class Raw:
+    """A body that is not JSON (`_ping`'s ``OK``), with its own headers."""
+
+    def __init__(self, body: bytes, headers: dict | None = None):
+        self.body = body
+        self.headers = headers or {}
+
+
+def check_json(req) -> None:
+    """moby's httputils.CheckForJSON: a body, or any Content-Type at all, must be JSON."""
+    ct = req.headers.get("content-type", "")
+    if not ct and req.headers.get("content-length", "0") in ("", "0") and \
+            "chunked" not in req.headers.get("transfer-encoding", ""):
+        return
+    if ct.split(";")[0].strip().lower() == "application/json":
+        return
+    raise InvalidArgument(f"Content-Type specified ({ct}) must be 'application/json'")
 
 
 class Stream:
@@ -67,12 +113,16 @@ def split_version(path: str) -> tuple[str | None, str]:
 
 
 def json_query(req, name: str) -> dict:
-    """A JSON-encoded query parameter, as Docker's `filters`; {} when absent."""
+    """A JSON-encoded query parameter, as Docker's `filters`; {} when absent.
+    Both of Docker's shapes come through: {"key": {"value": true}} and {"key": ["value"]}."""
     raw = req.arg(name)
     try:
-        return json.loads(raw) if raw else {}
+        value = json.loads(raw) if raw else {}
     except ValueError:
         raise InvalidArgument(f"invalid {name}: {raw}") from None
+    if not isinstance(value, dict) or not all(isinstance(v, (dict, list)) for v in value.values()):
+        raise InvalidArgument(f"invalid {name}: {raw}")
+    return value
 
 
 def error_body(ex: MinidockerError) -> dict:
@@ -98,37 +148,63 @@ class Router:
 
     def dispatch(self, engine, req, out) -> None:
         """Answer one request through ``out`` (a framing.ResponseWriter)."""
+        out.common = common_headers()
         req.api_version, path = split_version(req.path)
         fn, params = self.resolve(req.method, path)
+        if fn is None:  # mux's NotFoundHandler: JSON whatever the version
+            out.send_json(404, {"message": "page not found"})
+            return
+        v = req.api_version
+        if v is not None and version_tuple(v) > version_tuple(API_VERSION):
+            self._error(out, req, 400, {"message": f"client version {v} is too new. Maximum supported API "
+                                                   f"version is {API_VERSION}"})
+            return
+        if v is not None and version_tuple(v) < version_tuple(MIN_API_VERSION):
+            self._error(out, req, 400, {"message": f"client version {v} is too old. Minimum supported API "
+                                                   f"version is {MIN_API_VERSION}, please upgrade your client "
+                                                   f"to a newer version"})
+            return
         lines: list = []
-        status, result = 404, {"message": "page not found"}
-        if fn is not None:
-            with explain.recording(lines):
-                status, result = self._call(fn, engine, req, params, out)
+        with explain.recording(lines):
+            status, result, failed = self._call(fn, engine, req, params, out)
         if out.started:  # a takeover answered
             return
         headers = {"X-Explain": json.dumps(lines)} if req.headers.get("x-explain") == "1" else {}
-        if isinstance(result, Stream):
+        if failed:
+            self._error(out, req, status, result, headers)
+        elif isinstance(result, Stream):
             out.stream(status, result.pieces, {**result.headers, **headers})
         elif isinstance(result, PassFds):
             try:
                 out.send(status, b"", headers, fds=result.fds)
             finally:
                 framing.close_fds(result.fds)
+        elif isinstance(result, Raw):
+            out.send(status, result.body, {**result.headers, **headers})
         else:
             out.send_json(status, result, headers)
 
     @staticmethod
+    def _error(out, req, status: int, body: dict, headers: dict | None = None) -> None:
+        """JSON for unversioned paths and API > 1.23; Go's text/plain below that."""
+        v = req.api_version
+        if v is None or version_tuple(v) > (1, 23):
+            out.send_json(status, body, headers)
+        else:
+            out.send_text(status, body["message"], headers)
+
+    @staticmethod
     def _call(fn, engine, req, params, out):
+        """(status, result, failed)."""
         try:
             status, result = fn(engine, req, **params)
             if isinstance(result, Takeover):
                 result.fn(out)
-            return status, result
+            return status, result, False
         except MinidockerError as ex:
             if out.started:
                 log.warning("%s %s failed after its answer began: %s", req.method, req.path, ex.message)
-            return ex.status, error_body(ex)
+            return ex.status, error_body(ex), True
         except Exception as ex:  # noqa: BLE001 - a bug: log it, answer 500, keep serving
             log.exception("%s %s failed", req.method, req.path)
-            return 500, {"message": f"{type(ex).__name__}: {ex}"}
+            return 500, {"message": f"{type(ex).__name__}: {ex}"}, True

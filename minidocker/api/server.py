@@ -47,6 +47,9 @@ def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> No
                           (time.monotonic() - t0) * 1000)
             if not out.keep_alive:
                 return
+            if not req.body_started and req.headers.get("expect", "").lower() == "100-continue":
+                return  # answered without the body it offered: close rather than ask for it now (as Go)
+            req.drain()  # a body the handler did not read: the next request starts after it
     except OSError as ex:  # ConnectionError, BrokenPipeError: the client went away
         log.debug("connection ended: %s", ex)
     except Exception:  # noqa: BLE001 - one connection's failure must not stop the daemon

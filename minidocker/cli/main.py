@@ -8,10 +8,12 @@ registration of the others. Shell completion goes through click's own
 import json
 import os
 import sys
+import time
 
 import click
 
 from minidocker.cli.base import CTX, api_errors, cli, fail
+from minidocker.ids import human_duration
 from minidocker.cli import container_commands, network_commands, run_command  # noqa: F401  (register commands)
 
 
@@ -43,7 +45,7 @@ def import_cmd(st, changes, source, name):
         fail(f"open {source}: {ex.strerror.lower()}", prefix=False)
     res = st.client().post("/images/create", query={"fromSrc": "-", "repo": name,
                                                    "changes": json.dumps(list(changes))}, fds=[f.fileno()])
-    click.echo(res["Id"])
+    click.echo(res["status"])  # Docker's progress message: the new image's id
 
 
 @cli.command("images", context_settings=CTX)
@@ -54,11 +56,13 @@ def images_cmd(st, quiet):
     """List images."""
     imgs = st.client().get("/images/json")
     rows = []
+    now = time.time()
     for m in imgs:
-        repo, _, tag = m["RepoTags"][0].rpartition(":")
-        rows.append({"Repository": repo, "Tag": tag, "ID": m["Id"].split(":")[-1][:12],
-                     "CreatedSince": m["Created"][:19].replace("T", " "),
-                     "Size": f"{m.get('Size', 0) / 1e6:.2f}MB"})
+        for ref in m.get("RepoTags") or ["<none>:<none>"]:
+            repo, _, tag = ref.rpartition(":")
+            rows.append({"Repository": repo, "Tag": tag, "ID": m["Id"].split(":")[-1][:12],
+                         "CreatedSince": human_duration(now - m["Created"]) + " ago",
+                         "Size": f"{m.get('Size', 0) / 1e6:.3g}MB"})
     if quiet:
         for r in rows:
             click.echo(r["ID"])

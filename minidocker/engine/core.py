@@ -18,12 +18,13 @@ from minidocker.network.drivers import registry as drivers
 from minidocker.dns.records import Table
 from minidocker.dns.resolvconf import host_resolvers_from
 from minidocker.dns.embedded import DNSServer
-from minidocker.errors import KernelError, NotFound
+from minidocker.errors import InvalidArgument, KernelError, NotFound
 from minidocker.firewall import nft
 from minidocker.engine.images import Images
 from minidocker.engine import port_binding
 from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store
+from minidocker.engine.events import Events
 
 DEFAULT_BRIDGE = "minidocker0"
 
@@ -38,7 +39,8 @@ class Engine:
         self.netns_dir = os.path.join(run_dir, "netns")
         self.host_resolv_conf = host_resolv_conf
         self.store = Store(root)
-        self.images = Images(root)
+        self.events = Events()
+        self.images = Images(root, self.events)
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}
@@ -88,9 +90,11 @@ class Engine:
 
     def find_network(self, ref: str) -> Network:
         """By full name, full id, or unique id prefix (as Docker resolves)."""
-        for n in self.networks.values():
-            if n.name == ref:
-                return n
+        named = [n for n in self.networks.values() if n.name == ref]
+        if len(named) > 1:  # `CheckDuplicate: false` made a second one
+            raise InvalidArgument(f"network {ref} is ambiguous ({len(named)} matches found based on name)")
+        if named:
+            return named[0]
         if ref in self.networks:
             return self.networks[ref]
         hits = [n for n in self.networks.values() if ref and n.id.startswith(ref)]

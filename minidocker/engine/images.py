@@ -57,15 +57,16 @@ class Images:
     """Layers are stored by digest; a name (tag) points at one. Re-importing a
     name moves the tag and leaves the old rootfs to the containers made from it."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, events=None):
+        self.events = events  # engine.events: an `image import` event per import
         self.dir = os.path.join(root, "images")
         self.layers = os.path.join(self.dir, "layers")
         self.tags = os.path.join(self.dir, "tags")
         os.makedirs(self.layers, exist_ok=True)
         os.makedirs(self.tags, exist_ok=True)
         self._lock = threading.Lock()
-        for d in os.listdir(self.layers):  # imports a crash interrupted (one daemon per root)
-            if d.startswith(".import-"):
+        for d in os.listdir(self.layers):  # imports or deletes a crash interrupted (one daemon per root)
+            if d.startswith((".import-", ".delete-")):
                 shutil.rmtree(os.path.join(self.layers, d), ignore_errors=True)
 
     def _tag_path(self, ref: str) -> str:
@@ -114,7 +115,44 @@ class Images:
                 out.append(meta)
         return out
 
-    def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None) -> dict:
+    def tags_of(self, image_id: str) -> list[str]:
+        return [t["Name"] for t in map(read_json, self._tag_files()) if t and t.get("Id") == image_id]
+
+    def tag(self, ref: str, name: str) -> str:
+        """Point ``name`` (repo[:tag]) at the image ``ref`` names; the normalised name."""
+        image_id = self.get(ref)["Id"]
+        name = normalize(name)
+        with self._lock:
+            write_json(self._tag_path(name), {"Name": name, "Id": image_id})
+        if self.events is not None:
+            self.events.emit("image", "tag", image_id, {"name": name})
+        return name
+
+    def untag(self, name: str) -> None:
+        """Drop the tag ``name`` (the layer stays until ``delete``)."""
+        path = self._tag_path(name)
+        for f in [path] + self._tag_files():  # (a tag file named by an older layout)
+            t = read_json(f)
+            if t and t.get("Name") == normalize(name):
+                os.unlink(f)
+                break
+        if self.events is not None:
+            self.events.emit("image", "untag", name, {"name": normalize(name)})
+
+    def delete(self, image_id: str) -> None:
+        """Remove an image's layer (no tag and no container may use it any more)."""
+        hexid = image_id.split(":")[-1]
+        if not hexid.isalnum():
+            raise NotFound(f"No such image: {image_id}")
+        with self._lock:
+            gone = os.path.join(self.layers, f".delete-{hexid}")
+            os.rename(os.path.join(self.layers, hexid), gone)
+            shutil.rmtree(gone, ignore_errors=True)
+        if self.events is not None:
+            self.events.emit("image", "delete", image_id, {"name": image_id})
+
+    def import_tar(self, ref: str, fileobj, env: list | None = None, cmd: list | None = None,
+                   comment: str = "Imported from -") -> dict:
         """Extract a rootfs tarball (a stream) into a new layer and point ``ref`` at it."""
         name = normalize(ref)
         tmp = tempfile.mkdtemp(dir=self.layers, prefix=".import-")
@@ -135,7 +173,8 @@ class Images:
             config = {"Env": env or DEFAULT_ENV, "Cmd": cmd}  # no CMD unless --change gives one
             # the id covers the files and the config, as a Docker image id does
             hexid = hashlib.sha256(digest.hexdigest().encode() + json.dumps(config).encode()).hexdigest()
-            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": disk_usage(rootfs)}
+            meta = {"Id": "sha256:" + hexid, "Created": now(), **config, "Size": disk_usage(rootfs),
+                    "DiffID": "sha256:" + digest.hexdigest(), "Comment": comment}
             write_json(os.path.join(tmp, "image.json"), meta)
             with self._lock:
                 dest = os.path.join(self.layers, hexid)
@@ -143,6 +182,8 @@ class Images:
                     os.rename(tmp, dest)
                 write_json(self._tag_path(name), {"Name": name, "Id": meta["Id"]})
             meta["RepoTags"] = [name]
+            if self.events is not None:
+                self.events.emit("image", "import", meta["Id"], {"name": name})
             return meta
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -28,6 +28,7 @@ class Network:
     user_subnet: bool = False
     ipam_config: dict = field(default_factory=dict)  # IPAM.Config[0] as inspect shows it
     internal: bool = False
+    attachable: bool = False
     icc: bool = True
     masquerade: bool = True
     mtu: int = 1500

@@ -9,7 +9,7 @@ from minidocker.network import ipam
 from minidocker import validation
 from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
-from minidocker.errors import Conflict, Forbidden, InvalidArgument, NotFound
+from minidocker.errors import Conflict, Forbidden, InvalidArgument, MinidockerError, NotFound
 from minidocker.engine.models import Container, Endpoint, Network
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
@@ -105,7 +105,8 @@ class NetworkVerbs:
     def create(self, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "",
                ip_range: str = "", aux: dict | None = None, internal: bool = False,
                labels: dict | None = None, options: dict | None = None,
-               check_duplicate: bool = True) -> Network:
+               check_duplicate: bool = True, attachable: bool = False,
+               ipam_options: dict | None = None) -> Network:
         e = self.e
         aux = aux or {}
         options = dict(options or {})
@@ -114,7 +115,8 @@ class NetworkVerbs:
             validation.validate_network_name(name)
             if any(n.name == name and n.builtin for n in e.networks.values()):
                 raise Forbidden(f"operation is not permitted on predefined {name} network")
-            if any(n.name == name for n in e.networks.values()):
+            same = [n for n in e.networks.values() if n.name == name]
+            if same and check_duplicate:
                 raise Conflict(f"network with name {name} already exists")
             drv = drivers.lookup(driver)  # Docker's error for an unknown or unavailable one
             if drv.single_instance:
@@ -148,8 +150,9 @@ class NetworkVerbs:
                         gateway=str(cfg["gateway"]), ip_range=str(cfg["ip_range"] or ""),
                         aux={k: str(v) for k, v in cfg["aux"].items()}, ipam_config=cfg["config"],
                         user_subnet=bool(subnet),
-                        internal=internal, icc=icc, masquerade=masq, mtu=mtu,
-                        labels=dict(labels or {}), options=options)
+                        internal=internal, icc=icc, masquerade=masq, mtu=mtu, attachable=attachable,
+                        labels=dict(labels or {}), options=options,
+                        ipam_options=dict(ipam_options) if ipam_options is not None else None)
             with contextlib.ExitStack() as undo:
                 drv.create(n)
                 undo.callback(drv.delete, n)
@@ -160,6 +163,7 @@ class NetworkVerbs:
             e.store.save_network(n)
             if cursor is not None:
                 e.store.put("pool_cursor", cursor)
+            e.events.emit("network", "create", n.id, {"name": n.name, "type": n.driver})
             return n
 
     # ---- remove ----------------------------------------------------------------
@@ -179,17 +183,21 @@ class NetworkVerbs:
                 drivers.lookup(n.driver).delete(n)
                 e.store.delete_network(n.id)
                 e.dns_table.remove_network(n.id)
+                e.events.emit("network", "destroy", n.id, {"name": n.name, "type": n.driver})
             return n
 
-    def prune(self) -> list[str]:
+    def prune(self, keep=lambda n: False) -> list[str]:
+        """Remove every user network no container uses, except those ``keep(n)``
+        (the filters of `network prune`); their names, sorted."""
         e = self.e
         with e.lock:
             used = {nid for c in e.containers.values() for nid in c.endpoints}
             gone = []
             for n in sorted(e.networks.values(), key=lambda n: n.name):
-                if not n.builtin and n.id not in used:
+                if not n.builtin and n.id not in used and not keep(n):
                     self.remove(n.id)
                     gone.append(n.name)
+            e.events.emit("network", "prune", "", {"reclaimed": "0"})
             return gone
 
     # ---- endpoints -----------------------------------------------------------
@@ -227,8 +235,8 @@ class NetworkVerbs:
     def connect(self, net_ref: str, ctr_ref: str, ip: str = "", aliases: list | None = None) -> None:
         e = self.e
         with e.lock:
+            c = e.find_container(ctr_ref)  # Docker names a missing container first
             net = e.find_network(net_ref)
-            c = e.find_container(ctr_ref)
             mode = c.network_mode
             drv = drivers.lookup(net.driver)
             if not drv.own_netns or mode == "host":
@@ -238,7 +246,7 @@ class NetworkVerbs:
             if not drv.has_addresses or mode == "none":  # the null driver: no interface at all
                 raise InvalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
             if net.id in c.endpoints:
-                raise Conflict(f"endpoint with name {c.name} already exists in network {net.name}")
+                raise Forbidden(f"endpoint with name {c.name} already exists in network {net.name}")
             ifname = f"eth{_next_ifindex(c)}"
             ep = self.allocate_endpoint(net, c, ip, list(aliases or []), ifname)
             if not net.builtin:
@@ -266,7 +274,7 @@ class NetworkVerbs:
             if c.network_mode == "host" or not drivers.lookup(net.driver).own_netns:
                 raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
             if net.id not in c.endpoints:
-                raise InvalidArgument(f"container {c.id} is not connected to network {net.name}")
+                raise MinidockerError(f"container {c.id} is not connected to network {net.name}")  # 500, as Docker
             ep = Endpoint.from_dict(c.endpoints[net.id])
             if c.status == "running":
                 e.ctr.sandbox.leave(c, net, ep)

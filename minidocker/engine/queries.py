@@ -18,6 +18,12 @@ def network(e, ref: str) -> dict:
         return views.network_inspect(e.find_network(ref), list(e.containers.values()))
 
 
+def network_ids_named(e, name: str) -> list[str]:
+    """The ids of the networks called ``name`` (a second one warns, as Docker)."""
+    with e.lock:
+        return [n.id for n in e.networks.values() if n.name == name]
+
+
 def container(e, ref: str) -> dict:
     with e.lock:
         return e.inspect_container(e.find_container(ref))
@@ -28,7 +34,8 @@ def networks(e, filters: dict | None = None) -> list[dict]:
     (Docker fills it only in inspect)."""
     f = flt.network_filters(filters)
     with e.lock:
-        nets = [n for n in e.networks.values() if flt.network_matches(n, f)]
+        used = {nid for c in e.containers.values() for nid in c.endpoints}
+        nets = [n for n in e.networks.values() if flt.network_matches(n, f, used)]
         nets.sort(key=lambda n: (BUILTIN_ORDER.get(n.name, 3) if n.builtin else 3, n.name))
         return [views.network_inspect(n, []) for n in nets]
 

@@ -57,7 +57,13 @@ class Sandboxes:
             undo.callback(self._forget_names, c)
             self.refresh_names(c, fresh=True)
             undo.pop_all()
+        for ep in c.eps():
+            self.announce("connect", c, self.e.networks[ep.network_id])
         return path
+
+    def announce(self, action: str, c: Container, net: Network) -> None:
+        """A network event: the container joined (``connect``) or left (``disconnect``) ``net``."""
+        self.e.events.emit("network", action, net.id, {"container": c.id, "name": net.name, "type": net.driver})
 
     def _forget_names(self, c: Container) -> None:
         self.e.dns.detach(c.id)
@@ -69,7 +75,7 @@ class Sandboxes:
         carries (and names) every one of them."""
         errors = []
         for step in [lambda: self.e.dns.detach(c.id)] + \
-                    [lambda ep=ep: self._leave(ep) for ep in c.eps()] + \
+                    [lambda ep=ep: self._leave(c, ep) for ep in c.eps()] + \
                     [lambda ep=ep: self.e.dns_table.remove_endpoint(ep.network_id, c.id) for ep in c.eps()]:
             try:
                 step()
@@ -84,17 +90,20 @@ class Sandboxes:
         if errors:
             raise TeardownError(errors)
 
-    def _leave(self, ep: Endpoint) -> None:
+    def _leave(self, c: Container, ep: Endpoint) -> None:
         net = self.e.networks[ep.network_id]
         drivers.lookup(net.driver).leave(net, ep)
+        self.announce("disconnect", c, net)
 
     def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
         with netns.entered(c.netns) as ns:
             drivers.lookup(net.driver).join(net, ep, ns, default_route)
+        self.announce("connect", c, net)
 
     def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
         drivers.lookup(net.driver).leave(net, ep)
         self.e.dns_table.remove_endpoint(net.id, c.id)
+        self.announce("disconnect", c, net)
 
     # ---- names -----------------------------------------------------------------
     def user_networks(self, c: Container) -> list[Network]:

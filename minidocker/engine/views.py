@@ -33,7 +33,7 @@ def network_inspect(n: Network, containers: list[Container]) -> dict:
         "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": n.driver,
         "EnableIPv6": False,
         "IPAM": {"Driver": "default", "Options": n.ipam_options, "Config": config},
-        "Internal": n.internal, "Attachable": False, "Ingress": False,
+        "Internal": n.internal, "Attachable": n.attachable, "Ingress": False,
         "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
         "Containers": attached, "Options": dict(n.options), "Labels": dict(sorted(n.labels.items())),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from minidocker.errors import Conflict, Exhausted, InvalidArgument
+from minidocker.errors import Conflict, Exhausted, InvalidArgument, UntypedInvalid
 
 # Docker's built-in default pools for local scope (172.17-31 /16, then
 # 192.168.0.0/16 cut into /20s). Index 0 is the default bridge's pool.
@@ -73,7 +73,7 @@ def parse_subnet(text: str) -> tuple[IPv4Network, str]:
     """
     net = _parse_cidr(text)
     if net is None:
-        raise InvalidArgument(f"Invalid subnet {text} : invalid CIDR address: {text}")
+        raise UntypedInvalid(f"Invalid subnet {text} : invalid CIDR address: {text}")
     return net, text
 
 

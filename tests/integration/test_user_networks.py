@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from minidocker.network import ipam
-from minidocker.errors import Conflict, Exhausted, InvalidArgument, MinidockerError, NotFound
+from minidocker.errors import Conflict, Exhausted, Forbidden, InvalidArgument, MinidockerError, NotFound
 
 from .enginehelp import body, ex, ip_j, kernel_snapshot, run
 
@@ -305,7 +305,7 @@ def test_connect_errors_change_nothing(engine):
     run(engine, name="joined", network="container:base")
     run(engine, name="nonet", network="none")
     cases = [
-        (("self_net", "centos3"), Conflict, "endpoint with name centos3 already exists in network self_net"),
+        (("self_net", "centos3"), Forbidden, "endpoint with name centos3 already exists in network self_net"),
         (("self_net", "hosty"), InvalidArgument,
          "container cannot be disconnected from host network or connected to host network"),
         (("host", "centos3"), InvalidArgument,
