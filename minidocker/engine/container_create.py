@@ -6,6 +6,7 @@ import shutil
 
 from minidocker import validation
 from minidocker.engine import create_spec
+from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
 from minidocker.ids import new_id, now
@@ -107,6 +108,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
             e.containers.pop(cid, None)
             shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
             raise
+        e.events.emit("container", "create", c.id, container_attributes(c))
         return c
 
 def _check_mode_conflicts(mode: str, cfg: dict, ports: dict) -> None:

@@ -10,6 +10,7 @@ pty master handed back) stays beside it.
 import logging
 import threading
 
+from minidocker.engine.events import container_attributes
 from minidocker.engine.container_io import StreamHub
 from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound, StartError
 from minidocker.ids import new_id
@@ -72,7 +73,11 @@ class ExecVerbs:
             inst = ExecInstance(new_id(), c.id, body)
             self.instances[inst.id] = inst
             c.exec_ids.append(inst.id)
+            self._event(c, inst, "exec_create: " + " ".join(inst.argv))
             return inst.id
+
+    def _event(self, c, inst: ExecInstance, action: str, **extra) -> None:
+        self.e.events.emit("container", action, c.id, container_attributes(c, execID=inst.id, **extra))
 
     def get(self, eid: str) -> ExecInstance:
         inst = self.instances.get(eid)
@@ -104,6 +109,7 @@ class ExecVerbs:
             c, handle = self._running(inst.cid)
             inst.started = inst.running = True
             cwd = inst.cwd or c.workdir or "/"
+            self._event(c, inst, "exec_start: " + " ".join(inst.argv))
         if sink is not None:
             inst.hub.subscribe(sink)
         threading.Thread(target=self._run, args=(inst, handle.pid, cwd), name=f"exec-{inst.id[:12]}",
@@ -145,6 +151,9 @@ class ExecVerbs:
         with self.e.lock:
             inst.exit_code = code
             inst.running = False
+            c = self.e.containers.get(inst.cid)
+            if c is not None:
+                self._event(c, inst, "exec_die", exitCode=code)
         hub.process_exited()
 
     def resize(self, eid: str, h: int, w: int) -> None:
@@ -167,8 +176,17 @@ class ExecVerbs:
                 raise InvalidArgument("No exec command specified")
             if cwd and not cwd.startswith("/"):
                 raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
-        return runexec.exec_(handle.pid, argv, env, cwd or c.workdir or "/", tty, stdio_fds,
-                             stdin_open=True, on_pty=on_pty)
+            inst = ExecInstance(new_id(), c.id, {"Cmd": list(argv)})  # for the events only
+            self._event(c, inst, "exec_create: " + " ".join(argv))
+            self._event(c, inst, "exec_start: " + " ".join(argv))
+        code = 126
+        try:
+            code = runexec.exec_(handle.pid, argv, env, cwd or c.workdir or "/", tty, stdio_fds,
+                                 stdin_open=True, on_pty=on_pty)
+            return code
+        finally:
+            with self.e.lock:
+                self._event(c, inst, "exec_die", exitCode=code)
 
     def run_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
         """`exec -d`: start it with stdio on /dev/null and do not wait for it."""
