@@ -378,8 +378,6 @@ class ContainerVerbs:
     def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
         return self.execs.run(ref, argv, env, cwd, tty, stdio_fds, on_pty=on_pty)
 
-    def exec_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
-        self.execs.run_detached(ref, argv, env, cwd)
 
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:
