@@ -26,6 +26,12 @@ class NotFound(MinidockerError):
     status = 404
 
 
+class DecodeError(MinidockerError):
+    """A body Go's encoding/json would not decode into Docker's types: dockerd
+    answers 500 for these on containers/create (its decoder runs late)."""
+    status = 500
+
+
 class Conflict(MinidockerError):
     status = 409
 

@@ -303,3 +303,17 @@ def parse_port(spec: str) -> list[PortMapping]:
             hp = f"{hp}-{hend}"
         out.append(PortMapping(start + i, proto, ip, hp))
     return out
+
+
+def go_json_kind(value) -> str:
+    """How Go's encoding/json names a JSON value in an UnmarshalTypeError
+    ("cannot unmarshal string into ..."); shared by the API's and the engine's decoders."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

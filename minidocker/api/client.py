@@ -14,6 +14,16 @@ from urllib.parse import quote, urlencode
 from minidocker.api import framing
 
 
+API_VERSION = "1.41"  # the Engine API the daemon speaks; our CLI is one client of it
+VENDOR_PREFIX = "/minidocker/"  # minidocker's own extras (network check, graph)
+
+
+def versioned(path: str) -> str:
+    """`/containers/json` -> `/v1.41/containers/json`, as the docker CLI asks; the
+    extras under /minidocker/ have no Docker version."""
+    return path if path.startswith(VENDOR_PREFIX) else f"/v{API_VERSION}{path}"
+
+
 class APIError(Exception):
     def __init__(self, status: int, message: str, body: dict | None = None):
         super().__init__(message)
@@ -78,6 +88,7 @@ class Client:
     # ---- requests -------------------------------------------------------------------
     def request(self, method: str, path: str, body=None, query: dict | None = None, fds=(),
                 stream: bool = False):
+        path = versioned(path)
         if query:
             path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         s = self._connect()

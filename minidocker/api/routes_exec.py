@@ -1,8 +1,8 @@
 """Exec routes: Docker's `POST /containers/{id}/exec` (an instance, 201 {"Id"}),
 `POST /exec/{id}/start` (hijacked like attach, or detached), `GET /exec/{id}/json`,
-`POST /exec/{id}/resize`; and the minidocker CLI's one-request exec
-(`POST /containers/{id}/exec?run=1`: its own stdio passed along, or a terminal's
-master handed back, the exit code in the answer)."""
+`POST /exec/{id}/resize`. The minidocker CLI uses the same create and start, with
+its fast path on start: its own stdio passed along with the request (SCM_RIGHTS),
+or (`?pty=1`) the terminal's master handed back; the exit code in the answer."""
 import json
 import os
 
@@ -15,10 +15,7 @@ routes = Routes()
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/exec")
 def containers_exec(e, req, ref):
-    b = req.json()
-    if req.flag("run"):
-        return _run_here(e, req, ref, b)
-    return 201, {"Id": e.ctr.execs.create(ref, b)}
+    return 201, {"Id": e.ctr.execs.create(ref, req.json())}
 
 
 @routes("POST", r"/exec/(?P<eid>[^/]+)/start")
@@ -28,8 +25,12 @@ def exec_start(e, req, eid):
         raise InvalidArgument("exec start configuration must be a JSON object")
     inst = e.ctr.execs.check_start(eid)
     if b.get("Detach"):
-        e.ctr.execs.start(inst)
+        e.ctr.execs.start_detached(inst)
         return 200, None
+    if req.fds:  # minidocker's fast path: the process writes to the client's own stdio
+        return 200, {"ExitCode": e.ctr.execs.run_instance(inst, tuple(req.fds[:3]))}
+    if inst.tty and req.flag("pty"):  # minidocker's exec -it: the terminal's master goes back
+        return 200, Takeover(lambda out: _hand_back_pty(e, inst, out))
 
     def run(out):
         hijack.upgrade(out, req)
@@ -57,25 +58,15 @@ def exec_resize(e, req, eid):
     return 200, None
 
 
-def _run_here(e, req, ref, b):
-    """The minidocker CLI's exec: one request, the exit code in the answer."""
-    argv, env, cwd, tty = b.get("Cmd") or [], b.get("Env") or [], b.get("WorkingDir") or "", bool(b.get("Tty"))
-    fds = tuple(req.fds[:3]) or None
-    if b.get("Detach"):
-        e.ctr.exec_detached(ref, argv, env, cwd)
-        return 200, {"ExitCode": 0}
-    if fds or not tty:  # the process writes to the CLI's own stdio (or a terminal it passed)
-        return 200, {"ExitCode": e.ctr.exec(ref, argv, env, cwd, tty, fds)}
-
-    def run(out):  # exec -it: the pty master goes back as soon as it exists, the exit code follows
-        def on_pty(master):
-            try:
-                out.start(200, {"Content-Type": "application/json"}, fds=[master], chunked=False)
-            finally:
-                os.close(master)  # the CLI has its own copy now
-        code = e.ctr.exec(ref, argv, env, cwd, True, None, on_pty=on_pty)
-        if out.started:
-            out.write(json.dumps({"ExitCode": code}).encode())
-        else:  # it failed before a terminal existed
-            out.send_json(200, {"ExitCode": code})
-    return 200, Takeover(run)
+def _hand_back_pty(e, inst, out) -> None:
+    """The pty master goes back as soon as it exists; the exit code follows."""
+    def on_pty(master):
+        try:
+            out.start(200, {"Content-Type": "application/json"}, fds=[master], chunked=False)
+        finally:
+            os.close(master)  # the client has its own copy now
+    code = e.ctr.execs.run_instance(inst, None, on_pty=on_pty)
+    if out.started:
+        out.write(json.dumps({"ExitCode": code}).encode())
+    else:  # it failed before a terminal existed
+        out.send_json(200, {"ExitCode": code})

@@ -12,6 +12,7 @@ spelling), so handlers read them with ``.get``.
 import json
 
 from minidocker.errors import InvalidArgument
+from minidocker.validation import go_json_kind
 
 # scalar kinds: Go type name -> accepted Python JSON types
 SCALARS = {"string": (str,), "bool": (bool,), "int": (int,), "int64": (int,), "uint16": (int,),
@@ -43,19 +44,6 @@ def gotype(kind) -> str:
     return kind
 
 
-def _json_kind(value) -> str:
-    """How Go names a JSON value in an UnmarshalTypeError."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 class _Mismatch(Exception):
     pass
 
@@ -64,10 +52,10 @@ def _value(value, kind, struct: str, path: list):
     """``value`` checked against ``kind``; ``struct``/``path``: where we are, for the message."""
     if value is None:
         return None
-    where = f"Go struct field {struct}.{'.'.join(path)}" if path else f"Go value"
+    where = f"Go struct field {struct}.{'.'.join(path)}" if path else "Go value"
 
     def refuse(desc=None):
-        raise _Mismatch(f"json: cannot unmarshal {desc or _json_kind(value)} into {where} of type {gotype(kind)}")
+        raise _Mismatch(f"json: cannot unmarshal {desc or go_json_kind(value)} into {where} of type {gotype(kind)}")
     if isinstance(kind, Struct):
         if not isinstance(value, dict):
             refuse()
@@ -129,7 +117,7 @@ def decode(body: bytes, schema: Struct) -> dict:
     if obj is None:
         return {}
     if not isinstance(obj, dict):
-        raise InvalidArgument(f"json: cannot unmarshal {_json_kind(obj)} into Go value of type {schema.gotype}")
+        raise InvalidArgument(f"json: cannot unmarshal {go_json_kind(obj)} into Go value of type {schema.gotype}")
     try:
         return _struct(obj, schema, [])
     except _Mismatch as ex:

@@ -121,12 +121,13 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     """Run a command in a running container."""
     client = st.client()
     body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
-            "Detach": detach}
+            "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach}
+    start = f"/exec/{client.post(f'/containers/{q(container)}/exec', body)['Id']}/start"
     if detach:  # the daemon runs it in the background; nothing to attach
-        client.post(f"/containers/{q(container)}/exec", body, query={"run": "1"})
+        client.post(start, {"Detach": True})
         return
-    if tty:
-        resp = client.request("POST", f"/containers/{q(container)}/exec", body, query={"run": "1"}, stream=True)
+    if tty:  # our fast path: the terminal's master comes back with the answer
+        resp = client.request("POST", start, {"Tty": True}, query={"pty": "1"}, stream=True)
         if not resp.fds:  # failed before a terminal existed
             sys.exit(resp.json().get("ExitCode", 126))
         master = resp.fds[0]
@@ -136,9 +137,8 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
         resp.sock.close()
         sys.exit(code)
     devnull = os.open(os.devnull, os.O_RDONLY)
-    try:
-        res = client.post(f"/containers/{q(container)}/exec", body, query={"run": "1"},
-                          fds=[0 if interactive else devnull, 1, 2])
+    try:  # our fast path: the process writes to our own stdio, passed along
+        res = client.post(start, {}, fds=[0 if interactive else devnull, 1, 2])
     finally:
         os.close(devnull)
     sys.exit(res["ExitCode"])

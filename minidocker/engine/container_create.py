@@ -6,6 +6,7 @@ import shutil
 
 from minidocker import validation
 from minidocker.engine import create_spec, netmode
+from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
 from minidocker.ids import new_id, now
@@ -70,6 +71,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
             e.containers.pop(cid, None)
             shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
             raise
+        e.events.emit("container", "create", c.id, container_attributes(c))
         return c
 
 

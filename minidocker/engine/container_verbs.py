@@ -15,6 +15,7 @@ import time
 from minidocker import explain
 from minidocker.engine import container_create, netmode, port_binding
 from minidocker.engine.container_io import FdSink, StreamHub
+from minidocker.engine.events import container_attributes
 from minidocker.engine.exec_verbs import ExecVerbs
 from minidocker.errors import Conflict, InvalidArgument, NotFound
 from minidocker.ids import now
@@ -106,6 +107,7 @@ class ContainerVerbs:
             except Exception:
                 process.kill(handle, signals.SIGKILL)  # its watcher's finalize releases everything
                 raise
+            e.events.emit("container", "start", c.id, container_attributes(c))
             return c
 
     def start_if_stopped(self, ref: str, stdio_fds=None) -> bool:
@@ -207,6 +209,7 @@ class ContainerVerbs:
             c.pid = 0
             self.exit_codes[cid] = code
             self.exits[cid] = self.exits.get(cid, 0) + 1
+            e.events.emit("container", "die", cid, container_attributes(c, exitCode=code))
             hub = self.hubs.get(cid)
             if hub is not None:  # a run whose output nobody copies ends here
                 threading.Thread(target=hub.process_exited, name="io-end", daemon=True).start()
@@ -230,7 +233,9 @@ class ContainerVerbs:
     def restart(self, ref: str, timeout: int | None = None) -> Container:
         """Stop (if running), then start again, as `docker restart`."""
         self.stop(ref, timeout)
-        return self.start(ref)
+        c = self.start(ref)
+        self.e.events.emit("container", "restart", c.id, container_attributes(c))
+        return c
 
     # ---- wait / stop / kill ---------------------------------------------------
     def waiter(self, ref: str, condition: str = "not-running"):
@@ -295,10 +300,12 @@ class ContainerVerbs:
             run = dict(c.handle)  # this run: a restart meanwhile is another one
             handle = process.Handle.from_dict(run)
             self._explain_exit_to_caller(c.id)
+        e.events.emit("container", "kill", c.id, container_attributes(c, signal=int(signals.SIGTERM)))
         process.stop(handle, 10 if timeout is None else timeout)
         with e.lock:  # until this run's exit has been handled
             while c.id in e.containers and c.status == "running" and c.handle == run:
                 e.changed.wait(timeout=1)
+            e.events.emit("container", "stop", c.id, container_attributes(c))
         return c
 
     def kill(self, ref: str, sig: str = "KILL") -> Container:
@@ -311,6 +318,7 @@ class ContainerVerbs:
             if c.status != "running":
                 raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
             signum = _signal(sig)
+            e.events.emit("container", "kill", c.id, container_attributes(c, signal=signum))
             process.kill(process.Handle.from_dict(c.handle), signum)
             if signum == signals.SIGKILL:  # as Docker: KILL returns once it is gone
                 deadline = time.monotonic() + 10
@@ -365,13 +373,12 @@ class ContainerVerbs:
             process.cleanup(bundle)
         finally:
             shutil.rmtree(bundle, ignore_errors=True)
+            e.events.emit("container", "destroy", c.id, container_attributes(c))
 
     # ---- exec (exec_verbs.py) ----------------------------------------------------
     def exec(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
         return self.execs.run(ref, argv, env, cwd, tty, stdio_fds, on_pty=on_pty)
 
-    def exec_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
-        self.execs.run_detached(ref, argv, env, cwd)
 
     # ---- restart reconciliation ---------------------------------------------------
     def reconcile(self) -> None:

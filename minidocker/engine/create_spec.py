@@ -7,7 +7,8 @@ Types are checked the way Go's encoding/json reports them (status 500, e.g.
 of type string``); unknown keys are ignored. Cmd and Entrypoint are Docker's
 strslice: a list of strings, or one string that becomes a one-element list.
 """
-from minidocker.errors import InvalidArgument, MinidockerError
+from minidocker.errors import DecodeError, InvalidArgument
+from minidocker.validation import go_json_kind
 
 _GO = {str: "string", bool: "bool", list: "[]string", dict: "map[string]struct {}"}
 
@@ -19,23 +20,6 @@ HOST = {"NetworkMode": str, "PortBindings": dict, "PublishAllPorts": bool, "Dns"
         "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list}
 
 
-class DecodeError(MinidockerError):
-    """Go's json errors on this endpoint are 500s."""
-    status = 500
-
-
-def _json_type(v) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    return "object"
-
-
 def _check(where: str, body: dict, schema: dict) -> None:
     for key, want in schema.items():
         v = body.get(key)
@@ -45,16 +29,16 @@ def _check(where: str, body: dict, schema: dict) -> None:
             if isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)):
                 continue
             bad = v if not isinstance(v, list) else next(x for x in v if not isinstance(x, str))
-            raise DecodeError(f"json: cannot unmarshal {_json_type(bad)} into Go value of type string")
+            raise DecodeError(f"json: cannot unmarshal {go_json_kind(bad)} into Go value of type string")
         ok = isinstance(v, want) and not (want is not bool and isinstance(v, bool))
         if ok and want is list:
             ok = all(isinstance(x, str) for x in v)
             if not ok:
                 bad = next(x for x in v if not isinstance(x, str))
-                raise DecodeError(f"json: cannot unmarshal {_json_type(bad)} into Go struct field "
+                raise DecodeError(f"json: cannot unmarshal {go_json_kind(bad)} into Go struct field "
                                   f"{where}.{key} of type string")
         if not ok:
-            raise DecodeError(f"json: cannot unmarshal {_json_type(v)} into Go struct field "
+            raise DecodeError(f"json: cannot unmarshal {go_json_kind(v)} into Go struct field "
                               f"{where}.{key} of type {_GO[want]}")
 
 
@@ -70,7 +54,7 @@ def parse(body, name: str = "") -> dict:
         raise InvalidArgument("Config cannot be empty in order to create a container")
     host = body.get("HostConfig") or {}
     if not isinstance(host, dict):
-        raise DecodeError(f"json: cannot unmarshal {_json_type(host)} into Go struct field "
+        raise DecodeError(f"json: cannot unmarshal {go_json_kind(host)} into Go struct field "
                           "ContainerConfigWrapper.HostConfig of type container.HostConfig")
     _check("ContainerConfigWrapper", body, CONFIG)
     _check("ContainerConfigWrapper.HostConfig", host, HOST)

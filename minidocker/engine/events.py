@@ -16,7 +16,7 @@ Who emits what (Docker 20.10's sequences, api-research NOTES §10):
   sandbox.py: network ``connect``/``disconnect`` {container, name, type} whenever a
   container's endpoint joins or leaves (start, stop, connect/disconnect while running);
 - images.py: image ``import``/``tag``/``untag``/``delete`` {name};
-- container verbs (not wired yet: the container step adds them), with
+- container verbs (container_verbs.py, container_create.py, exec_verbs.py), with
   ``container_attributes(c, ...)``: ``create``, ``attach``, ``start``, ``die``
   {exitCode}, ``kill`` {signal}, ``stop``, ``restart``, ``destroy``, and
   ``exec_create: <cmd>``/``exec_start: <cmd>``/``exec_die`` {execID, exitCode}.

@@ -10,6 +10,7 @@ pty master handed back) stays beside it.
 import logging
 import threading
 
+from minidocker.engine.events import container_attributes
 from minidocker.engine.container_io import StreamHub
 from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound, StartError
 from minidocker.ids import new_id
@@ -72,7 +73,11 @@ class ExecVerbs:
             inst = ExecInstance(new_id(), c.id, body)
             self.instances[inst.id] = inst
             c.exec_ids.append(inst.id)
+            self._event(c, inst, "exec_create: " + " ".join(inst.argv))
             return inst.id
+
+    def _event(self, c, inst: ExecInstance, action: str, **extra) -> None:
+        self.e.events.emit("container", action, c.id, container_attributes(c, execID=inst.id, **extra))
 
     def get(self, eid: str) -> ExecInstance:
         inst = self.instances.get(eid)
@@ -104,6 +109,7 @@ class ExecVerbs:
             c, handle = self._running(inst.cid)
             inst.started = inst.running = True
             cwd = inst.cwd or c.workdir or "/"
+            self._event(c, inst, "exec_start: " + " ".join(inst.argv))
         if sink is not None:
             inst.hub.subscribe(sink)
         threading.Thread(target=self._run, args=(inst, handle.pid, cwd), name=f"exec-{inst.id[:12]}",
@@ -145,6 +151,9 @@ class ExecVerbs:
         with self.e.lock:
             inst.exit_code = code
             inst.running = False
+            c = self.e.containers.get(inst.cid)
+            if c is not None:
+                self._event(c, inst, "exec_die", exitCode=code)
         hub.process_exited()
 
     def resize(self, eid: str, h: int, w: int) -> None:
@@ -158,33 +167,47 @@ class ExecVerbs:
         for eid in [i.id for i in self.instances.values() if i.cid == cid]:
             self.instances.pop(eid, None)
 
-    # ---- the minidocker CLI's own ways ----------------------------------------------
-    def run(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
-        """Run and wait: the process writes to ``stdio_fds`` (or a pty handed to ``on_pty``)."""
+    # ---- run here: the caller's own stdio, or a terminal handed back ------------------
+    def run_instance(self, inst: ExecInstance, stdio_fds, on_pty=None) -> int:
+        """Run ``inst`` and wait: the process writes to ``stdio_fds`` (the minidocker
+        CLI's own stdin, stdout, stderr, passed with the request), or to a terminal
+        whose master goes to ``on_pty``, or (neither) to /dev/null. Its exit code."""
         with self.e.lock:
-            c, handle = self._running(ref)
-            if not argv:
-                raise InvalidArgument("No exec command specified")
-            if cwd and not cwd.startswith("/"):
+            if inst.started:
+                raise Conflict(f"Error: Exec command {inst.id} is already running")
+            c, handle = self._running(inst.cid)
+            if inst.cwd and not inst.cwd.startswith("/"):
                 raise StartError(126, "OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
-        return runexec.exec_(handle.pid, argv, env, cwd or c.workdir or "/", tty, stdio_fds,
-                             stdin_open=True, on_pty=on_pty)
+            inst.started = inst.running = True
+            cwd = inst.cwd or c.workdir or "/"
+            self._event(c, inst, "exec_start: " + " ".join(inst.argv))
+        code = 126
+        try:
+            code = runexec.exec_(handle.pid, inst.argv, inst.env, cwd, inst.tty, stdio_fds,
+                                 stdin_open=True, on_pty=on_pty)
+            return code
+        finally:
+            with self.e.lock:
+                inst.exit_code, inst.running = code, False
+                self._event(c, inst, "exec_die", exitCode=code)
 
-    def run_detached(self, ref: str, argv: list, env: list, cwd: str) -> None:
-        """`exec -d`: start it with stdio on /dev/null and do not wait for it."""
-        with self.e.lock:
-            self._running(ref)
-            if not argv:
-                raise InvalidArgument("No exec command specified")
+    def start_detached(self, inst: ExecInstance) -> None:
+        """`exec -d`: stdio on /dev/null, not waited for; a process that cannot start
+        is reported (it fails within milliseconds), as Docker reports it."""
         failed: list = []
 
         def run():
             try:
-                self.run(ref, argv, env, cwd, False, None)
-            except Exception as ex:  # noqa: BLE001
+                self.run_instance(inst, None)
+            except Exception as ex:  # noqa: BLE001 - handed to the caller below
                 failed.append(ex)
-        t = threading.Thread(target=run, name="exec-detached", daemon=True)
+        t = threading.Thread(target=run, name=f"exec-{inst.id[:12]}", daemon=True)
         t.start()
-        t.join(timeout=1.0)  # a process that cannot start fails within milliseconds: report it
+        t.join(timeout=1.0)
         if failed:
             raise failed[0]
+
+    def run(self, ref: str, argv: list, env: list, cwd: str, tty: bool, stdio_fds, on_pty=None) -> int:
+        """create + run_instance in one call (the engine's tests use it)."""
+        inst = self.get(self.create(ref, {"Cmd": list(argv), "Env": list(env), "WorkingDir": cwd, "Tty": tty}))
+        return self.run_instance(inst, stdio_fds, on_pty=on_pty)

@@ -1,4 +1,9 @@
-"""The real docker CLI 20.10 and docker-py against minidockerd in the test's namespace."""
+"""The real Docker clients (docker CLI 20.10, docker-py, docker-compose) against the
+test's minidockerd (the `cli` fixture's daemon) through DOCKER_HOST.
+
+scripts/setup installs them (the CLI into .venv/clients/usr/bin/docker); without them
+the tests skip, saying why. Fixtures: ``from .dockerhelp import docker, dockerpy``.
+"""
 import os
 import shutil
 import subprocess
@@ -9,11 +14,18 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def docker_binary() -> str | None:
-    """The 20.10 CLI: the one scripts/setup unpacks into .venv, else Debian's."""
+    """The 20.10 CLI (a newer one words its errors differently): the one scripts/setup
+    unpacks into .venv, else Debian's."""
     for path in (os.path.join(REPO, ".venv", "clients", "usr", "bin", "docker"), "/usr/bin/docker"):
         if os.access(path, os.X_OK):
-            return path
+            out = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+            if out.startswith("Docker version 20.10."):
+                return path
     return None
+
+
+def compose_binary() -> str | None:
+    return shutil.which("docker-compose", path="/usr/bin")
 
 
 class Docker:
@@ -25,18 +37,17 @@ class Docker:
         self.sock = os.path.join(cli.run_dir, "minidocker.sock")
         conf = tmp_path / "docker-config"
         conf.mkdir(exist_ok=True)
+        # the CLI negotiates its API version from our ping, as it does with dockerd
         self.env = dict(cli.env, DOCKER_HOST=f"unix://{self.sock}", DOCKER_CONFIG=str(conf),
-                        PATH=os.path.dirname(binary) + ":/usr/bin:" + os.environ.get("PATH", ""))
-        # pinned: no dependence on the ping's version negotiation (without Api-Version
-        # in the ping the CLI would fall back to 1.24 and wait for exits through /events)
-        self.env["DOCKER_API_VERSION"] = "1.41"
+                        PATH=os.path.dirname(binary) + ":/usr/bin:/bin:/usr/sbin:/sbin")
+        self.env.pop("DOCKER_API_VERSION", None)
 
     def cmd(self, *args) -> list:
         return [self.binary, *args]
 
     def __call__(self, *args, input=None, timeout=60):
-        return subprocess.run(self.cmd(*args), env=self.env, input=input, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(self.cmd(*args), env=self.env, input=input, capture_output=True,
+                              text=isinstance(input, str) or input is None, timeout=timeout)
 
     def ok(self, *args, **kw) -> str:
         p = self(*args, **kw)
@@ -105,3 +116,17 @@ def in_netns(pid: int, *argv) -> str:
 
 
 __all__ = ["Docker", "err", "in_pty", "pid_alive", "in_netns", "shutil"]
+
+
+@pytest.fixture
+def docker(cli, tmp_path):
+    return Docker(cli, tmp_path)
+
+
+@pytest.fixture
+def dockerpy(cli):
+    docker_module = pytest.importorskip("docker", reason="docker-py is not installed (pip install -e .[test])")
+    client = docker_module.DockerClient(base_url=f"unix://{os.path.join(cli.run_dir, 'minidocker.sock')}",
+                                        version="auto", timeout=60)
+    yield client
+    client.close()

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from .enginehelp import ip_j
-from .realclients import docker  # noqa: F401  (fixture)
+from .dockerhelp import docker  # noqa: F401  (fixture)
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from .enginehelp import ip_j
-from .realclients import dockerpy  # noqa: F401  (fixture)
+from .dockerhelp import dockerpy  # noqa: F401  (fixture)
 
 
 def links():

@@ -53,3 +53,26 @@ class Driver(Protocol):
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
         """Unplug the endpoint; one already gone is not an error."""
+
+
+class NoDevice:
+    """A driver with nothing to make or plumb (host, null): every verb is a no-op.
+    Subclasses declare the name and the capabilities."""
+    has_addresses = False
+    firewalled = False
+    single_instance = True
+
+    def create(self, net: NetworkInfo, adopt: bool = False) -> None:
+        pass
+
+    def delete(self, net: NetworkInfo) -> None:
+        pass
+
+    def exists(self, net: NetworkInfo) -> bool:
+        return True
+
+    def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool) -> None:
+        pass
+
+    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
+        pass
