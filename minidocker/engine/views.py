@@ -158,11 +158,25 @@ def _host_config(c: Container) -> dict:
 
 
 def _ports_view(c: Container) -> dict:
-    """NetworkSettings.Ports: every exposed port, with its host bindings (or null)."""
+    """NetworkSettings.Ports while it runs: every exposed port, with its host
+    bindings (or null); {} otherwise, as Docker."""
+    if c.status != "running":
+        return {}
     out: dict = {k: None for k in c.exposed_ports}
     for cport, proto, hip, hport in port_binding.items(c.active_ports):
         out.setdefault(f"{cport}/{proto}", None)
         out[f"{cport}/{proto}"] = (out[f"{cport}/{proto}"] or []) + [{"HostIp": hip or "0.0.0.0", "HostPort": hport}]
+    return out
+
+
+def _summary_ports(c: Container) -> list:
+    """ContainerSummary.Ports: each host binding, then each exposed port without one."""
+    out = [{"IP": hip or "0.0.0.0", "PrivatePort": cport, "PublicPort": int(hport), "Type": proto}
+           for cport, proto, hip, hport in port_binding.items(c.active_ports)]
+    for key in c.exposed_ports:
+        if not c.active_ports.get(key):
+            port, _, proto = key.partition("/")
+            out.append({"PrivatePort": int(port), "Type": proto or "tcp"})
     return out
 
 
@@ -193,8 +207,7 @@ def container_summary(c: Container, networks: dict, now: float | None = None,
     out = {
         "Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
         "Command": " ".join(_shell_word(a) for a in c.argv), "Created": int(parse_time(c.created)),
-        "Ports": [{"IP": hip or "0.0.0.0", "PrivatePort": cport, "PublicPort": int(hport), "Type": proto}
-                  for cport, proto, hip, hport in port_binding.items(c.active_ports if running else {})],
+        "Ports": _summary_ports(c) if running else [],
         "Labels": dict(c.labels), "State": c.status, "Status": status_text(c, now),
         "HostConfig": {"NetworkMode": c.network_mode},
         "NetworkSettings": {"Networks": _networks(c, networks, running)[0]},
