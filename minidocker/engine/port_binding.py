@@ -79,8 +79,13 @@ class Holder:
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         if proto == "sctp":
             kind = socket.SOCK_SEQPACKET
-        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, kind,
-                          socket.IPPROTO_SCTP if proto == "sctp" else 0)
+        try:
+            s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, kind,
+                              socket.IPPROTO_SCTP if proto == "sctp" else 0)
+        except OSError as ex:
+            if proto == "sctp" and ex.errno in (errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT):
+                return  # no SCTP in this kernel: nothing could take the port either
+            raise
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if v6:
