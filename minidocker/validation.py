@@ -305,6 +305,40 @@ def parse_port(spec: str) -> list[PortMapping]:
     return out
 
 
+def _go_parse_uint16(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) > 65535:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
+
+
+def parse_expose(text: str) -> list[str]:
+    """--expose "80", "80/udp", "7000-7001" -> ExposedPorts keys, as the docker CLI
+    expands them ("7000/tcp", "7001/tcp"). Client-side errors:
+      invalid port format for --expose: TEXT
+      invalid range format for --expose: TEXT, error: GO ERROR
+    """
+    if ":" in text:
+        raise _client(f"invalid port format for --expose: {text}")
+    parts = text.split("/")
+    proto, port = ("", "") if not text or not parts[0] else \
+        ("tcp", text) if len(parts) == 1 else ("tcp", parts[0]) if not parts[1] else (parts[1], parts[0])
+    try:
+        if not port:
+            raise ValueError("Empty string specified for ports.")
+        if "-" not in port:
+            start = end = _go_parse_uint16(port)
+        else:
+            a, b = port.split("-")[:2]
+            start, end = _go_parse_uint16(a), _go_parse_uint16(b)
+            if end < start:
+                raise ValueError(f"Invalid range specified for the Port: {port}")
+    except ValueError as e:
+        raise _client(f"invalid range format for --expose: {text}, error: {e}") from None
+    return [f"{n}/{proto}" for n in range(start, end + 1)]
+
+
 def go_json_kind(value) -> str:
     """How Go's encoding/json names a JSON value in an UnmarshalTypeError
     ("cannot unmarshal string into ..."); shared by the API's and the engine's decoders."""

@@ -26,9 +26,41 @@ def ellipsis(text: str, width: int) -> str:
 
 
 def ports_text(ports: list) -> str:
-    """The PORTS column: "0.0.0.0:8080->80/tcp, ..." (published ports, in order)."""
-    return ", ".join(f"{p.get('IP') or '0.0.0.0'}:{p['PublicPort']}->{p['PrivatePort']}/{p['Type']}"
-                     for p in ports if p.get("PublicPort"))
+    """The PORTS column as the docker CLI's DisplayablePorts writes it: ports sorted
+    by (container port, address, host port, proto); unpublished ones and those
+    published on the same port number grouped into ranges ("7000-7001/tcp",
+    "0.0.0.0:8000-8001->8000-8001/tcp") first, then each other mapping
+    ("0.0.0.0:18080->80/tcp, :::18080->80/tcp")."""
+    ports = sorted(ports, key=lambda p: (p.get("PrivatePort", 0), p.get("IP") or "",
+                                         p.get("PublicPort") or 0, p.get("Type") or ""))
+    groups: dict = {}  # key -> [first, last], in the order the keys appeared
+    result: list[str] = []
+    mappings: list[str] = []
+    for p in ports:
+        cur, key = p.get("PrivatePort", 0), p.get("Type") or ""
+        if p.get("IP"):
+            if (p.get("PublicPort") or 0) != cur:
+                mappings.append(f"{p['IP']}:{p.get('PublicPort') or 0}->{cur}/{key}")
+                continue
+            key = f"{p['IP']}/{key}"
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [cur, cur]
+        elif cur == g[1] + 1:
+            g[1] = cur
+        else:
+            result.append(_port_group(key, *g))
+            groups[key] = [cur, cur]
+    result += [_port_group(k, *g) for k, g in groups.items()]
+    return ", ".join(result + mappings)
+
+
+def _port_group(key: str, first: int, last: int) -> str:
+    ip, _, proto = key.rpartition("/")
+    group = str(first) if first == last else f"{first}-{last}"
+    if ip:
+        group = f"{ip}:{group}->{group}"
+    return f"{group}/{proto}"
 
 
 def go_time(unix: int) -> str:

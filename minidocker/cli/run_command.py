@@ -56,11 +56,13 @@ def wait_error(ex: APIError) -> NoReturn:
 @click.option("-p", "--publish", multiple=True, help="Publish a container's port(s) to the host")
 @click.option("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 @click.option("--expose", multiple=True, help="Expose a port or a range of ports")
+@click.option("-P", "--publish-all", is_flag=True, help="Publish all exposed ports to random ports")
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
-            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, image, command):
+            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, image,
+            command):
     """Run a command in a new container."""
     extra_hosts = [":".join(check_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
     envs = env_list(env, "run")
@@ -68,6 +70,7 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
         check_flag(ip_address, server, "--dns", "run")
     try:
         mappings = [p for spec in publish for p in validation.parse_port(spec)]
+        exposed_keys = [k for e in expose for k in validation.parse_expose(e)]
     except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
         click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
         sys.exit(125)
@@ -78,7 +81,7 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
     for p in mappings:  # Docker's HostConfig.PortBindings, as the docker CLI builds it
         bindings.setdefault(p.key, []).append({"HostIp": p.host_ip, "HostPort": p.host_port})
     exposed = {k: {} for k in bindings}
-    exposed.update({(e if "/" in e else e + "/tcp"): {} for e in expose})
+    exposed.update({k: {} for k in exposed_keys})
     endpoint = {}
     if ip or aliases:
         endpoint = {network: {"IPAMConfig": {"IPv4Address": ip} if ip else None, "Aliases": list(aliases)}}
@@ -88,7 +91,8 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
            "MacAddress": mac_address, "ExposedPorts": exposed,
            "HostConfig": {"NetworkMode": network, "AutoRemove": auto_remove, "Dns": list(dns),
                           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options),
-                          "ExtraHosts": extra_hosts, "PortBindings": bindings},
+                          "ExtraHosts": extra_hosts, "PortBindings": bindings,
+                          "PublishAllPorts": publish_all},
            "NetworkingConfig": {"EndpointsConfig": endpoint}}
     client = st.client()
     with api_errors(run_create_error):

@@ -56,7 +56,8 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       tty=cfg["Tty"], open_stdin=cfg["OpenStdin"], stdin_once=cfg["StdinOnce"],
                       attach=cfg["Attach"], auto_remove=cfg["AutoRemove"],
                       dns=cfg["Dns"], dns_search=cfg["DnsSearch"], dns_options=cfg["DnsOptions"],
-                      extra_hosts=cfg["ExtraHosts"], exposed_ports=cfg["ExposedPorts"],
+                      extra_hosts=cfg["ExtraHosts"],
+                      exposed_ports={**(img.get("ExposedPorts") or {}), **cfg["ExposedPorts"]},
                       port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
                       labels=cfg["Labels"], mac_address=cfg["MacAddress"],
                       restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"])
@@ -82,7 +83,7 @@ def _check_mode_conflicts(mode: str, cfg: dict, ports: dict) -> None:
                   ("ExtraHosts", "conflicting options: custom host-to-IP mapping and the network mode"),
                   ("MacAddress", "conflicting options: mac-address and the network mode"),
                   ("ExposedPorts", "conflicting options: port exposing and the container type network mode")]
-        if ports:
+        if ports or cfg.get("PublishAllPorts"):
             raise InvalidArgument("conflicting options: port publishing and the container type network mode")
         for key, msg in checks:
             if cfg.get(key):

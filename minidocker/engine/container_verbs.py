@@ -141,8 +141,9 @@ class ContainerVerbs:
         e = self.e
         img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
         netmode.settle_pending(e, c)  # what create could not settle (Docker's start errors)
-        active_ports = port_binding.bind(c, e.containers.values())
+        active_ports, holder = port_binding.bind(c, e.containers.values(), e.port_last)
         with contextlib.ExitStack() as undo:
+            undo.callback(holder.close)
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
@@ -154,6 +155,7 @@ class ContainerVerbs:
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c))
             handle = process.start(spec)
             undo.pop_all()
+        e.port_holders[c.id] = holder
         return handle, active_ports
 
     def _etc_files(self, c: Container) -> dict:
@@ -216,6 +218,9 @@ class ContainerVerbs:
             while len(self.exit_codes) > 1024:  # kept for late waiters of --rm containers
                 self.exit_codes.pop(next(iter(self.exit_codes)))
             had_ports, c.active_ports = bool(c.active_ports), []
+            holder = e.port_holders.pop(cid, None)
+            if holder is not None:
+                holder.close()
             steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
             if had_ports:
                 steps.append(e.sync_firewall)

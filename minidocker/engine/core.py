@@ -46,6 +46,8 @@ class Engine:
         self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}
         self.containers: dict[str, Container] = {c.id: c for c in self.store.load_containers()}
         self.watchers: dict[str, threading.Thread] = {}
+        self.port_holders: dict = {}  # container id -> port_binding.Holder (its host ports' sockets)
+        self.port_last: dict = {}  # (proto, host ip) -> the last ephemeral port given (Docker's allocator)
         self.closed = False
         os.makedirs(run_dir, exist_ok=True)
         from minidocker.engine import container_verbs as containers, network_verbs as networks  # verbs, bound below
@@ -149,6 +151,8 @@ class Engine:
             ep = eps[0]
             net = self.networks.get(ep.network_id)
             for cport, proto, hip, hport in port_binding.items(c.active_ports):
+                if not port_binding.is_ipv4(hip):
+                    continue  # "::": held (as Docker lists it), not DNAT'd to an IPv4 container
                 ports.append(nft.DnatRule(proto=proto, host_ip=hip, host_port=int(hport), container_ip=ep.ip,
                                           container_port=cport, bridge=net.bridge if net else ""))
         nft.apply(rules, ports)

@@ -72,9 +72,7 @@ def parse(body, name: str = "") -> dict:
     exposed = {_port_key(k): {} for k in (body.get("ExposedPorts") or {})}
     for key in bindings:
         exposed.setdefault(key, {})
-    if host.get("PublishAllPorts"):
-        for key in exposed:
-            bindings.setdefault(key, [{"HostIp": "", "HostPort": ""}])
+    # -P (PublishAllPorts) stays a flag: HostConfig.PortBindings shows what was asked
     return {
         "Name": name, "Image": body.get("Image") or "",
         "Cmd": _strslice(body.get("Cmd")), "Entrypoint": _strslice(body.get("Entrypoint")),

@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 
+from minidocker.engine import port_binding
 from minidocker.network import netns
 from minidocker.network.drivers import registry as drivers
 from minidocker.runtime import process
@@ -31,6 +32,8 @@ def reconcile(verbs) -> None:
                 log.exception("container %s: could not restore its names and resolver", c.id[:12])
             verbs.hub(c).reopen()  # its output FIFOs are still there: copy them again
             verbs._watch(c.id, handle)
+            if c.active_ports:
+                e.port_holders[c.id] = port_binding.reserve(c.active_ports)
         else:
             status = process.exit_status(e.store.bundle(c.id)) or {}
             verbs.finalize(c.id, int(status.get("ExitCode", 137)))

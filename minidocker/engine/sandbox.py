@@ -52,7 +52,7 @@ class Sandboxes:
             for i, ep in enumerate(c.eps()):
                 net = self.e.networks[ep.network_id]
                 driver = drivers.lookup(net.driver)
-                driver.join(net, ep, ns, default_route=(i == 0))
+                driver.join(net, ep, ns, default_route=(i == 0), hairpin=publishes(c))
                 undo.callback(driver.leave, net, ep)
             undo.callback(self._forget_names, c)
             self.refresh_names(c, fresh=True)
@@ -97,7 +97,7 @@ class Sandboxes:
 
     def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
         with netns.entered(c.netns) as ns:
-            drivers.lookup(net.driver).join(net, ep, ns, default_route)
+            drivers.lookup(net.driver).join(net, ep, ns, default_route, hairpin=publishes(c))
         self.announce("connect", c, net)
 
     def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
@@ -168,3 +168,8 @@ class Sandboxes:
         etcfiles.write_in_place(hosts_path, hosts)
         etcfiles.write_in_place(os.path.join(bundle, "resolv.conf"), resolv)
         etcfiles.write_in_place(os.path.join(bundle, "hostname"), c.hostname + "\n")
+
+
+def publishes(c: Container) -> bool:
+    """Does it publish ports (then its bridge ports get hairpin mode)?"""
+    return bool(c.port_bindings) or (c.publish_all and bool(c.exposed_ports))

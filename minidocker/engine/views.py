@@ -114,7 +114,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "Config": {
             "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.attach[0],
             "AttachStdout": c.attach[1], "AttachStderr": c.attach[2],
-            **({"ExposedPorts": dict(c.exposed_ports)} if c.exposed_ports else {}),
+            **({"ExposedPorts": go_map(c.exposed_ports)} if c.exposed_ports else {}),
             "Tty": c.tty, "OpenStdin": c.open_stdin,
             "StdinOnce": c.stdin_once, "Env": list(c.env), "Cmd": list(c.cmd) if c.cmd else None, "Image": c.image,
             "Volumes": None, "WorkingDir": c.workdir, "Entrypoint": list(c.entrypoint) if c.entrypoint else None,
@@ -146,7 +146,7 @@ READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysr
 def _host_config(c: Container) -> dict:
     return {
         "Binds": c.binds, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
-        "NetworkMode": c.network_mode, "PortBindings": {k: [dict(b) for b in v] for k, v in c.port_bindings.items()},
+        "NetworkMode": c.network_mode, "PortBindings": go_map({k: [dict(b) for b in v] for k, v in c.port_bindings.items()}),
         "RestartPolicy": dict(c.restart_policy), "AutoRemove": c.auto_remove,
         "VolumeDriver": "", "VolumesFrom": None, "CapAdd": None, "CapDrop": None, "CgroupnsMode": "host",
         "Dns": list(c.dns), "DnsOptions": list(c.dns_options), "DnsSearch": list(c.dns_search),
@@ -166,11 +166,30 @@ def _host_config(c: Container) -> dict:
 
 
 def _ports_view(c: Container) -> dict:
-    """NetworkSettings.Ports: every exposed port, with its host bindings (or null)."""
+    """NetworkSettings.Ports while it runs: every exposed port, with its host
+    bindings (or null); {} otherwise, as Docker."""
+    if c.status != "running":
+        return {}
     out: dict = {k: None for k in c.exposed_ports}
     for cport, proto, hip, hport in port_binding.items(c.active_ports):
         out.setdefault(f"{cport}/{proto}", None)
         out[f"{cport}/{proto}"] = (out[f"{cport}/{proto}"] or []) + [{"HostIp": hip or "0.0.0.0", "HostPort": hport}]
+    return go_map(out)
+
+
+def go_map(d: dict) -> dict:
+    """A Go map as encoding/json writes it: keys in byte order ("7000/tcp" before "80/tcp")."""
+    return {k: d[k] for k in sorted(d)}
+
+
+def _summary_ports(c: Container) -> list:
+    """ContainerSummary.Ports: each host binding, then each exposed port without one."""
+    out = [{"IP": hip or "0.0.0.0", "PrivatePort": cport, "PublicPort": int(hport), "Type": proto}
+           for cport, proto, hip, hport in port_binding.items(c.active_ports)]
+    for key in c.exposed_ports:
+        if not c.active_ports.get(key):
+            port, _, proto = key.partition("/")
+            out.append({"PrivatePort": int(port), "Type": proto or "tcp"})
     return out
 
 
@@ -201,8 +220,7 @@ def container_summary(c: Container, networks: dict, now: float | None = None,
     out = {
         "Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
         "Command": " ".join(_shell_word(a) for a in c.argv), "Created": int(parse_time(c.created)),
-        "Ports": [{"IP": hip or "0.0.0.0", "PrivatePort": cport, "PublicPort": int(hport), "Type": proto}
-                  for cport, proto, hip, hport in port_binding.items(c.active_ports if running else {})],
+        "Ports": _summary_ports(c) if running else [],
         "Labels": dict(c.labels), "State": c.status, "Status": status_text(c, now),
         "HostConfig": {"NetworkMode": c.network_mode},
         "NetworkSettings": {"Networks": _networks(c, networks, running)[0]},

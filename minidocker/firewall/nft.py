@@ -125,6 +125,13 @@ def render_table(networks: list[NetworkRules], ports: list[DnatRule]) -> str:
     live_ports.sort(key=lambda p: (p.bridge, p.proto, p.host_ip, p.host_port))
 
     fwd: list[str] = []
+    # published ports first: reached through the host's address (hairpin) they pass
+    # even between networks and into an icc=false one, as through Docker's proxy
+    for p in live_ports:
+        fwd.append(f"oifname {_q(p.bridge)} ip daddr {p.container_ip} {p.proto} dport {p.container_port}"
+                   f" ct status dnat accept")
+    if live_ports:
+        fwd.append("ct status dnat ct direction reply accept")
     for n in networks:
         fwd.append(f"iifname {_q(n.bridge)} oifname {_q(n.bridge)} {'accept' if n.icc else 'drop'}"
                    f" comment \"{'icc' if n.icc else 'no icc'} {n.id[:12]}\"")
@@ -152,11 +159,15 @@ def render_table(networks: list[NetworkRules], ports: list[DnatRule]) -> str:
         to = f"dnat ip to {p.container_ip}:{p.container_port}"
         if p.host_ip in ("", "0.0.0.0"):
             pre.append(f"fib daddr type local {p.proto} dport {p.host_port} {to}")
-            out.append(f"ip daddr != 127.0.0.0/8 fib daddr type local {p.proto} dport {p.host_port} {to}")
+            out.append(f"fib daddr type local {p.proto} dport {p.host_port} {to}")
         else:
-            pre.append(f"ip daddr {p.host_ip} {p.proto} dport {p.host_port} {to}")
+            # a loopback binding answers the host only: no prerouting rule for it
             if not ipaddress.IPv4Address(p.host_ip).is_loopback:
-                out.append(f"ip daddr {p.host_ip} {p.proto} dport {p.host_port} {to}")
+                pre.append(f"ip daddr {p.host_ip} {p.proto} dport {p.host_port} {to}")
+            out.append(f"ip daddr {p.host_ip} {p.proto} dport {p.host_port} {to}")
+    localnet = sorted({p.bridge for p in live_ports})
+    guard = [f"iifname {_set(localnet)} ip daddr 127.0.0.0/8 drop comment \"no loopback from containers\""] \
+        if localnet else []
     for n in networks:
         if n.internal:
             continue
@@ -165,17 +176,27 @@ def render_table(networks: list[NetworkRules], ports: list[DnatRule]) -> str:
         if any(p.bridge == n.bridge for p in live_ports):
             post.append(f"oifname {_q(n.bridge)} ip saddr {subnets[n.bridge]} ct status dnat masquerade"
                         f" comment \"hairpin\"")
+            post.append(f"oifname {_q(n.bridge)} ip saddr 127.0.0.0/8 ct status dnat masquerade"
+                        f" comment \"from the host's loopback\"")
 
     def chain(name: str, head: str, rules: list[str]) -> list[str]:
         return [f"\tchain {name} {{", f"\t\t{head}", *(f"\t\t{r}" for r in rules), "\t}"]
 
     lines = [f"table {TABLE} {{"]
     lines += chain("forward", "type filter hook forward priority filter; policy accept;", fwd)
+    if guard:  # only while a bridge takes loopback traffic (route_localnet)
+        lines += chain("guard", "type filter hook prerouting priority -150; policy accept;", guard)
     lines += chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", pre)
     lines += chain("output", "type nat hook output priority -100; policy accept;", out)
     lines += chain("postrouting", "type nat hook postrouting priority srcnat; policy accept;", post)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def localnet_bridges(networks: list[NetworkRules], ports: list[DnatRule]) -> list[str]:
+    """Bridges that take DNAT'd traffic from the host's loopback (route_localnet)."""
+    live = {n.bridge for n in networks if not n.internal}
+    return sorted({p.bridge for p in ports if p.bridge in live})
 
 
 def render(networks: list[NetworkRules], ports: list[DnatRule]) -> str:
@@ -200,6 +221,8 @@ def apply(networks: list[NetworkRules], ports: list[DnatRule]) -> None:
         sysctl.ensure_bridge_nf_call_iptables()
     if any(not n.internal for n in networks):
         sysctl.ensure_ip_forward()
+    for bridge in localnet_bridges(networks, ports):
+        sysctl.ensure_route_localnet(bridge)
     bridges = [n.bridge for n in sorted(networks, key=lambda n: n.bridge)]
     _run_with_coexist(script, bridges)
 

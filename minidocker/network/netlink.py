@@ -111,6 +111,15 @@ class Handle:
         self._explain("link", "set", ifname, "master", bridge)
         self._run(lambda: self._ipr.link("set", index=self._index(ifname), master=self._index(bridge)))
 
+    def set_hairpin(self, ifname: str) -> None:
+        """Let the bridge send a frame back out of the port it came in on (a
+        container reaching its own published port through the host's address,
+        DNAT'd at the bridge when br_netfilter is on)."""
+        self._explain("link", "set", ifname, "type", "bridge_slave", "hairpin", "on")
+        info = {"attrs": [("IFLA_INFO_SLAVE_KIND", "bridge"),
+                          ("IFLA_INFO_SLAVE_DATA", {"attrs": [("IFLA_BRPORT_MODE", 1)]})]}
+        self._run(lambda: self._ipr.link("set", index=self._index(ifname), IFLA_LINKINFO=info))
+
     def set_mac(self, ifname: str, mac: str) -> None:
         self._explain("link", "set", ifname, "address", mac)
         self._run(lambda: self._ipr.link("set", index=self._index(ifname), address=mac))

@@ -41,6 +41,14 @@ def ensure_ip_forward() -> None:
     write("net.ipv4.ip_forward", "1")
 
 
+def ensure_route_localnet(bridge: str) -> None:
+    """Let traffic the host sends to 127.0.0.1 leave through this bridge once a
+    published port's DNAT sent it there (masqueraded to the gateway on the way)."""
+    key = f"net.ipv4.conf.{bridge}.route_localnet"
+    if read(key) not in (None, "1"):
+        write(key, "1")
+
+
 def ensure_bridge_nf_call_iptables() -> None:
     """Make frames bridged between two ports of one bridge pass the inet forward
     hook (br_netfilter), so that an icc=false network can drop them."""

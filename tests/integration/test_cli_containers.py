@@ -207,8 +207,9 @@ def test_usage_and_flag_errors_like_docker(cli):
 
 def test_restart_and_port(cli):
     cli.ok("run", "-d", "--name", "rp", "-p", "8088:80", "busybox", "sleep", "600")
-    assert cli.ok("port", "rp") == "80/tcp -> 0.0.0.0:8088\n"
-    assert cli.ok("port", "rp", "80") == "0.0.0.0:8088\n"
+    # Docker 20.10 lists the IPv6 binding beside the IPv4 one (the test namespace has IPv6)
+    assert cli.ok("port", "rp") == "80/tcp -> 0.0.0.0:8088\n80/tcp -> :::8088\n"
+    assert cli.ok("port", "rp", "80") == "0.0.0.0:8088\n:::8088\n"
     pid1 = cli.ok("inspect", "-f", "{{.State.Pid}}", "rp")
     assert cli.ok("restart", "-t", "0", "rp") == "rp\n"
     assert cli.ok("inspect", "-f", "{{.State.Status}}", "rp") == "running\n"

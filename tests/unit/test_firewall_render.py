@@ -118,8 +118,15 @@ def test_port_mapping_all_addresses():
                     container_port=80, bridge="mdbr-cccccccccc")
     c = chains(render_table([net()], [p]))
     assert c["prerouting"] == ["fib daddr type local tcp dport 8080 dnat ip to 172.20.0.2:80"]
-    assert c["output"] == ["ip daddr != 127.0.0.0/8 fib daddr type local tcp dport 8080 dnat ip to 172.20.0.2:80"]
+    # from the host too, 127.0.0.1 included (route_localnet on the bridge, masqueraded)
+    assert c["output"] == ["fib daddr type local tcp dport 8080 dnat ip to 172.20.0.2:80"]
+    assert 'oifname "mdbr-cccccccccc" ip saddr 127.0.0.0/8 ct status dnat masquerade' \
+        ' comment "from the host\'s loopback"' in c["postrouting"]
+    assert c["guard"] == ['iifname { "mdbr-cccccccccc" } ip daddr 127.0.0.0/8 drop comment "no loopback from containers"']
     fwd = c["forward"]
+    # reached through the host's address it passes before any isolation rule (hairpin)
+    assert fwd[0] == 'oifname "mdbr-cccccccccc" ip daddr 172.20.0.2 tcp dport 80 ct status dnat accept'
+    assert fwd[1] == "ct status dnat ct direction reply accept"
     acc = fwd.index('oifname "mdbr-cccccccccc" ip daddr 172.20.0.2 tcp dport 80 accept')
     drop = [i for i, r in enumerate(fwd) if r.startswith('oifname "mdbr-cccccccccc" drop')][0]
     assert acc < drop
@@ -132,6 +139,14 @@ def test_port_mapping_specific_host_ip_udp():
     c = chains(render_table([net()], [p]))
     assert c["prerouting"] == ["ip daddr 10.9.0.1 udp dport 5353 dnat ip to 172.20.0.3:53"]
     assert c["output"] == ["ip daddr 10.9.0.1 udp dport 5353 dnat ip to 172.20.0.3:53"]
+
+
+def test_port_mapping_loopback_answers_the_host_only():
+    p = DnatRule(proto="tcp", host_ip="127.0.0.1", host_port=18081, container_ip="172.20.0.3",
+                 container_port=80, bridge="mdbr-cccccccccc")
+    c = chains(render_table([net()], [p]))
+    assert c["prerouting"] == []
+    assert c["output"] == ["ip daddr 127.0.0.1 tcp dport 18081 dnat ip to 172.20.0.3:80"]
 
 
 def test_ports_on_internal_or_unknown_networks_are_ignored():

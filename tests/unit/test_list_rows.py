@@ -53,7 +53,8 @@ def test_ps_row_fields_and_truncation():
     assert r == {
         "ID": "f" * 12, "Image": "busybox", "Command": '"sh -c \'echo hello; …"',
         "CreatedAt": list_rows.go_time(1767225600), "RunningFor": "About a minute ago",
-        "Status": "Up 2 minutes", "Ports": "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp", "Names": "web",
+        # PORTS sorted by container port, as the docker CLI sorts them
+        "Status": "Up 2 minutes", "Ports": "127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp", "Names": "web",
         "State": "running", "Networks": "other,self_net", "Labels": "a=1,b=2", "Mounts": "", "Size": "0B"}
     full = list_rows.ps_row(SUMMARY, now=1767225600 + 90, trunc=False)
     assert full["ID"] == "f" * 64 and full["Command"] == '"sh -c \'echo hello; sleep 600\'"'

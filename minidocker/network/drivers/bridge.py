@@ -51,7 +51,8 @@ class BridgeDriver:
         with netlink.inside(None) as host:
             return host.link_exists(net.bridge)
 
-    def join(self, net: NetworkInfo, ep: EndpointInfo, ns: netlink.Handle, default_route: bool) -> None:
+    def join(self, net: NetworkInfo, ep: EndpointInfo, ns: netlink.Handle, default_route: bool,
+             hairpin: bool = False) -> None:
         """Plug a container namespace into the network's bridge: the veth's host
         end through one handle on the host, its container end through ``ns``."""
         with netlink.inside(None) as host:
@@ -59,6 +60,8 @@ class BridgeDriver:
             with contextlib.ExitStack() as undo:
                 undo.callback(host.delete_link, ep.host_veth)
                 host.set_master(ep.host_veth, net.bridge)
+                if hairpin:
+                    host.set_hairpin(ep.host_veth)
                 host.set_up(ep.host_veth)
                 ns.set_mac(ep.ifname, ep.mac)
                 ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")

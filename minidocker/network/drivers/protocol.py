@@ -47,9 +47,10 @@ class Driver(Protocol):
     def exists(self, net: NetworkInfo) -> bool:
         """Is the network's device there?"""
 
-    def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool) -> None:
+    def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool, hairpin: bool = False) -> None:
         """Plug the endpoint into the sandbox whose namespace handle is ``ns``
-        (netlink.Handle, from netns.created/entered); undo own partial work on failure."""
+        (netlink.Handle, from netns.created/entered); undo own partial work on failure.
+        ``hairpin``: its container publishes ports (it may reach them itself)."""
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
         """Unplug the endpoint; one already gone is not an error."""
@@ -71,7 +72,7 @@ class NoDevice:
     def exists(self, net: NetworkInfo) -> bool:
         return True
 
-    def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool) -> None:
+    def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool, hairpin: bool = False) -> None:
         pass
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
