@@ -94,11 +94,10 @@ def create(verbs, body: dict, name: str = "") -> Container:
                 ip = cfg.get("IP") or ""
                 if mode == "default":  # Docker 20.10 drops these without a --network
                     aliases, ip = [], ""
-                ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
+                # the address comes at start, as Docker's (checked then, too)
+                ep = e.net.endpoint_config(net, c, ip, aliases, "eth0")
                 if cfg.get("MacAddress"):
-                    ep.mac = _mac(cfg["MacAddress"])
-                if not net.builtin:
-                    ep.aliases = aliases + [cid[:12]]
+                    ep.static_mac = _mac(cfg["MacAddress"])
                 c.endpoints[net.id] = ep.to_dict()
         e.containers[cid] = c
         try:

@@ -140,8 +140,11 @@ class ContainerVerbs:
         """Ports, sandbox, stdio, process: each undone if a later one fails."""
         e = self.e
         img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
-        active_ports = port_binding.bind(c, e.containers.values())
         with contextlib.ExitStack() as undo:
+            e.net.attach_addresses(c)  # the lowest free ones again (or its --ip), as Docker's
+            undo.callback(e.net.release_addresses, c, list(c.endpoints))
+            active_ports = port_binding.bind(c, e.containers.values())
+            e.store.save_container(c)  # before plumbing: a crash leaves what reconcile can sweep
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
@@ -215,7 +218,8 @@ class ContainerVerbs:
             while len(self.exit_codes) > 1024:  # kept for late waiters of --rm containers
                 self.exit_codes.pop(next(iter(self.exit_codes)))
             had_ports, c.active_ports = bool(c.active_ports), []
-            steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
+            steps = [lambda: self.sandbox.teardown(c), lambda: e.net.release_addresses(c),
+                     lambda: e.store.save_container(c)]
             if had_ports:
                 steps.append(e.sync_firewall)
             if c.auto_remove:

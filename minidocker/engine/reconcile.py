@@ -1,7 +1,7 @@
 """After a daemon (re)start: make the state and the kernel agree again.
 
 Containers whose process still runs are adopted (watcher, resolver); those whose
-process died are finalized (namespace, veths, DNS released). Then what a crash
+process died are finalized (namespace, veths, DNS names and addresses released). Then what a crash
 left without an owner is swept: netns pins, what the drivers plumbed for our own
 stopped endpoints (host-side veths), bundles with no state file.
 """
@@ -62,6 +62,13 @@ def sweep_orphans(e) -> None:
             step()
         except Exception:  # noqa: BLE001
             log.exception("sweeping a leftover failed")
+    for c in e.containers.values():  # a stopped container holds no address (older state did)
+        if c.status != "running" and any(ep.ip for ep in c.eps()):
+            e.net.release_addresses(c)
+            try:
+                e.store.save_container(c)
+            except Exception:  # noqa: BLE001
+                log.exception("container %s: saving its released addresses", c.id[:12])
 
 
 def _listdir(path: str) -> list[str]:
