@@ -74,7 +74,9 @@ class ContainerVerbs:
             try:
                 handle, active_ports = self._launch(c, hub, stdio_fds)
             except Exception as ex:  # nothing was left running: record why, as Docker does
-                c.exit_code = getattr(ex, "code", None) or 128
+                # Docker's start: 126/127 from the runtime, else 128 unless an
+                # earlier run left a code (a stopped one keeps its 137)
+                c.exit_code = getattr(ex, "code", None) or c.exit_code or 128
                 c.error = getattr(ex, "message", str(ex))
                 if c.auto_remove:  # `docker run --rm` waits for the removal: it gets the code
                     self.exit_codes[c.id] = c.exit_code
