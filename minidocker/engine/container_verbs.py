@@ -145,7 +145,9 @@ class ContainerVerbs:
         with contextlib.ExitStack() as undo:
             e.net.attach_addresses(c)  # the lowest free ones again (or its --ip), as Docker's
             undo.callback(e.net.release_addresses, c, list(c.endpoints))
-            active_ports = port_binding.bind(c, e.containers.values())
+            # as Docker's: ports go through the gateway endpoint; internal networks have none
+            active_ports = {} if port_binding.only_internal(c, e.networks) else \
+                port_binding.bind(c, e.containers.values())
             e.store.save_container(c)  # before plumbing: a crash leaves what reconcile can sweep
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)

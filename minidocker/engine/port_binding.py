@@ -15,6 +15,13 @@ def items(bindings: dict):
             yield int(port), proto or "tcp", b.get("HostIp") or "", str(b.get("HostPort") or "")
 
 
+def only_internal(c, networks: dict) -> bool:
+    """Every network of ``c`` is internal: Docker publishes nothing (no gateway
+    endpoint) and shows no ports at all."""
+    nets = [networks.get(nid) for nid in c.endpoints]
+    return bool(nets) and all(n is not None and n.internal for n in nets)
+
+
 def bind(c, others) -> dict:
     """At start, as Docker: refuse a host port a running container holds; give a
     binding without a host port the first free port of the ephemeral range; a

@@ -119,7 +119,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "NetworkSettings": {
             "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
             "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "Ports": _ports_view(c) if running else {},
+            "Ports": _ports_view(c) if running and not port_binding.only_internal(c, networks) else {},
             "SandboxKey": (c.netns if running and c.netns else ""),
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
             "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],
