@@ -186,7 +186,7 @@ class NetworkVerbs:
         return {nid for c in self.e.containers.values() if c.status == "running" for nid in c.endpoints}
 
     def prune(self, keep=lambda n: False) -> list[str]:
-        """Remove every user network no container uses, except those ``keep(n)``
+        """Remove every user network no running container uses, except those ``keep(n)``
         (the filters of `network prune`); their names, sorted."""
         e = self.e
         with e.lock:

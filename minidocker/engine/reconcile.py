@@ -52,10 +52,11 @@ def sweep_orphans(e) -> None:
                   if os.path.basename(path) not in pins]
         steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
                   for cid in os.listdir(root) if cid not in e.containers]
-    # only our own endpoints (a stopped container's): another minidockerd (other
-    # state root) may share this network namespace, and its links are not ours to judge
+    # only our own endpoints (a stopped container's, saved by a start that a crash
+    # cut short): another minidockerd (other state root) may share this network
+    # namespace, and its links are not ours to judge
     stopped = [(e.networks[ep.network_id], ep) for c in e.containers.values() if c.status != "running"
-               for ep in c.eps() if ep.network_id in e.networks]
+               for ep in c.eps() if ep.network_id in e.networks and ep.host_veth]
     steps += [lambda net=net, ep=ep: drivers.lookup(net.driver).leave(net, ep) for net, ep in stopped]
     for step in steps:  # one stubborn leftover must not keep the daemon from starting
         try:
