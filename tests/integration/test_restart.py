@@ -50,6 +50,7 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         assert sorted(e2.networks) == net_ids
         d = e2.containers[dead.id]
         assert d.status == "exited" and d.exit_code == 137
+        assert [ep.ip for ep in d.eps()] == [""]  # a stopped container holds no address
         assert dead_veth not in {l["ifname"] for l in ip_j("link")}
         assert not os.path.exists(dead_pin)
         l2 = e2.containers[live.id]
