@@ -74,7 +74,9 @@ class ContainerVerbs:
             try:
                 handle, active_ports = self._launch(c, hub, stdio_fds)
             except Exception as ex:  # nothing was left running: record why, as Docker does
-                c.exit_code = getattr(ex, "code", None) or 128
+                # Docker's start: 126/127 from the runtime, else 128 unless an
+                # earlier run left a code (a stopped one keeps its 137)
+                c.exit_code = getattr(ex, "code", None) or c.exit_code or 128
                 c.error = getattr(ex, "message", str(ex))
                 if c.auto_remove:  # `docker run --rm` waits for the removal: it gets the code
                     self.exit_codes[c.id] = c.exit_code
@@ -141,9 +143,16 @@ class ContainerVerbs:
         e = self.e
         img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
         netmode.settle_pending(e, c)  # what create could not settle (Docker's start errors)
-        active_ports, holder = port_binding.bind(c, e.containers.values(), e.port_last)
         with contextlib.ExitStack() as undo:
+            e.net.attach_addresses(c)  # the lowest free ones again (or its --ip), as Docker's
+            undo.callback(e.net.release_addresses, c, list(c.endpoints))
+            # as Docker's: ports go through the gateway endpoint; internal networks have none
+            if port_binding.only_internal(c, e.networks):
+                active_ports, holder = {}, port_binding.Holder()
+            else:
+                active_ports, holder = port_binding.bind(c, e.containers.values(), e.port_last)
             undo.callback(holder.close)
+            e.store.save_container(c)  # before plumbing: a crash leaves what reconcile can sweep
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
@@ -221,7 +230,8 @@ class ContainerVerbs:
             holder = e.port_holders.pop(cid, None)
             if holder is not None:
                 holder.close()
-            steps = [lambda: self.sandbox.teardown(c), lambda: e.store.save_container(c)]
+            steps = [lambda: self.sandbox.teardown(c), lambda: e.net.release_addresses(c),
+                     lambda: e.store.save_container(c)]
             if had_ports:
                 steps.append(e.sync_firewall)
             if c.auto_remove:

@@ -45,6 +45,10 @@ class Network:
 
 @dataclass
 class Endpoint:
+    """A container's place on one network. Its address (``id``, ``ip``,
+    ``prefixlen``, ``gateway``, ``mac``, ``host_veth``) is held only while the
+    container runs, as Docker 20.10 does: empty ("") while created or stopped;
+    the rest is configuration kept across runs."""
     id: str
     network_id: str
     ip: str
@@ -55,6 +59,9 @@ class Endpoint:
     host_veth: str = ""         # on the bridge
     aliases: list = field(default_factory=list)
     static_ip: str = ""         # --ip given by the user (IPAMConfig.IPv4Address)
+    static_mac: str = ""        # --mac-address given by the user
+    network_name: str = ""      # shown (and named in errors) after the network is gone
+    joined: bool = False        # it has run once on this network (inspect shows NetworkID)
 
     to_dict = asdict
 

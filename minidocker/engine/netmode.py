@@ -8,9 +8,10 @@ not supported, an exhausted pool are all start errors. `POST /containers/create`
 answers 201 and `start` fails (`docker run` prints the error without its usage
 hint; `docker create` succeeds and leaves the container `Created`).
 
-minidocker allocates the endpoint at create when it can; a request that cannot
-be settled then is kept in ``Container.pending_network`` and tried again at
-start, where its error is raised (so a network created in between is used).
+minidocker configures the endpoint at create when it can (its address comes at
+start, as Docker's: network_verbs.attach_addresses); a request that cannot be
+settled then is kept in ``Container.pending_network`` and tried again at start,
+where its error is raised (so a network created in between is used).
 """
 import ipaddress
 
@@ -57,7 +58,7 @@ def settle_pending(e, c) -> None:
 
 
 def settle(e, c, req: dict) -> None:
-    """The mode, and for a network with addresses its endpoint (allocated)."""
+    """The mode, and for a network with addresses its endpoint (configured)."""
     mode, ip, aliases = req["NetworkMode"], req.get("IP") or "", list(req.get("Aliases") or [])
     if mode.startswith("container:"):
         other = e.find_container(mode.split(":", 1)[1])
@@ -78,11 +79,9 @@ def settle(e, c, req: dict) -> None:
         return
     if mode == "default":  # Docker 20.10 drops these without a --network
         aliases, ip = [], ""
-    ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
+    ep = e.net.endpoint_config(net, c, ip, aliases, "eth0")  # its address comes at start
     if req.get("MacAddress"):
-        ep.mac = _mac(req["MacAddress"])
-    if not net.builtin:
-        ep.aliases = aliases + [c.id[:12]]
+        ep.static_mac = _mac(req["MacAddress"])
     c.network_mode = "default" if mode == "default" else net.name
     c.endpoints[net.id] = ep.to_dict()
 

@@ -79,19 +79,10 @@ class NetworkVerbs:
         self._save(n)
 
     def _readdress(self, n: Network, pool) -> None:
-        """Move the default bridge to another subnet; stopped containers on it get new addresses."""
+        """Move the default bridge to another subnet (no running container is on
+        it; stopped ones hold no address and get one from the new subnet at start)."""
         n.subnet = n.network = str(pool)
         n.gateway = str(pool.network_address + 1)
-        taken: set = set()
-        for c in self.e.containers.values():
-            if n.id not in c.endpoints:
-                continue
-            ep = Endpoint.from_dict(c.endpoints[n.id])
-            addr = ipam.allocate(pool, ipaddress.ip_address(n.gateway), None, taken)
-            taken.add(addr)
-            ep.ip, ep.prefixlen, ep.gateway, ep.mac = str(addr), pool.prefixlen, n.gateway, ipam.mac_for(addr)
-            c.endpoints[n.id] = ep.to_dict()
-            self.e.store.save_container(c)
 
     def delete_builtin_bridge(self) -> None:
         default = self.e.default_bridge()
@@ -173,9 +164,13 @@ class NetworkVerbs:
             n = e.find_network(ref)
             if n.builtin:
                 raise Forbidden(f"{n.name} is a pre-defined network and cannot be removed")
-            if any(n.id in c.endpoints for c in e.containers.values()):
+            if any(n.id in c.endpoints and c.status == "running" for c in e.containers.values()):
                 raise Forbidden(
                     f"error while removing network: network {n.name} id {n.id} has active endpoints")
+            for c in e.containers.values():  # stopped ones keep it in their config, as Docker's
+                if n.id in c.endpoints and c.endpoints[n.id].get("network_name") != n.name:
+                    c.endpoints[n.id]["network_name"] = n.name
+                    e.store.save_container(c)
             del e.networks[n.id]
             try:
                 e.sync_firewall()
@@ -186,12 +181,16 @@ class NetworkVerbs:
                 e.events.emit("network", "destroy", n.id, {"name": n.name, "type": n.driver})
             return n
 
+    def in_use(self) -> set:
+        """Ids of the networks with active endpoints (running containers)."""
+        return {nid for c in self.e.containers.values() if c.status == "running" for nid in c.endpoints}
+
     def prune(self, keep=lambda n: False) -> list[str]:
-        """Remove every user network no container uses, except those ``keep(n)``
+        """Remove every user network no running container uses, except those ``keep(n)``
         (the filters of `network prune`); their names, sorted."""
         e = self.e
         with e.lock:
-            used = {nid for c in e.containers.values() for nid in c.endpoints}
+            used = self.in_use()
             gone = []
             for n in sorted(e.networks.values(), key=lambda n: n.name):
                 if not n.builtin and n.id not in used and not keep(n):
@@ -202,35 +201,81 @@ class NetworkVerbs:
 
     # ---- endpoints -----------------------------------------------------------
     def taken(self, net: Network) -> set:
+        """Addresses held on ``net``: aux addresses and those of the endpoints
+        that hold one (running containers, or one being started)."""
         out = {ipaddress.ip_address(a) for a in net.aux.values()}
         for c in self.e.containers.values():
             ep = c.endpoints.get(net.id)
-            if ep:
+            if ep and ep.get("ip"):
                 out.add(ipaddress.ip_address(ep["ip"]))
         return out
 
-    def allocate_endpoint(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:
+    def endpoint_config(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:
+        """A container's endpoint as configured (create, connect of a stopped
+        container): no address yet; Docker checks the address at start."""
         if not drivers.lookup(net.driver).has_addresses:
             raise InvalidArgument(f"network {net.name} has no addresses to allocate")
-        if ip and net.builtin:
-            raise InvalidArgument("user specified IP address is supported on user defined networks only")
         if aliases and net.builtin:
             raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
-        requested = None
         if ip:
             try:
-                requested = ipaddress.IPv4Address(ip)
+                ipaddress.IPv4Address(ip)
             except ValueError:
                 raise InvalidArgument(f"invalid IPv4 address: {ip}")
+        return Endpoint(id="", network_id=net.id, ip="", prefixlen=0, gateway="", mac="", ifname=ifname,
+                        aliases=list(aliases or []), static_ip=ip or "", network_name=net.name)
+
+    def allocate_endpoint(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:
+        """A configured endpoint with its address (connect of a running container)."""
+        ep = self.endpoint_config(net, c, ip, aliases, ifname)
+        self._address(net, c, ep)
+        return ep
+
+    def _address(self, net: Network, c: Container, ep: Endpoint) -> None:
+        """Give ``ep`` an address on ``net``: its --ip, else the lowest free one."""
+        if ep.static_ip and net.builtin:
+            raise InvalidArgument("user specified IP address is supported on user defined networks only")
         subnet = ipaddress.ip_network(net.network)
         addr = ipam.allocate(subnet, ipaddress.ip_address(net.gateway),
                              ipaddress.ip_network(net.ip_range) if net.ip_range else None,
-                             self.taken(net), requested, net.user_subnet, network=f"{net.name} ({net.id})")
-        ep_id = e_new_id()
-        return Endpoint(id=ep_id, network_id=net.id, ip=str(addr), prefixlen=subnet.prefixlen,
-                        gateway=net.gateway, mac=ipam.mac_for(addr), ifname=ifname,
-                        host_veth=f"mdv{ep_id[:7]}", aliases=list(aliases or []),
-                        static_ip=ip or "")
+                             self.taken(net), ipaddress.IPv4Address(ep.static_ip) if ep.static_ip else None,
+                             net.user_subnet, network=f"{net.name} ({net.id})")
+        ep.id = e_new_id()
+        ep.ip, ep.prefixlen, ep.gateway = str(addr), subnet.prefixlen, net.gateway
+        ep.mac = ep.static_mac or ipam.mac_for(addr)
+        ep.host_veth = f"mdv{ep.id[:7]}"
+        ep.network_name = net.name
+        if not net.builtin and c.id[:12] not in ep.aliases:
+            ep.aliases = list(ep.aliases) + [c.id[:12]]
+
+    def attach_addresses(self, c: Container) -> None:
+        """At start: an address for each of the container's endpoints, in order
+        (all or none: on a failure the ones given are released again)."""
+        done = []
+        try:
+            for nid, epd in c.endpoints.items():
+                ep = Endpoint.from_dict(epd)
+                net = self.e.networks.get(nid)
+                if net is None:  # removed while the container was stopped (Docker's words)
+                    raise NotFound(f"network {nid if ep.joined else (ep.network_name or nid)} not found")
+                self._address(net, c, ep)
+                c.endpoints[nid] = ep.to_dict()
+                done.append(nid)
+        except BaseException:
+            self.release_addresses(c, only=done)
+            raise
+
+    def release_addresses(self, c: Container, only: list | None = None) -> None:
+        """At stop (or a failed start): the endpoints give their addresses back
+        and keep their configuration."""
+        for nid in list(c.endpoints) if only is None else only:
+            ep = Endpoint.from_dict(c.endpoints[nid])
+            if only is None and ep.ip:
+                ep.joined = True
+            ep.id, ep.ip, ep.prefixlen, ep.gateway, ep.mac, ep.host_veth = "", "", 0, "", "", ""
+            if nid in self.e.networks:
+                ep.network_name = self.e.networks[nid].name
+            c.endpoints[nid] = ep.to_dict()
 
     def connect(self, net_ref: str, ctr_ref: str, ip: str = "", aliases: list | None = None) -> None:
         e = self.e
@@ -248,8 +293,10 @@ class NetworkVerbs:
             if net.id in c.endpoints:
                 raise Forbidden(f"endpoint with name {c.name} already exists in network {net.name}")
             ifname = f"eth{_next_ifindex(c)}"
-            ep = self.allocate_endpoint(net, c, ip, list(aliases or []), ifname)
-            if not net.builtin:
+            ep = self.endpoint_config(net, c, ip, list(aliases or []), ifname)
+            if c.status == "running":
+                self._address(net, c, ep)
+            elif not net.builtin:
                 ep.aliases = list(aliases or []) + [c.id[:12]]
             with contextlib.ExitStack() as undo:
                 c.endpoints[net.id] = ep.to_dict()
@@ -264,7 +311,12 @@ class NetworkVerbs:
     def disconnect(self, net_ref: str, ctr_ref: str, force: bool = False) -> None:
         e = self.e
         with e.lock:
-            net = e.find_network(net_ref)
+            try:
+                net = e.find_network(net_ref)
+            except NotFound:
+                if self._forget_removed(net_ref, ctr_ref):
+                    return
+                raise
             try:
                 c = e.find_container(ctr_ref)
             except NotFound:
@@ -282,6 +334,27 @@ class NetworkVerbs:
             if c.status == "running":
                 e.ctr.sandbox.refresh_names(c)
             e.store.save_container(c)
+
+    def _forget_removed(self, net_ref: str, ctr_ref: str) -> bool:
+        """Docker lets a stopped container leave a network removed since."""
+        try:
+            c = self.e.find_container(ctr_ref)
+        except NotFound:
+            return False
+        nid = _stale(c, net_ref) if c.status != "running" else None
+        if nid is None or nid in self.e.networks:
+            return False
+        del c.endpoints[nid]
+        self.e.store.save_container(c)
+        return True
+
+
+def _stale(c: Container, net_ref: str) -> str | None:
+    """The id of ``c``'s endpoint on a network removed since, named by ``net_ref``."""
+    for nid, epd in c.endpoints.items():
+        if net_ref and (epd.get("network_name") == net_ref or nid.startswith(net_ref)):
+            return nid
+    return None
 
 
 def _next_ifindex(c: Container) -> int:

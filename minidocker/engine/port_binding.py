@@ -113,6 +113,13 @@ def _ipv6_available() -> bool:
         return False
 
 
+def only_internal(c, networks: dict) -> bool:
+    """Every network of ``c`` is internal: Docker publishes nothing (no gateway
+    endpoint) and shows no ports at all."""
+    nets = [networks.get(nid) for nid in c.endpoints]
+    return bool(nets) and all(n is not None and n.internal for n in nets)
+
+
 def bind(c, others, last: dict) -> tuple[dict, Holder]:
     """At start, as Docker: each binding on its address ("" is 0.0.0.0 and, when
     the host has IPv6, "::" beside it); a port a running container holds on the

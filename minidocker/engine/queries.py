@@ -34,7 +34,7 @@ def networks(e, filters: dict | None = None) -> list[dict]:
     (Docker fills it only in inspect)."""
     f = flt.network_filters(filters)
     with e.lock:
-        used = {nid for c in e.containers.values() for nid in c.endpoints}
+        used = e.net.in_use()
         nets = [n for n in e.networks.values() if flt.network_matches(n, f, used)]
         nets.sort(key=lambda n: (BUILTIN_ORDER.get(n.name, 3) if n.builtin else 3, n.name))
         return [views.network_inspect(n, []) for n in nets]

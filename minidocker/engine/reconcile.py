@@ -1,7 +1,7 @@
 """After a daemon (re)start: make the state and the kernel agree again.
 
 Containers whose process still runs are adopted (watcher, resolver); those whose
-process died are finalized (namespace, veths, DNS released). Then what a crash
+process died are finalized (namespace, veths, DNS names and addresses released). Then what a crash
 left without an owner is swept: netns pins, what the drivers plumbed for our own
 stopped endpoints (host-side veths), bundles with no state file.
 """
@@ -55,16 +55,24 @@ def sweep_orphans(e) -> None:
                   if os.path.basename(path) not in pins]
         steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
                   for cid in os.listdir(root) if cid not in e.containers]
-    # only our own endpoints (a stopped container's): another minidockerd (other
-    # state root) may share this network namespace, and its links are not ours to judge
+    # only our own endpoints (a stopped container's, saved by a start that a crash
+    # cut short): another minidockerd (other state root) may share this network
+    # namespace, and its links are not ours to judge
     stopped = [(e.networks[ep.network_id], ep) for c in e.containers.values() if c.status != "running"
-               for ep in c.eps() if ep.network_id in e.networks]
+               for ep in c.eps() if ep.network_id in e.networks and ep.host_veth]
     steps += [lambda net=net, ep=ep: drivers.lookup(net.driver).leave(net, ep) for net, ep in stopped]
     for step in steps:  # one stubborn leftover must not keep the daemon from starting
         try:
             step()
         except Exception:  # noqa: BLE001
             log.exception("sweeping a leftover failed")
+    for c in e.containers.values():  # a stopped container holds no address (older state did)
+        if c.status != "running" and any(ep.ip for ep in c.eps()):
+            e.net.release_addresses(c)
+            try:
+                e.store.save_container(c)
+            except Exception:  # noqa: BLE001
+                log.exception("container %s: saving its released addresses", c.id[:12])
 
 
 def _listdir(path: str) -> list[str]:

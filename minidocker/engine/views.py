@@ -43,8 +43,9 @@ def _endpoint_settings(n: Network, ep: Endpoint, running: bool) -> dict:
     return {
         "IPAMConfig": ({"IPv4Address": ep.static_ip} if ep.static_ip else ({} if not n.builtin else None)),
         "Links": None,
-        "Aliases": (list(ep.aliases) if not n.builtin else None),
-        "NetworkID": n.id,
+        "Aliases": (list(ep.aliases) or (None if not ep.joined and not running else [])
+                    if not n.builtin else None),
+        "NetworkID": n.id if running or ep.joined else "",
         "EndpointID": ep.id if running else "",
         "Gateway": ep.gateway if running else "",
         "IPAddress": ep.ip if running else "",
@@ -61,10 +62,12 @@ def _networks(c: Container, networks: dict, running: bool) -> tuple[dict, dict]:
     nets = {}
     primary = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}
     for nid, epd in c.endpoints.items():
-        n = networks.get(nid)
-        if n is None:
-            continue
         ep = Endpoint.from_dict(epd)
+        n = networks.get(nid)
+        if n is None:  # removed while the container was stopped: Docker still shows it
+            if running or not ep.network_name:
+                continue
+            n = Network(id=nid, name=ep.network_name, driver="bridge", created="")
         nets[n.name] = _endpoint_settings(n, ep, running)
         if n.builtin and running:
             primary = {"EndpointID": ep.id, "Gateway": ep.gateway, "IPAddress": ep.ip,
@@ -124,7 +127,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "NetworkSettings": {
             "Bridge": "", "SandboxID": c.sandbox_id if running else "", "HairpinMode": False,
             "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "Ports": _ports_view(c) if running else {},
+            "Ports": _ports_view(c) if running and not port_binding.only_internal(c, networks) else {},
             "SandboxKey": (c.netns if running and c.netns else ""),
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
             "EndpointID": primary["EndpointID"], "Gateway": primary["Gateway"],

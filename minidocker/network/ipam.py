@@ -30,6 +30,7 @@ CORRESPONDING_SUBNET = "every ip-range or gateway must have a corresponding subn
 USER_IP_NEEDS_SUBNET = ("user specified IP address is supported only when connecting "
                         "to networks with user configured subnets")
 ADDRESS_IN_USE = "Address already in use"
+NO_ADDRESS_IN_POOL = "No available addresses on this pool"
 
 
 def client_error(message: str) -> InvalidArgument:
@@ -231,6 +232,7 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
       Invalid address IP: It does not belong to any of this network's subnets
                                                              (InvalidArgument)
       Address already in use                                 (Conflict)
+      No available addresses on this pool   (requested, and no address is free: Exhausted)
       no available IPv4 addresses on this network's address pools: NAME (ID)
         (Exhausted; pass network="NAME (ID)", else a generic text)
     """
@@ -245,6 +247,8 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
             raise InvalidArgument(f"Invalid address {requested}: It does not belong "
                                   "to any of this network's subnets")
         if requested in reserved or requested in taken:
+            if _full(subnet, reserved | set(taken)):  # Docker looks at the pool first
+                raise Exhausted(NO_ADDRESS_IN_POOL)
             raise Conflict(ADDRESS_IN_USE)
         return requested
     lo, hi = int(subnet.network_address) + 1, int(subnet.broadcast_address) - 1
@@ -258,6 +262,11 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
     if network:
         raise Exhausted(f"no available IPv4 addresses on this network's address pools: {network}")
     raise Exhausted("no available IPv4 addresses on this network's address pools")
+
+
+def _full(subnet: IPv4Network, held: set) -> bool:
+    """No address of the subnet is free (held: taken, gateway, network, broadcast)."""
+    return subnet.num_addresses <= len({a for a in held if a in subnet})
 
 
 def mac_for(ip: IPv4Address | str) -> str:

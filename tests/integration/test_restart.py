@@ -34,6 +34,8 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         from minidocker.network import namespaces
         namespaces.create_netns(os.path.join(run_dir, "netns", "0123456789ab"))
         crashed = e1.ctr.create(body({"Name": "crashed", "Image": "busybox", "Cmd": ["true"]}))
+        e1.net.attach_addresses(crashed)  # what start saves before it plumbs
+        e1.store.save_container(crashed)
         stale_veth = next(iter(crashed.endpoints.values()))["host_veth"]
         subprocess.run(["ip", "link", "add", stale_veth, "type", "veth", "peer", "name", "mdvpeer0"], check=True)
         subprocess.run(["ip", "link", "add", "mdvforeign", "type", "veth", "peer", "name", "mdvforeig1"], check=True)
@@ -42,11 +44,13 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
         assert sorted(os.listdir(os.path.join(run_dir, "netns"))) == [os.path.basename(live.netns)]
         links = {l["ifname"] for l in ip_j("link")}
         assert stale_veth not in links and "mdvforeign" in links  # ours swept, another daemon's kept
+        assert [ep.ip for ep in e2.containers[crashed.id].eps()] == [""]  # and its address released
         subprocess.run(["ip", "link", "del", "mdvforeign"], check=True)
         assert not os.path.exists(os.path.join(root, "containers", "f" * 64))
         assert sorted(e2.networks) == net_ids
         d = e2.containers[dead.id]
         assert d.status == "exited" and d.exit_code == 137
+        assert [ep.ip for ep in d.eps()] == [""]  # a stopped container holds no address
         assert dead_veth not in {l["ifname"] for l in ip_j("link")}
         assert not os.path.exists(dead_pin)
         l2 = e2.containers[live.id]
@@ -65,7 +69,7 @@ def test_restart_reconciles(no_leaks, tmp_path, image_root):
 
 def test_default_bridge_elected_at_start_like_dockerd(no_leaks, tmp_path, image_root):
     """Bridge kept: same subnet, Gateway shown. Bridge gone and its pool now taken
-    (Docker started and took 172.17): the next free pool, stopped containers re-addressed."""
+    (Docker started and took 172.17): the next free pool; stopped containers get addresses from it at start."""
     import subprocess
     from minidocker.engine import views
     root, run_dir, resolv = _fresh_root(tmp_path, image_root)
@@ -86,8 +90,10 @@ def test_default_bridge_elected_at_start_like_dockerd(no_leaks, tmp_path, image_
         e3 = Engine(root, run_dir, host_resolv_conf=resolv)
         assert e3.default_bridge().network == "172.18.0.0/16"
         ep = next(iter(e3.containers[c.id].endpoints.values()))
-        assert (ep["ip"], ep["mac"], ep["gateway"]) == ("172.18.0.2", "02:42:ac:12:00:02", "172.18.0.1")
+        assert (ep["ip"], ep["mac"], ep["gateway"]) == ("", "", "")  # a stopped one holds no address
         e3.ctr.start(c.id)
+        ep = next(iter(e3.containers[c.id].endpoints.values()))
+        assert (ep["ip"], ep["mac"], ep["gateway"]) == ("172.18.0.2", "02:42:ac:12:00:02", "172.18.0.1")
         assert e3.ctr.wait(c.id) == 0
     finally:
         (e3 or e2 or e1).close(teardown=True)

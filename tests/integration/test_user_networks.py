@@ -12,7 +12,7 @@ import pytest
 from minidocker.network import ipam
 from minidocker.errors import Conflict, Exhausted, Forbidden, InvalidArgument, MinidockerError, NotFound
 
-from .enginehelp import body, drop_created, ex, ip_j, kernel_snapshot, run
+from .enginehelp import body, ex, ip_j, kernel_snapshot, run
 
 
 def sh(*argv):
@@ -211,15 +211,15 @@ def test_lowest_free_skips_gateway_aux_and_stays_in_range(engine):
     # the range runs out: 13, 14, 15, then nothing
     for i in range(3):
         run(engine, name=f"x{i}", network="r")
+    # as Docker 20.10: create takes no address, start does (and fails, leaving it created)
+    late = engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": "r"}))
     before = kernel_snapshot(engine)
-    known = set(engine.containers)
-    with pytest.raises(Exhausted) as info:  # from start, as Docker (create answers 201)
-        c = engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": "r"}))
-        engine.ctr.start(c.id)
+    with pytest.raises(Exhausted) as info:
+        engine.ctr.start(late.id)
     n = engine.find_network("r")
     assert info.value.message == f"no available IPv4 addresses on this network's address pools: r ({n.id})"
-    drop_created(engine, known)
     assert kernel_snapshot(engine) == before
+    assert late.status == "created" and next(iter(late.endpoints.values()))["ip"] == ""
 
 
 def test_gateway_defaults_to_first_address(engine):
@@ -243,14 +243,14 @@ def test_static_ip_errors_change_nothing(engine, net, ip, err, msg):
     engine.net.create("self_net", subnet="172.20.16.0/16", gateway="172.20.16.1")
     engine.net.create("auto1")
     run(engine, name="centos2", network="self_net", IP="172.20.16.4")
+    # Docker checks a --ip at start, not at create: the container stays, created
+    c = engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": net, "IP": ip}))
     before = kernel_snapshot(engine)
-    known = set(engine.containers)
-    with pytest.raises(err) as info:  # from start, as Docker (create answers 201)
-        c = engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": net, "IP": ip}))
+    with pytest.raises(err) as info:
         engine.ctr.start(c.id)
     assert info.value.message == msg
-    drop_created(engine, known)
     assert kernel_snapshot(engine) == before
+    assert c.status == "created" and all(not ep.ip for ep in c.eps())
 
 
 def test_addresses_released_on_rm_and_disconnect(engine):
@@ -360,22 +360,57 @@ def test_stopped_container_connect_then_start(engine):
     assert [r["dev"] for r in ip_j("route", netns=c.netns) if r["dst"] == "default"] == ["eth0"]
 
 
-def test_networks_and_addresses_kept_across_stop_start(engine):
+def test_stop_releases_addresses_start_takes_lowest_free(engine):
+    """Docker 20.10: a stopped container holds no address; at start it gets the
+    lowest free one again, and asks for its --ip again."""
     engine.net.create("n1", subnet="10.63.0.0/24")
     engine.net.create("n2", subnet="10.64.0.0/24")
     c = run(engine, name="keep", network="n1")
     engine.net.connect("n2", "keep", ip="10.64.0.9")
     engine.net.connect("bridge", "keep")
     before = {i: eth_addr(engine, c, i) for i in ("eth0", "eth1", "eth2")}
+    assert before == {"eth0": "10.63.0.2/24", "eth1": "10.64.0.9/24", "eth2": "172.17.0.2/16"}
     engine.ctr.stop("keep", timeout=0)
     assert c.netns == "" and not ip_j("link", "show", "master", engine.find_network("n1").bridge)
-    other = run(engine, name="other", network="n1")  # must not take keep's address
-    assert eth_addr(engine, other) == "10.63.0.3/24"
+    assert [ep.ip for ep in c.eps()] == ["", "", ""]
+    assert not engine.dns_table.lookup([engine.find_network("n1").id], "keep")  # nor a name
+    other = run(engine, name="other", network="n1")  # takes keep's old address
+    assert eth_addr(engine, other) == "10.63.0.2/24"
     engine.ctr.start("keep")
     after = {i: eth_addr(engine, c, i) for i in ("eth0", "eth1", "eth2")}
-    assert after == before == {"eth0": "10.63.0.2/24", "eth1": "10.64.0.9/24", "eth2": "172.17.0.2/16"}
+    assert after == {"eth0": "10.63.0.3/24", "eth1": "10.64.0.9/24", "eth2": "172.17.0.2/16"}
     assert [r["gateway"] for r in ip_j("route", netns=c.netns) if r["dst"] == "default"] == ["10.63.0.1"]
-    assert ex(engine, other, "ping", "-c1", "-W2", "10.63.0.2")[0] == 0
+    assert ex(engine, other, "ping", "-c1", "-W2", "10.63.0.3")[0] == 0
+    # its --ip taken meanwhile: start fails with Docker's words and holds nothing
+    engine.ctr.stop("keep", timeout=0)
+    engine.net.connect("n2", "other", ip="10.64.0.9")
+    snap = kernel_snapshot(engine)
+    with pytest.raises(Conflict) as info:
+        engine.ctr.start("keep")
+    assert info.value.message == "Address already in use"
+    assert kernel_snapshot(engine) == snap and [ep.ip for ep in c.eps()] == ["", "", ""]
+
+
+def test_full_pool_after_stop_as_docker(engine):
+    """A /29 holds five: stopped ones give theirs back; a --ip into a full pool
+    gets Docker's pool message."""
+    engine.net.create("p29", subnet="10.66.0.0/29")
+    firsts = [run(engine, name=f"f{i}", network="p29") for i in range(4)]
+    fixed = run(engine, name="fixed", network="p29", IP="10.66.0.6")
+    for c in firsts + [fixed]:
+        engine.ctr.stop(c.id, timeout=0)
+    seconds = [run(engine, name=f"s{i}", network="p29") for i in range(5)]
+    assert [eth_addr(engine, c) for c in seconds] == [f"10.66.0.{i}/29" for i in range(2, 7)]
+    with pytest.raises(Exhausted) as info:
+        engine.ctr.start("fixed")
+    assert info.value.message == "No available addresses on this pool"
+    n = engine.find_network("p29")
+    with pytest.raises(Exhausted) as info:
+        engine.ctr.start("f0")
+    assert info.value.message == f"no available IPv4 addresses on this network's address pools: p29 ({n.id})"
+    engine.ctr.remove("s4", force=True)
+    engine.ctr.start("f0")
+    assert eth_addr(engine, firsts[0]) == "10.66.0.6/29"
 
 
 # ---------------------------------------------------------------- rm / prune
@@ -395,12 +430,25 @@ def test_rm_refuses_active_endpoints_and_builtins(engine):
         engine.net.remove("nosuch")
     assert info.value.message == "network nosuch not found"
     assert kernel_snapshot(engine) == before
-    # a stopped container's endpoint still counts (as Docker)
+    # a stopped container's endpoint does not count (Docker 20.10): it keeps the
+    # network in its settings, and its start names the network that is gone
     engine.ctr.stop("user", timeout=0)
-    with pytest.raises(MinidockerError):
-        engine.net.remove("busy")
-    engine.ctr.remove("user")
+    never = engine.ctr.create(body({"Name": "never", "Image": "busybox", "Cmd": ["true"], "NetworkMode": "busy"}))
     engine.net.remove("busy")
+    nets = engine.inspect_container(engine.find_container("user"))["NetworkSettings"]["Networks"]
+    assert list(nets) == ["busy"] and (nets["busy"]["NetworkID"], nets["busy"]["IPAddress"]) == (n.id, "")
+    nets = engine.inspect_container(never)["NetworkSettings"]["Networks"]
+    assert list(nets) == ["busy"] and (nets["busy"]["NetworkID"], nets["busy"]["Aliases"]) == ("", None)
+    with pytest.raises(NotFound) as info:
+        engine.ctr.start("user")
+    assert info.value.message == f"network {n.id} not found"
+    with pytest.raises(NotFound) as info:
+        engine.ctr.start("never")
+    assert info.value.message == "network busy not found"
+    assert engine.find_container("user").error == f"network {n.id} not found"
+    engine.net.disconnect("busy", "user")  # Docker lets it leave the network that is gone
+    assert engine.inspect_container(engine.find_container("user"))["NetworkSettings"]["Networks"] == {}
+    engine.ctr.remove("user")
 
 
 def test_remove_leaves_nothing(engine):

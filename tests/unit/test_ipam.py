@@ -220,6 +220,20 @@ def test_allocate_exhausted():
         ipam.allocate(N("10.88.0.0/32"), None, None, set())
 
 
+def test_allocate_requested_in_a_full_pool():
+    """Docker looks at the pool before the address: a --ip into a full pool gets
+    the pool's message, into a pool with room but its address held, 'in use'."""
+    net, gw = N("10.88.0.0/29"), A("10.88.0.1")
+    full = {A(f"10.88.0.{i}") for i in range(2, 7)}
+    with pytest.raises(Exhausted) as e:
+        ipam.allocate(net, gw, None, full, A("10.88.0.6"))
+    assert e.value.message == "No available addresses on this pool"
+    with pytest.raises(Conflict) as e:
+        ipam.allocate(net, gw, None, full - {A("10.88.0.2")}, A("10.88.0.6"))
+    assert e.value.message == "Address already in use"
+    assert ipam.allocate(net, gw, None, full - {A("10.88.0.6")}, A("10.88.0.6")) == A("10.88.0.6")
+
+
 def test_mac_for():
     assert ipam.mac_for(A("172.20.0.1")) == "02:42:ac:14:00:01"
     assert ipam.mac_for("172.17.0.3") == "02:42:ac:11:00:03"

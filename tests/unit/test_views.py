@@ -39,3 +39,25 @@ def test_summary_of_stopped_and_created_containers():
     assert list(s["NetworkSettings"]["Networks"]) == ["host"]
     c.status = "created"
     assert views.container_summary(c, {host.id: host})["Status"] == "Created"
+
+
+def test_stopped_endpoints_as_docker_shows_them():
+    """Docker 20.10: a stopped container's endpoint shows its network (its id once
+    it has run on it, even after the network is gone) and no address; an
+    internal-only container shows no ports."""
+    net = Network(id="n" * 64, name="self_net", driver="bridge", created=T0)
+    ran = Endpoint(id="", network_id=net.id, ip="", prefixlen=0, gateway="", mac="", aliases=["aaaaaaaaaaaa"],
+                   network_name="self_net", joined=True)
+    fresh = Endpoint(id="", network_id="g" * 64, ip="", prefixlen=0, gateway="", mac="", network_name="gone")
+    c = _container(status="exited", network_mode="self_net",
+                   endpoints={net.id: ran.to_dict(), fresh.network_id: fresh.to_dict()})
+    nets = views.container_inspect(c, {net.id: net}, c.image_id, "/b")["NetworkSettings"]["Networks"]
+    assert list(nets) == ["self_net", "gone"]
+    assert (nets["self_net"]["NetworkID"], nets["self_net"]["IPAddress"], nets["self_net"]["Aliases"]) == \
+        (net.id, "", ["aaaaaaaaaaaa"])
+    assert (nets["gone"]["NetworkID"], nets["gone"]["EndpointID"], nets["gone"]["Aliases"]) == ("", "", None)
+    inner = Network(id="i" * 64, name="inner", driver="bridge", created=T0, internal=True)
+    ep = Endpoint(id="p" * 64, network_id=inner.id, ip="10.9.0.2", prefixlen=24, gateway="10.9.0.1", mac="m")
+    c = _container(status="running", network_mode="inner", endpoints={inner.id: ep.to_dict()},
+                   exposed_ports={"80/tcp": {}})
+    assert views.container_inspect(c, {inner.id: inner}, c.image_id, "/b")["NetworkSettings"]["Ports"] == {}
