@@ -3,8 +3,7 @@
 ``decide`` returns bytes to send, ``None`` to drop the input, or ``FORWARD``
 when the name is not ours and an upstream must answer. It follows Docker
 20.10's resolver: A/AAAA/PTR/MX from the table (TTL 600, shuffled addresses,
-NOERROR without answers for a known name lacking that family), SERVFAIL for
-unknown names in sandboxes that may not forward (``--internal``), FORMERR for
+NOERROR without answers for a known name lacking that family), FORMERR for
 inputs whose header is readable but the rest is not, NOTIMP for opcodes other
 than QUERY, and truncation (TC over UDP) above the client's size limit.
 """
@@ -90,7 +89,7 @@ def local_answer(table: Table, networks: list[str], msg: wire.Message, tcp: bool
     name = msg.qname
     qtype = msg.qtype
     if qtype in (QTYPE.A, QTYPE.AAAA, QTYPE.MX):
-        ips = table.lookup(networks, name)
+        ips = table.lookup(networks, msg.qname_as_asked)
         if ips is None:
             return None
         rec = _reply(msg)
@@ -121,6 +120,4 @@ def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message,
         return wire.error_reply(msg.id, msg.flags, wire.FORMERR, msg.question)
     if data is not None:
         return data
-    if internal:
-        return wire.error_reply(msg.id, msg.flags, wire.SERVFAIL, msg.question)
     return FORWARD

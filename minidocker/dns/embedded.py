@@ -357,8 +357,13 @@ class DNSServer:
             sink.send(out)
 
     def _upstreams(self, sb: _Sandbox) -> list[tuple[str, bool]]:
+        """Docker 20.10 forwards from the container's namespace, so a sandbox only
+        on ``--internal`` networks reaches its ``--dns`` servers only if they are
+        on those networks, and never the host's resolvers (asked from ours)."""
         if sb.dns_servers:
             found = [(ip, True) for ip in sb.dns_servers if ip != LISTEN_IP]
+        elif sb.internal:
+            found = []
         else:
             try:
                 hosts = list(self.host_resolvers())
