@@ -90,12 +90,14 @@ def wait_error(ex: APIError) -> NoReturn:
 @click.option("-p", "--publish", multiple=True, help="Publish a container's port(s) to the host")
 @click.option("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 @click.option("--expose", multiple=True, help="Expose a port or a range of ports")
+@click.option("-l", "--label", "labels", multiple=True, help="Set meta data on a container")
 @click.option("--pull", default="missing", help='Pull image before running ("always"|"missing"|"never")')
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
-            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, pull, image, command):
+            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, labels, pull, image,
+            command):
     """Run a command in a new container."""
     if mac_address and not validation.valid_mac(mac_address):
         cli_error(f"{mac_address} is not a valid mac address")
@@ -125,6 +127,7 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
            "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "StdinOnce": interactive and not detach,
            "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach,
            "MacAddress": mac_address, "ExposedPorts": exposed,
+           "Labels": {k: v for k, _, v in (lab.partition("=") for lab in labels)},
            "HostConfig": {"NetworkMode": network, "AutoRemove": auto_remove, "Dns": list(dns),
                           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options),
                           "ExtraHosts": extra_hosts, "PortBindings": bindings},

@@ -112,3 +112,40 @@ def test_rm_carries_on_past_missing(cli, docker):
         p = run("network", "rm", "n1", "nosuch", "n2")
         assert p.returncode == 1 and p.stdout == "n1\nn2\n", p
         assert p.stderr.replace("minidocker", "docker") == "Error: No such network: nosuch\n", p
+
+
+def test_ps_filters_as_docker(cli, docker):
+    """Each filter's answer as Docker 20.10 gave it for the same four containers."""
+    cli.ok("run", "-d", "--name", "f1", "-l", "app=web", "-p", "28099:80", "--expose", "9000", "busybox", "sleep", "60")
+    assert cli("run", "--name", "f2", "-l", "app=db", "busybox", "sh", "-c", "exit 3").returncode == 3
+    cli.ok("run", "--name", "f3", "busybox", "true")
+    docker.ok("create", "--name", "f4", "busybox", "true")
+    cases = [
+        (["-a", "exited=3"], "f2"), (["-a", "exited=0"], "f3"), (["exited=3"], ""),
+        (["-a", "status=exited"], "f3 f2"), (["status=exited"], "f3 f2"), (["-a", "status=created"], "f4"),
+        (["-a", "label=app"], "f2 f1"), (["-a", "label=app=web"], "f1"), (["label=app"], "f1"),
+        (["-a", "publish=80"], ""), (["-a", "publish=28099"], "f1"), (["-a", "publish=28099/tcp"], "f1"),
+        (["-a", "publish=28090-28100"], "f1"), (["-a", "publish=80/udp"], ""),
+        (["-a", "expose=9000"], "f1"), (["-a", "expose=80"], "f1"), (["-a", "expose=8000-9999"], "f1"),
+        (["-a", "expose=80/sctp"], ""),
+        (["-a", "health=none"], "f4 f3 f2 f1"), (["-a", "health=healthy"], ""), (["-a", "volume=/x"], ""),
+        (["-a", "is-task=false"], "f4 f3 f2 f1"), (["-a", "is-task=true"], ""),
+        (["-a", "before=f3"], "f2 f1"), (["before=f3"], "f1"), (["-a", "since=f2"], "f4 f3"), (["since=f2"], ""),
+        (["-a", "ancestor=busybox"], "f4 f3 f2 f1"), (["-a", "ancestor=nosuch"], ""),
+        (["-a", "network=bridge"], "f4 f3 f2 f1"), (["-a", "name=f[12]"], "f2 f1"),
+    ]
+    for run in (cli, docker):
+        for args, want in cases:
+            flags = [a for a in args if a == "-a"] + ["--filter", args[-1], "--format", "{{.Names}}"]
+            assert run.ok("ps", *flags).split() == want.split(), (run, args)
+    for value, msg in [
+        ("exited=x", 'strconv.Atoi: parsing "x": invalid syntax'),
+        ("status=bogus", "Invalid filter 'status=bogus'"),
+        ("publish=1:2", "filter for 'publish' should not contain ':': 1:2"),
+        ("publish=abc", 'error while looking up for publish abc: strconv.ParseUint: parsing "abc": invalid syntax'),
+        ("health=bogus", "Unrecognised filter value for health: bogus"),
+        ("is-task=x", "Invalid filter 'is-task=[x]'"),
+        ("before=nosuch", "no such container nosuch"),
+        ("bogus=1", "Invalid filter 'bogus'"),
+    ]:
+        assert err(cli, docker, "ps", "-a", "--filter", value) == (1, f"Error response from daemon: {msg}\n"), value
