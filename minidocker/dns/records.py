@@ -5,7 +5,8 @@ A container sees only the names of the networks it is attached to (the
 Docker, the first network that knows a name answers). Names are matched
 case-insensitively, a trailing dot is ignored, and ``X.NETWORK`` is looked up as
 ``X`` on NETWORK only, where NETWORK must be spelt exactly as the network's name
-(Docker 20.10 compares it with ``==``: ``c1.SELF_NET`` is not ``c1.self_net``). No I/O here; the server and the engine wrap it.
+(Docker 20.10 compares it with ``==``: ``c1.SELF_NET`` is not ``c1.self_net``).
+No I/O here; the server and the engine wrap it.
 """
 from __future__ import annotations
 
