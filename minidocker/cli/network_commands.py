@@ -165,16 +165,17 @@ def rm(st, names):
 
 @network.command("prune", context_settings=CTX)
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+@click.option("--filter", "filters", multiple=True, help="Provide filter values (e.g. 'until=<timestamp>')")
 @click.pass_obj
 @api_errors()
-def prune(st, force):
+def prune(st, force, filters):
     """Remove all unused networks."""
     if not force:
         click.echo("WARNING! This will remove all custom networks not used by at least one container.")
         if not click.confirm("Are you sure you want to continue?", default=False, prompt_suffix=" [y/N] ",
                              show_default=False):
             return
-    res = st.client().post("/networks/prune")
+    res = st.client().post("/networks/prune", query={"filters": filters_query(filters)})
     gone = res.get("NetworksDeleted") or []
     if gone:  # as docker: a heading, the names, then an empty line
         click.echo("Deleted Networks:\n" + "".join(f"{n}\n" for n in gone))

@@ -149,3 +149,19 @@ def test_ps_filters_as_docker(cli, docker):
         ("bogus=1", "Invalid filter 'bogus'"),
     ]:
         assert err(cli, docker, "ps", "-a", "--filter", value) == (1, f"Error response from daemon: {msg}\n"), value
+
+
+def test_network_ls_and_prune_filters(cli, docker):
+    for run in (cli, docker):
+        run.ok("network", "create", "--label", "keep=1", "pk")
+        run.ok("network", "create", "pg")
+        assert run.ok("network", "ls", "--filter", "label=keep", "--format", "{{.Name}}") == "pk\n"
+        assert run.ok("network", "ls", "--filter", "label=keep=1", "--format", "{{.Name}}") == "pk\n"
+        assert run.ok("network", "prune", "-f", "--filter", "until=1h") == ""  # none is an hour old
+        assert run.ok("network", "prune", "-f", "--filter", "label=nosuch") == ""
+        assert run.ok("network", "prune", "-f", "--filter", "label!=keep") == "Deleted Networks:\npg\n\n"
+        assert run.ok("network", "prune", "-f", "--filter", "label=keep=1") == "Deleted Networks:\npk\n\n"
+    assert err(cli, docker, "network", "prune", "-f", "--filter", "bogus=1") == (
+        1, "Error response from daemon: Invalid filter 'bogus'\n")
+    assert err(cli, docker, "network", "ls", "--filter", "until=1h") == (
+        1, "Error response from daemon: Invalid filter 'until'\n")
