@@ -112,12 +112,17 @@ def local_answer(table: Table, networks: list[str], msg: wire.Message, tcp: bool
     return None
 
 
-def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message, tcp: bool):
-    """Bytes to send back, or FORWARD."""
+def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message, tcp: bool,
+           ndots_set: bool = False):
+    """Bytes to send back, or FORWARD. As Docker 20.10, when the container set an
+    ``ndots`` option itself, an unknown A/AAAA name without a dot is not forwarded:
+    it gets an empty NOERROR (the client then tries its search domains)."""
     try:
         data = local_answer(table, networks, msg, tcp)
     except Exception:  # a name dnslib cannot encode, etc.: treat as malformed
         return wire.error_reply(msg.id, msg.flags, wire.FORMERR, msg.question)
     if data is not None:
         return data
+    if ndots_set and msg.qtype in (QTYPE.A, QTYPE.AAAA) and "." not in msg.qname:
+        return _pack(_reply(msg), max_size(msg, tcp), tcp)
     return FORWARD

@@ -130,10 +130,11 @@ class Sandboxes:
         if c.netns and embedded:
             ids = [n.id for n in users]
             internal = bool(users) and all(n.internal for n in users)
+            ndots = any(o.startswith("ndots:") for o in c.dns_options)
             if c.id in e.dns.attached():
-                e.dns.update(c.id, ids, c.dns, internal)
+                e.dns.update(c.id, ids, c.dns, internal, ndots_set=ndots)
             else:
-                e.dns.attach(c.id, c.netns, ids, c.dns, internal)
+                e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots)
         elif c.id in e.dns.attached():
             e.dns.detach(c.id)
         self.write_etc(c, fresh=fresh, embedded=embedded)

@@ -108,3 +108,17 @@ def test_etc_files_in_every_network_mode(engine):
         assert cat(engine, h, "/etc/resolv.conf") == f.read()
     # inspect keeps what was asked
     assert engine.find_container("eu").extra_hosts == extra
+
+
+def test_ndots_option_keeps_single_labels_home(engine, host_upstream):
+    # Docker 20.10 (measured): a container that sets ndots itself gets an empty NOERROR for
+    # an unknown single-label A/AAAA name, which is not forwarded; without it, it is
+    engine.net.create("self_net")
+    a = run(engine, name="nd1", network="self_net", DnsOptions=["ndots:1"])
+    b = run(engine, name="nd2", network="self_net", DnsOptions=["timeout:2"])
+    r = q(a, "zzunknown")
+    assert r.header.rcode == RCODE.NOERROR and r.rr == []
+    assert "zzunknown" not in host_upstream.names()
+    assert q(a, "zz.unknown").header.rcode == RCODE.NXDOMAIN and "zz.unknown" in host_upstream.names()
+    assert q(b, "zzunknown").header.rcode == RCODE.NXDOMAIN and "zzunknown" in host_upstream.names()
+    assert addrs(q(a, "nd2")) == [ip_of(b, engine.find_network("self_net"))]

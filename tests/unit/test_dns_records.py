@@ -180,3 +180,16 @@ def test_compression_loop_between_pointers():
     data = _header() + b"\xc0\x11\0\1\0\1" + b"\xc0\x0c"
     with pytest.raises(wire.Malformed):
         wire.parse(data)
+
+
+def test_ndots_set_answers_single_labels_empty(table):
+    # Docker 20.10 (measured): with --dns-option ndots:N, an unknown "zz" A/AAAA gets an
+    # empty NOERROR at once; MX and dotted names still go upstream
+    for qtype in ("A", "AAAA"):
+        r = DNSRecord.parse(answer.decide(table, ["n1"], False, wire.parse(q("zz", qtype)), False, ndots_set=True))
+        assert r.header.rcode == 0 and r.rr == [] and r.header.aa == 0
+    assert answer.decide(table, ["n1"], False, wire.parse(q("zz", "MX")), False, ndots_set=True) == answer.FORWARD
+    assert answer.decide(table, ["n1"], False, wire.parse(q("a.b")), False, ndots_set=True) == answer.FORWARD
+    assert answer.decide(table, ["n1"], False, wire.parse(q("zz")), False) == answer.FORWARD
+    r = DNSRecord.parse(answer.decide(table, ["n1"], False, wire.parse(q("web")), False, ndots_set=True))
+    assert [str(x.rdata) for x in r.rr] == ["10.1.0.2"]
