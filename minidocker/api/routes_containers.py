@@ -3,12 +3,13 @@ Engine call, and answers in Docker's shapes; attach takes the connection over
 (hijack.py). The minidocker CLI's own fast paths stay: fds that came with a
 start request (its stdio) get the output, `?pty=1` hands a terminal's master back."""
 import json
+import threading
 
 from minidocker.api import hijack
 from minidocker.api.router import PassFds, Routes, Stream, Takeover, json_query
 from minidocker.engine import queries
 from minidocker.engine.outputs import frame
-from minidocker.errors import InvalidArgument
+from minidocker.errors import InvalidArgument, MinidockerError, NotFound
 
 routes = Routes()
 
@@ -60,26 +61,81 @@ def containers_inspect(e, req, ref):
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/start")
 def containers_start(e, req, ref):
-    if req.flag("pty"):  # `minidocker run -it`: the pty is opened inside the container; its master goes to the CLI
-        return 200, PassFds([e.ctr.start_with_pty(ref)])
-    if not e.ctr.start_if_stopped(ref, stdio_fds=tuple(req.fds[:3]) or None):
-        return 304, None
+    try:
+        if req.flag("pty"):  # `minidocker run -it`: the pty is opened inside the container; its master goes to the CLI
+            return 200, PassFds([e.ctr.start_with_pty(ref)])
+        if not e.ctr.start_if_stopped(ref, stdio_fds=tuple(req.fds[:3]) or None):
+            return 304, None
+    except MinidockerError:
+        _removal_answers.settle(e, ref)
+        raise
     return 204, None
+
+
+class RemovalAnswers:
+    """`docker run --rm` waits with ?condition=removed before it starts; when the
+    start fails the container is removed and the CLI cancels its wait the moment
+    the start's error arrives: a wait answered later makes it log `error waiting
+    for container: context canceled`. Docker's wait answer almost always comes
+    first, so here the start's error goes out once the waits for the removed
+    container have written theirs."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pending: dict[str, list[threading.Event]] = {}
+
+    def add(self, ref: str) -> threading.Event:
+        ev = threading.Event()
+        with self.lock:
+            self.pending.setdefault(ref, []).append(ev)
+        return ev
+
+    def done(self, ref: str, ev: threading.Event) -> None:
+        ev.set()
+        with self.lock:
+            evs = self.pending.get(ref, [])
+            if ev in evs:
+                evs.remove(ev)
+            if not evs:
+                self.pending.pop(ref, None)
+
+    def settle(self, e, ref: str) -> None:
+        with self.lock:
+            evs = list(self.pending.get(ref, []))
+        if not evs:
+            return
+        try:
+            with e.lock:
+                e.find_container(ref)
+            return  # still there: its waits go on
+        except NotFound:
+            pass
+        for ev in evs:
+            ev.wait(timeout=1.0)
+
+
+_removal_answers = RemovalAnswers()
 
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/wait")
 def containers_wait(e, req, ref):
     """The head goes out at once (docker run waits for it before it starts the
     container); the body when the condition is met."""
-    poll = e.ctr.waiter(ref, req.arg("condition") or "not-running")
+    condition = req.arg("condition") or "not-running"
+    poll = e.ctr.waiter(ref, condition)
+    answered = _removal_answers.add(ref) if condition == "removed" else None
 
     def pieces():
-        while True:
-            code = poll(1.0)
-            if code is not None:
-                yield json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n"
-                return
-            yield b""  # an idle tick: a client that left ends it
+        try:
+            while True:
+                code = poll(1.0)
+                if code is not None:
+                    yield json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n"
+                    return  # (resumed once the body is written)
+                yield b""  # an idle tick: a client that left ends it
+        finally:
+            if answered is not None:
+                _removal_answers.done(ref, answered)
     return 200, Stream(pieces(), {"Content-Type": "application/json"})
 
 

@@ -5,12 +5,11 @@ import os
 import shutil
 
 from minidocker import validation
-from minidocker.engine import create_spec
+from minidocker.engine import create_spec, netmode
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
 from minidocker.ids import new_id, now
-from minidocker.network.drivers import registry as drivers
 from minidocker.runtime import exec as runexec
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -48,6 +47,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
             raise InvalidArgument("No command specified")
         mode = cfg["NetworkMode"]
         _check_mode_conflicts(mode, cfg, cfg["PortBindings"])
+        net_request = netmode.request(cfg)
         cid = new_id()
         c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
                       argv=argv, entrypoint=entrypoint, cmd=list(cmd) if cmd else None,
@@ -60,46 +60,9 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
                       labels=cfg["Labels"], mac_address=cfg["MacAddress"],
                       restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"])
-        if mode.startswith("container:"):
-            other = e.find_container(mode.split(":", 1)[1])
-            if other.status != "running":
-                raise Conflict(f"cannot join network of a non running container: {other.id}")
-            c.network_mode = f"container:{other.id}"
-            c.hostname = other.hostname
-        elif mode == "host":
-            if cfg.get("IP"):
-                raise InvalidArgument("user specified IP address is supported on user defined networks only")
-            if cfg.get("Aliases"):
-                raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
-            if cfg.get("MacAddress"):
-                raise InvalidArgument("conflicting options: mac-address and the network mode")
-            c.network_mode = "host"
+        if mode == "host":
             c.hostname = cfg["Hostname"] or os.uname().nodename
-        elif mode == "none":
-            c.network_mode = "none"
-            if cfg.get("IP"):
-                raise InvalidArgument("user specified IP address is supported on user defined networks only")
-            if cfg.get("Aliases"):
-                raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
-        else:
-            net = e.default_bridge() if mode in ("default", "bridge") else e.find_network(mode)
-            driver = drivers.lookup(net.driver)
-            if not driver.own_netns:  # the host network, named by its id
-                c.network_mode = "host"
-            elif not driver.has_addresses:  # the none network: a namespace with lo only
-                c.network_mode = "none"
-            else:
-                c.network_mode = "default" if mode == "default" else net.name
-                aliases = list(cfg.get("Aliases") or [])
-                ip = cfg.get("IP") or ""
-                if mode == "default":  # Docker 20.10 drops these without a --network
-                    aliases, ip = [], ""
-                ep = e.net.allocate_endpoint(net, c, ip, aliases, "eth0")
-                if cfg.get("MacAddress"):
-                    ep.mac = _mac(cfg["MacAddress"])
-                if not net.builtin:
-                    ep.aliases = aliases + [cid[:12]]
-                c.endpoints[net.id] = ep.to_dict()
+        netmode.place(e, c, net_request)  # what only start can settle waits for it
         e.containers[cid] = c
         try:
             verbs.sandbox.write_etc(c)
@@ -110,6 +73,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
             raise
         e.events.emit("container", "create", c.id, container_attributes(c))
         return c
+
 
 def _check_mode_conflicts(mode: str, cfg: dict, ports: dict) -> None:
     if mode.startswith("container:"):
@@ -124,10 +88,3 @@ def _check_mode_conflicts(mode: str, cfg: dict, ports: dict) -> None:
             if cfg.get(key):
                 raise InvalidArgument(msg)
         # an --ip with container: is taken and ignored, as Docker 20.10 does
-
-
-def _mac(text: str) -> str:
-    parts = text.split(":")
-    if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in p) for p in parts):
-        raise InvalidArgument(f"{text} is not a valid mac address")
-    return text.lower()

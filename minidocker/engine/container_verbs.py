@@ -13,7 +13,7 @@ import threading
 import time
 
 from minidocker import explain
-from minidocker.engine import container_create, port_binding
+from minidocker.engine import container_create, netmode, port_binding
 from minidocker.engine.container_io import FdSink, StreamHub
 from minidocker.engine.events import container_attributes
 from minidocker.engine.exec_verbs import ExecVerbs
@@ -140,6 +140,7 @@ class ContainerVerbs:
         """Ports, sandbox, stdio, process: each undone if a later one fails."""
         e = self.e
         img = e.images.get_by_id(c.image_id)  # the image it was made from, even if re-tagged
+        netmode.settle_pending(e, c)  # what create could not settle (Docker's start errors)
         active_ports = port_binding.bind(c, e.containers.values())
         with contextlib.ExitStack() as undo:
             netns = self.sandbox.setup(c)

@@ -99,6 +99,7 @@ class Container:
     binds: list | None = None
     exec_ids: list = field(default_factory=list)
     endpoints: dict = field(default_factory=dict)  # network id -> Endpoint dict
+    pending_network: dict = field(default_factory=dict)  # settled at start (netmode.py)
     status: str = "created"      # created | running | exited
     pid: int = 0
     handle: dict = field(default_factory=dict)     # runtime handle (pid, start time, shim)

@@ -69,6 +69,14 @@ def _networks(c: Container, networks: dict, running: bool) -> tuple[dict, dict]:
         if n.builtin and running:
             primary = {"EndpointID": ep.id, "Gateway": ep.gateway, "IPAddress": ep.ip,
                        "IPPrefixLen": ep.prefixlen, "MacAddress": ep.mac}
+    pending = c.pending_network.get("NetworkMode", "") if c.pending_network else ""
+    if pending and pending not in ("host", "none", "default") and not pending.startswith("container:"):
+        ip, aliases = c.pending_network.get("IP"), c.pending_network.get("Aliases")
+        nets[pending] = {"IPAMConfig": {"IPv4Address": ip} if ip else None, "Links": None,
+                         "Aliases": list(aliases) if aliases else None, "NetworkID": "", "EndpointID": "",
+                         "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                         "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
+                         "DriverOpts": None}  # a network only start settles, as Docker shows it till then
     if c.network_mode in ("host", "none"):
         n = next((x for x in networks.values() if x.builtin and x.name == c.network_mode), None)
         if n is not None:

@@ -62,6 +62,13 @@ def ip_j(*args, netns=None) -> list:
     return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout or "[]")
 
 
+def drop_created(engine, known: set) -> None:
+    """Remove the containers made since ``known`` was taken: a create that
+    succeeded before its start failed (Docker leaves them `Created`)."""
+    for cid in set(engine.containers) - known:
+        engine.ctr.remove(cid)
+
+
 def kernel_snapshot(engine) -> dict:
     """Everything a failed command must leave unchanged."""
     links = sorted(l["ifname"] for l in ip_j("link"))

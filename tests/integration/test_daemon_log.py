@@ -33,5 +33,5 @@ def test_request_lines_only_with_debug(cli, tmp_path):
     assert p.returncode == 1
     text = (tmp_path / "debug.log").read_text()
     seen = [(m["method"], m["target"], m["status"]) for m in REQUEST.finditer(text)]
-    assert ("GET", "/containers/json?all=1", "200") in seen, text
-    assert ("GET", "/networks/nosuch", "404") in seen, text
+    assert ("GET", "/v1.41/containers/json?all=1", "200") in seen, text
+    assert ("GET", "/v1.41/networks/nosuch", "404") in seen, text

@@ -12,7 +12,7 @@ import pytest
 from minidocker.network import ipam
 from minidocker.errors import Conflict, Exhausted, Forbidden, InvalidArgument, MinidockerError, NotFound
 
-from .enginehelp import body, ex, ip_j, kernel_snapshot, run
+from .enginehelp import body, drop_created, ex, ip_j, kernel_snapshot, run
 
 
 def sh(*argv):
@@ -212,10 +212,13 @@ def test_lowest_free_skips_gateway_aux_and_stays_in_range(engine):
     for i in range(3):
         run(engine, name=f"x{i}", network="r")
     before = kernel_snapshot(engine)
-    with pytest.raises(Exhausted) as info:
-        engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": "r"}))
+    known = set(engine.containers)
+    with pytest.raises(Exhausted) as info:  # from start, as Docker (create answers 201)
+        c = engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": "r"}))
+        engine.ctr.start(c.id)
     n = engine.find_network("r")
     assert info.value.message == f"no available IPv4 addresses on this network's address pools: r ({n.id})"
+    drop_created(engine, known)
     assert kernel_snapshot(engine) == before
 
 
@@ -241,9 +244,12 @@ def test_static_ip_errors_change_nothing(engine, net, ip, err, msg):
     engine.net.create("auto1")
     run(engine, name="centos2", network="self_net", IP="172.20.16.4")
     before = kernel_snapshot(engine)
-    with pytest.raises(err) as info:
-        engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": net, "IP": ip}))
+    known = set(engine.containers)
+    with pytest.raises(err) as info:  # from start, as Docker (create answers 201)
+        c = engine.ctr.create(body({"Image": "busybox", "Cmd": ["true"], "NetworkMode": net, "IP": ip}))
+        engine.ctr.start(c.id)
     assert info.value.message == msg
+    drop_created(engine, known)
     assert kernel_snapshot(engine) == before
 
 
