@@ -351,3 +351,59 @@ def go_json_kind(value) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+# ------------------------------------------------------------------ CLI-side checks of `run`
+_ALNUM = r"[a-z0-9]+"
+_SEP = r"(?:[._]|__|[-]*)"
+_COMPONENT = rf"{_ALNUM}(?:{_SEP}{_ALNUM})*"
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?"
+_REFERENCE = re.compile(rf"^((?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)(?::([\w][\w.-]{{0,127}}))?"
+                        rf"(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}}))?$")
+
+
+def image_reference(text: str) -> str:
+    """An image reference checked as the docker CLI checks it (distribution/reference's
+    ParseAnyReference); returns it as Docker names it ("busybox:latest"). Errors carry
+    Docker's text: "invalid reference format: repository name must be lowercase"."""
+    if re.fullmatch(r"[a-f0-9]{64}", text):
+        return text  # a full image id
+    first, slash, rest = text.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        remainder = rest
+    else:
+        remainder = text
+    if remainder.split(":", 1)[0].lower() != remainder.split(":", 1)[0]:
+        raise ValueError("invalid reference format: repository name must be lowercase")
+    m = _REFERENCE.match(text)
+    if m is None:
+        if not text:
+            raise ValueError("repository name must have at least one component")
+        if _REFERENCE.match(text.lower()):
+            raise ValueError("repository name must be lowercase")
+        raise ValueError("invalid reference format")
+    if len(m.group(1)) > 255:
+        raise ValueError("repository name must not be more than 255 characters")
+    return text if (m.group(2) or m.group(3)) else text + ":latest"
+
+
+def valid_mac(text: str) -> bool:
+    """Go's net.ParseMAC: 6, 8 or 20 bytes as xx:xx.., xx-xx.. or xxxx.xxxx.."""
+    for sep in (":", "-"):
+        parts = text.split(sep)
+        if len(parts) in (6, 8, 20) and all(re.fullmatch(r"[0-9a-fA-F]{2}", p) for p in parts):
+            return True
+    parts = text.split(".")
+    return len(parts) in (3, 4, 10) and all(re.fullmatch(r"[0-9a-fA-F]{4}", p) for p in parts)
+
+
+_LOCALHOST = re.compile(r"((127\.([0-9]{1,3}\.){2}[0-9]{1,3})|(::1)$)")
+
+
+def localhost_dns_warning(servers) -> str | None:
+    """The docker CLI's warning for the first loopback --dns server (its regexp, unanchored)."""
+    for ip in servers:
+        if _LOCALHOST.search(ip):
+            return f"WARNING: Localhost DNS setting (--dns={ip}) may fail in containers."
+    return None

@@ -144,29 +144,38 @@ def disconnect(st, force, net, container):
 @click.pass_obj
 def rm(st, names):
     """Remove one or more networks."""
-    if for_each(names, lambda ref: st.client().delete(f"/networks/{q(ref)}"), _print_network_rm_error):
-        click.echo("exit status 1", err=True)
+    failed = []
+
+    def remove(ref):
+        failed.append(ref)  # taken back below once the request went through
+        st.client().delete(f"/networks/{q(ref)}")
+        failed.pop()
+
+    def report(ex: APIError) -> None:
+        if ex.status == 0:  # no daemon: stop at the first name
+            api_fail(ex)
+        if ex.status == 404:  # the docker CLI's own words for a 404 (Docker 20.10 measured)
+            click.echo(f"Error: No such network: {failed[-1]}", err=True)
+        else:
+            print_daemon_error(ex)
+
+    if for_each(names, remove, report):
         sys.exit(1)
-
-
-def _print_network_rm_error(ex: APIError) -> None:
-    if ex.status == 0:  # no daemon: stop at the first name
-        api_fail(ex)
-    print_daemon_error(ex)
 
 
 @network.command("prune", context_settings=CTX)
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+@click.option("--filter", "filters", multiple=True, help="Provide filter values (e.g. 'until=<timestamp>')")
 @click.pass_obj
 @api_errors()
-def prune(st, force):
+def prune(st, force, filters):
     """Remove all unused networks."""
     if not force:
         click.echo("WARNING! This will remove all custom networks not used by at least one container.")
         if not click.confirm("Are you sure you want to continue?", default=False, prompt_suffix=" [y/N] ",
                              show_default=False):
             return
-    res = st.client().post("/networks/prune")
+    res = st.client().post("/networks/prune", query={"filters": filters_query(filters)})
     gone = res.get("NetworksDeleted") or []
     if gone:  # as docker: a heading, the names, then an empty line
         click.echo("Deleted Networks:\n" + "".join(f"{n}\n" for n in gone))

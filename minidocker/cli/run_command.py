@@ -27,6 +27,40 @@ def run_create_error(ex: APIError) -> NoReturn:
     run_fail(ex.message)
 
 
+def cli_error(message: str) -> NoReturn:
+    """An error the docker CLI finds itself (its reportError with help): exit 125."""
+    click.echo(f"minidocker: {message.rstrip('.')}.\nSee 'minidocker run --help'.", err=True)
+    sys.exit(125)
+
+
+def create_pulling(client, cfg: dict, name: str, ref: str, pull: str) -> str:
+    """`POST /containers/create` with the docker CLI's --pull: "always" pulls first,
+    "missing" pulls when the image is not there and creates again; any other word
+    never pulls (Docker 20.10 takes it as "never")."""
+    def pull_image():
+        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+        try:
+            client.post("/images/create", None, query={"fromImage": repo, "tag": tag})
+        except APIError as ex:
+            if ex.status == 0:
+                api_fail(ex, 125)
+            cli_error(f"Error response from daemon: {ex.message}")
+
+    if pull == "always":
+        pull_image()
+    try:
+        return client.post("/containers/create", cfg, query={"name": name or None})["Id"]
+    except APIError as ex:
+        if ex.status != 404 or not ex.message.startswith("No such image"):
+            run_create_error(ex)
+        if pull != "missing":
+            cli_error(f"Error response from daemon: {ex.message}")
+    click.echo(f"Unable to find image '{ref}' locally", err=True)
+    pull_image()
+    with api_errors(run_create_error):
+        return client.post("/containers/create", cfg, query={"name": name or None})["Id"]
+
+
 def run_start_error(ex: APIError) -> NoReturn:
     run_fail(ex.message, ex.body.get("ExitCode", 125))
 
@@ -57,13 +91,19 @@ def wait_error(ex: APIError) -> NoReturn:
 @click.option("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 @click.option("--expose", multiple=True, help="Expose a port or a range of ports")
 @click.option("-P", "--publish-all", is_flag=True, help="Publish all exposed ports to random ports")
+@click.option("-l", "--label", "labels", multiple=True, help="Set meta data on a container")
+@click.option("--pull", default="missing", help='Pull image before running ("always"|"missing"|"never")')
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
-            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, image,
-            command):
+            aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, labels, pull,
+            image, command):
     """Run a command in a new container."""
+    if mac_address and not validation.valid_mac(mac_address):
+        cli_error(f"{mac_address} is not a valid mac address")
+    if aliases and (network in ("host", "none", "bridge") or network.startswith("container:")):
+        cli_error("network-scoped aliases are only supported for user-defined networks")
     extra_hosts = [":".join(check_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
     envs = env_list(env, "run")
     for server in dns:
@@ -89,14 +129,21 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
            "Hostname": hostname, "Tty": tty, "OpenStdin": interactive, "StdinOnce": interactive and not detach,
            "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach,
            "MacAddress": mac_address, "ExposedPorts": exposed,
+           "Labels": {k: v for k, _, v in (lab.partition("=") for lab in labels)},
            "HostConfig": {"NetworkMode": network, "AutoRemove": auto_remove, "Dns": list(dns),
                           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options),
                           "ExtraHosts": extra_hosts, "PortBindings": bindings,
                           "PublishAllPorts": publish_all},
            "NetworkingConfig": {"EndpointsConfig": endpoint}}
+    warning = validation.localhost_dns_warning(dns)
+    if warning:
+        click.echo(warning, err=True)
+    try:
+        ref = validation.image_reference(image)
+    except ValueError as ex:
+        cli_error(str(ex))
     client = st.client()
-    with api_errors(run_create_error):
-        cid = client.post("/containers/create", cfg, query={"name": name or None})["Id"]
+    cid = create_pulling(client, cfg, name, ref, pull)
     if detach:
         with api_errors(run_start_error):
             client.post(f"/containers/{cid}/start")

@@ -3,8 +3,7 @@
 ``decide`` returns bytes to send, ``None`` to drop the input, or ``FORWARD``
 when the name is not ours and an upstream must answer. It follows Docker
 20.10's resolver: A/AAAA/PTR/MX from the table (TTL 600, shuffled addresses,
-NOERROR without answers for a known name lacking that family), SERVFAIL for
-unknown names in sandboxes that may not forward (``--internal``), FORMERR for
+NOERROR without answers for a known name lacking that family), FORMERR for
 inputs whose header is readable but the rest is not, NOTIMP for opcodes other
 than QUERY, and truncation (TC over UDP) above the client's size limit.
 """
@@ -90,7 +89,7 @@ def local_answer(table: Table, networks: list[str], msg: wire.Message, tcp: bool
     name = msg.qname
     qtype = msg.qtype
     if qtype in (QTYPE.A, QTYPE.AAAA, QTYPE.MX):
-        ips = table.lookup(networks, name)
+        ips = table.lookup(networks, msg.qname_as_asked)
         if ips is None:
             return None
         rec = _reply(msg)
@@ -113,14 +112,17 @@ def local_answer(table: Table, networks: list[str], msg: wire.Message, tcp: bool
     return None
 
 
-def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message, tcp: bool):
-    """Bytes to send back, or FORWARD."""
+def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message, tcp: bool,
+           ndots_set: bool = False):
+    """Bytes to send back, or FORWARD. As Docker 20.10, when the container set an
+    ``ndots`` option itself, an unknown A/AAAA name without a dot is not forwarded:
+    it gets an empty NOERROR (the client then tries its search domains)."""
     try:
         data = local_answer(table, networks, msg, tcp)
     except Exception:  # a name dnslib cannot encode, etc.: treat as malformed
         return wire.error_reply(msg.id, msg.flags, wire.FORMERR, msg.question)
     if data is not None:
         return data
-    if internal:
-        return wire.error_reply(msg.id, msg.flags, wire.SERVFAIL, msg.question)
+    if ndots_set and msg.qtype in (QTYPE.A, QTYPE.AAAA) and "." not in msg.qname:
+        return _pack(_reply(msg), max_size(msg, tcp), tcp)
     return FORWARD

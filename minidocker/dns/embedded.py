@@ -37,6 +37,7 @@ class _Sandbox:
         self.key, self.netns_path, self.ns_fd = key, netns_path, ns_fd
         self.udp, self.tcp = udp, tcp
         self.networks, self.dns_servers, self.internal = list(networks), list(dns_servers), internal
+        self.ndots_set = False  # the container's --dns-option has ndots:N
         self.conns: OrderedDict[int, _Conn] = OrderedDict()
         self.pending: set[Forward] = set()
         self.listen_paused = False
@@ -213,7 +214,7 @@ class DNSServer:
 
     # -- sandboxes ------------------------------------------------------------
     def attach(self, key: str, netns_path: str, networks: list[str], dns_servers: list[str],
-               internal: bool) -> None:
+               internal: bool, ndots_set: bool = False) -> None:
         servers = _valid_servers(dns_servers)
         self.loop.call(lambda: self._remove(key))  # re-attach: free 127.0.0.11:53 first
         try:
@@ -227,6 +228,7 @@ class DNSServer:
             tcp.close()
             raise KernelError(f"cannot open netns {netns_path}: {e.strerror}") from None
         sb = _Sandbox(key, netns_path, ns_fd, udp, tcp, networks, servers, internal)
+        sb.ndots_set = ndots_set
         try:
             self.loop.call(lambda: self._add(sb))
         except BaseException:
@@ -235,7 +237,8 @@ class DNSServer:
             os.close(ns_fd)
             raise
 
-    def update(self, key: str, networks: list[str], dns_servers: list[str], internal: bool) -> None:
+    def update(self, key: str, networks: list[str], dns_servers: list[str], internal: bool,
+               ndots_set: bool = False) -> None:
         servers = _valid_servers(dns_servers)
 
         def do():
@@ -243,6 +246,7 @@ class DNSServer:
             if sb is None:
                 raise NotFound(f"no DNS resolver attached for {key}")
             sb.networks, sb.dns_servers, sb.internal = list(networks), servers, internal
+            sb.ndots_set = ndots_set
         self.loop.call(do)
 
     def detach(self, key: str) -> None:
@@ -350,15 +354,20 @@ class DNSServer:
         if isinstance(res, bytes):
             sink.send(res)
             return
-        out = answer.decide(self.table, sb.networks, sb.internal, res, tcp)
+        out = answer.decide(self.table, sb.networks, sb.internal, res, tcp, ndots_set=sb.ndots_set)
         if out is answer.FORWARD:
             self._forward(sb, res, data, tcp, sink)
         else:
             sink.send(out)
 
     def _upstreams(self, sb: _Sandbox) -> list[tuple[str, bool]]:
+        """Docker 20.10 forwards from the container's namespace, so a sandbox only
+        on ``--internal`` networks reaches its ``--dns`` servers only if they are
+        on those networks, and never the host's resolvers (asked from ours)."""
         if sb.dns_servers:
             found = [(ip, True) for ip in sb.dns_servers if ip != LISTEN_IP]
+        elif sb.internal:
+            found = []
         else:
             try:
                 hosts = list(self.host_resolvers())

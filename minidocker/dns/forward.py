@@ -26,7 +26,7 @@ class Forward:
         self.sock: socket.socket | None = None
         self.timer = None
         self.upid = 0
-        self.last_nx: bytes | None = None
+        self.last: bytes | None = None  # the reply of the last server asked, if it replied
         self.out = b""
         self.inbuf = bytearray()
         self.done = False
@@ -71,11 +71,17 @@ class Forward:
         self.sink.send(data)
 
     def _fail(self) -> None:
-        if self.last_nx is not None:
-            self._deliver(self.last_nx)
+        """No server gave an answer to keep: as Docker 20.10, the last server's
+        reply goes back whatever its rcode (SERVFAIL, REFUSED, NXDOMAIN), and if
+        the last server did not reply at all, nothing does (the client times out)."""
+        if self.last is not None:
+            self._deliver(self.last)
             return
         self._end()
-        self.sink.send(wire.error_reply(self.msg.id, self.msg.flags, wire.SERVFAIL, self.msg.question))
+
+    def _no_reply(self) -> None:
+        self.last = None
+        self._next()
 
     # -- one server ---------------------------------------------------------
     def _next(self) -> None:
@@ -104,7 +110,7 @@ class Forward:
             except OSError:
                 self._close_sock()
                 continue
-            self.timer = self.srv.loop.call_later(self.srv.upstream_timeout, self._next)
+            self.timer = self.srv.loop.call_later(self.srv.upstream_timeout, self._no_reply)
             return
         self._fail()
 
@@ -117,7 +123,7 @@ class Forward:
             except BlockingIOError:
                 return
             except OSError:  # ICMP unreachable on the connected socket
-                self._next()
+                self._no_reply()
                 return
             if self._consider(data):
                 return
@@ -139,14 +145,14 @@ class Forward:
         except BlockingIOError:
             return
         except OSError:
-            self._next()
+            self._no_reply()
             return
         self.inbuf += chunk
         if len(self.inbuf) >= 2:
             n = int.from_bytes(self.inbuf[:2], "big")
             if len(self.inbuf) >= 2 + n:
                 if not self._consider(bytes(self.inbuf[2:2 + n])):
-                    self._next()
+                    self._no_reply()
 
     def _consider(self, data: bytes) -> bool:
         """Handle an upstream reply; True if this exchange is over."""
@@ -156,16 +162,14 @@ class Forward:
         try:
             reply = wire.parse(data)
         except wire.Malformed:
-            self._next()
+            self._no_reply()
             return True
         if reply.question.lower() != self.msg.question.lower():
             return False
         rcode = reply.rcode
         if rcode == wire.NOERROR or (rcode == wire.NXDOMAIN and reply.flags & wire.AA):
             self._deliver(data)
-        elif rcode == wire.NXDOMAIN:
-            self.last_nx = data
-            self._next()
-        else:  # SERVFAIL, REFUSED, others: try the next server, as Docker does
+        else:  # SERVFAIL, REFUSED, NXDOMAIN without AA...: try the next server, as Docker does
+            self.last = data
             self._next()
         return True

@@ -45,11 +45,16 @@ class Message:
     @property
     def qname(self) -> str:
         """Lower-case dotted name; a label containing a dot makes it unmatchable."""
+        return self.qname_as_asked.lower()
+
+    @property
+    def qname_as_asked(self) -> str:
+        """The dotted name in the case the client wrote it (network names compare exactly)."""
         parts = []
         for lab in self.labels:
             if b"." in lab:
                 return "\0invalid"
-            parts.append(lab.decode("latin-1").lower())
+            parts.append(lab.decode("latin-1"))
         return ".".join(parts)
 
 

@@ -4,7 +4,9 @@ A container sees only the names of the networks it is attached to (the
 ``networks`` argument of ``lookup``/``reverse``, in the sandbox's order; as in
 Docker, the first network that knows a name answers). Names are matched
 case-insensitively, a trailing dot is ignored, and ``X.NETWORK`` is looked up as
-``X`` on NETWORK only. No I/O here; the server and the engine wrap it.
+``X`` on NETWORK only, where NETWORK must be spelt exactly as the network's name
+(Docker 20.10 compares it with ``==``: ``c1.SELF_NET`` is not ``c1.self_net``).
+No I/O here; the server and the engine wrap it.
 """
 from __future__ import annotations
 
@@ -91,13 +93,15 @@ class Table:
         q = normalize(qname)
         if not q:
             return None
+        raw = qname.strip()
+        raw = raw[:-1] if raw.endswith(".") else raw
         with self._lock:
             for nid in networks:
                 net = self._nets.get(nid)
                 if net is None:
                     continue
-                suffix = "." + net.name.lower()
-                if q.endswith(suffix):
+                suffix = "." + net.name  # the network's name compares exactly, as in Docker
+                if raw.endswith(suffix):
                     ips = net.index.get(q[: -len(suffix)])
                     if ips:
                         return list(ips)

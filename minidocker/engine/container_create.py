@@ -88,5 +88,4 @@ def _check_mode_conflicts(mode: str, cfg: dict, ports: dict) -> None:
         for key, msg in checks:
             if cfg.get(key):
                 raise InvalidArgument(msg)
-        if cfg.get("IP"):
-            raise InvalidArgument("conflicting options: IP address and the network mode")
+        # an --ip with container: is taken and ignored, as Docker 20.10 does

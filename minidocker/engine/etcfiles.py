@@ -61,6 +61,21 @@ def parse_extra_hosts(extra_hosts) -> list[tuple[str, str]]:
     return out
 
 
+def resolve_host_gateway(extra_hosts, gateway: str) -> list[tuple[str, str]]:
+    """``--add-host`` entries as (name, ip) with ``host-gateway`` replaced by
+    ``gateway`` (Docker 20.10: the default bridge's gateway address)."""
+    return [(name, gateway if ip == "host-gateway" else ip) for name, ip in parse_extra_hosts(extra_hosts)]
+
+
+def host_mode_hosts(host_text: str, extra_hosts=()) -> str:
+    """/etc/hosts with ``--network host`` (or none sharing): the host's own file,
+    or, when ``--add-host`` is given, Docker's defaults and those entries (no own
+    record, as libnetwork builds it for a sandbox without endpoints)."""
+    if not extra_hosts:
+        return host_text
+    return render_hosts([(ip, name) for name, ip in parse_extra_hosts(extra_hosts)])
+
+
 def render_hosts(entries=(), defaults: bool = True) -> str:
     """``IP\\tNAMES`` lines: the localhost/ip6 defaults, then ``entries`` in order."""
     lines = list(DEFAULT_HOSTS if defaults else ()) + list(entries)

@@ -8,11 +8,13 @@ import re
 from typing import Callable
 
 from minidocker.engine.models import Container, Network
-from minidocker.errors import InvalidArgument
+from minidocker.errors import InvalidArgument, MinidockerError
 from minidocker.ids import parse_time
 
 NETWORK_KEYS = ("name", "id", "driver", "type", "label", "scope", "dangling")
-CONTAINER_KEYS = ("name", "id", "status", "network", "label")
+CONTAINER_KEYS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label",
+                  "name", "network", "publish", "since", "status", "volume")
+HEALTH = ("starting", "healthy", "unhealthy", "none")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
@@ -80,13 +82,57 @@ def timestamp(value: str, now: float) -> float:
 
 
 def container_filters(filters: dict | None) -> dict[str, list[str]]:
-    """Validated filters of `ps`."""
+    """Validated filters of `ps`, checked in Docker 20.10's order and words
+    (daemon/list.go foldFilter); ``exited`` values become ints, ``publish`` and
+    ``expose`` values sets of "PORT/PROTO"."""
     f = normalize(filters)
     _check_keys(f, CONTAINER_KEYS)
+    exited = []
+    for v in f.get("exited", []):
+        try:
+            exited.append(int(v, 10))
+        except ValueError:
+            raise MinidockerError(f'strconv.Atoi: parsing "{v}": invalid syntax') from None
     for v in f.get("status", []):
         if v not in STATUSES:
-            raise InvalidArgument(f"Unrecognised filter value for status: {v}")
-    return f
+            raise InvalidArgument(f"Invalid filter 'status={v}'")
+    task = f.get("is-task", [])
+    if task and not ("true" in task or "false" in task):
+        raise InvalidArgument(f"Invalid filter 'is-task=[{' '.join(task)}]'")
+    for v in f.get("health", []):
+        if v not in HEALTH:
+            raise InvalidArgument(f"Unrecognised filter value for health: {v}")
+    out = dict(f)
+    out["exited"] = exited
+    for key in ("publish", "expose"):
+        out[key] = sorted({p for v in f.get(key, []) for p in _port_values(key, v)})
+    return out
+
+
+def _port_values(key: str, value: str) -> list[str]:
+    """moby's portOp: "80", "80/udp", "8000-8010/tcp" as "PORT/PROTO" keys."""
+    if ":" in value:
+        raise MinidockerError(f"filter for '{key}' should not contain ':': {value}")
+    port, _, proto = value.partition("/")
+    proto = proto or "tcp"
+    lo, dash, hi = port.partition("-")
+    try:
+        start = _uint16(lo)
+        end = _uint16(hi) if dash else start
+    except ValueError as ex:
+        raise MinidockerError(f"error while looking up for {key} {value}: {ex}") from None
+    if end < start:
+        raise MinidockerError(f"error while looking up for {key} {value}: Invalid range specified for the Port: {port}")
+    return [f"{p}/{proto.lower()}" for p in range(start, end + 1)]
+
+
+def _uint16(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    n = int(text)
+    if n > 65535:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
+    return n
 
 
 def _has_label(labels: dict, want: str) -> bool:
@@ -112,17 +158,49 @@ def network_matches(n: Network, filters: dict[str, list[str]], used: set | None 
     return all(any(tests[key](v) for v in vals) for key, vals in filters.items() if key in tests and vals)
 
 
-def container_matches(c: Container, filters: dict[str, list[str]], networks: dict) -> bool:
-    """Whether container ``c`` passes validated ``filters``; ``networks`` by id."""
+def _regex_or_exact(pattern: str, text: str) -> bool:
+    """moby's filters.Match: the value itself, or a regexp found in ``text``."""
+    if pattern == text:
+        return True
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
+def container_matches(c: Container, filters: dict, networks: dict, image_ids=None) -> bool:
+    """Whether container ``c`` passes validated ``filters`` (container_filters);
+    ``networks`` by id; ``image_ids``: the ids the ``ancestor`` values name (before
+    and since are the caller's: they depend on the order of the list)."""
     def on_network(v: str) -> bool:
         names = {networks[n].name for n in c.endpoints if n in networks} | {c.network_mode}
         return v in names or any(i.startswith(v) for i in c.endpoints)
+
+    def on_volume(v: str) -> bool:
+        for bind in c.binds or []:
+            src, _, rest = bind.partition(":")
+            if v in (src, rest.split(":", 1)[0]):
+                return True
+        return False
+    bound = {f"{b.get('HostPort')}/{key.split('/')[1]}" for key, bs in (c.active_ports or {}).items()
+             for b in (bs or []) if b.get("HostPort")} if c.status == "running" else set()
     tests = {
-        "name": lambda v: v.lstrip("/") in c.name,
+        "name": lambda v: _regex_or_exact(v, "/" + c.name),
         "id": lambda v: c.id.startswith(v),
         "status": lambda v: c.status == v,
         "network": on_network,
+        "exited": lambda v: c.status == "exited" and c.exit_code == v,
+        "health": lambda v: v == "none",
+        "is-task": lambda v: v == "false",
+        "volume": on_volume,
+        "publish": lambda v: v in bound,
+        "expose": lambda v: v in (c.exposed_ports or {}),
+        "ancestor": lambda v: c.image_id in (image_ids or ()),
     }
     labels = filters.get("label") or []  # every label asked must match (Docker's MatchKVList)
-    return all(_has_label(c.labels, v) for v in labels) and \
-        all(any(tests[key](v) for v in vals) for key, vals in filters.items() if key != "label")
+    if not all(_has_label(c.labels, v) for v in labels):
+        return False
+    if "ancestor" in filters and filters["ancestor"] and not (image_ids and c.image_id in image_ids):
+        return False
+    return all(any(tests[key](v) for v in vals) for key, vals in filters.items()
+               if key in tests and key != "ancestor" and vals)

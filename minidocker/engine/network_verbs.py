@@ -282,16 +282,7 @@ class NetworkVerbs:
         with e.lock:
             c = e.find_container(ctr_ref)  # Docker names a missing container first
             net = e.find_network(net_ref)
-            mode = c.network_mode
-            drv = drivers.lookup(net.driver)
-            if not drv.own_netns or mode == "host":
-                raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
-            if mode.startswith("container:"):
-                raise InvalidArgument("container sharing network namespace with another container or host cannot be connected to any other network")
-            if not drv.has_addresses or mode == "none":  # the null driver: no interface at all
-                raise InvalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
-            if net.id in c.endpoints:
-                raise Forbidden(f"endpoint with name {c.name} already exists in network {net.name}")
+            _check_connect(e, c, net, ip, aliases)
             ifname = f"eth{_next_ifindex(c)}"
             ep = self.endpoint_config(net, c, ip, list(aliases or []), ifname)
             if c.status == "running":
@@ -323,8 +314,8 @@ class NetworkVerbs:
                 if force:
                     raise NotFound(f"endpoint {ctr_ref} not found")
                 raise
-            if c.network_mode == "host" or not drivers.lookup(net.driver).own_netns:
-                raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
+            if c.network_mode == "host" and not drivers.lookup(net.driver).own_netns:
+                raise InvalidArgument(HOST_CONFLICT)
             if net.id not in c.endpoints:
                 raise MinidockerError(f"container {c.id} is not connected to network {net.name}")  # 500, as Docker
             ep = Endpoint.from_dict(c.endpoints[net.id])
@@ -355,6 +346,39 @@ def _stale(c: Container, net_ref: str) -> str | None:
         if net_ref and (epd.get("network_name") == net_ref or nid.startswith(net_ref)):
             return nid
     return None
+
+
+HOST_CONFLICT = "container cannot be disconnected from host network or connected to host network"
+SHARED_CONFLICT = ("container sharing network namespace with another container or host cannot be connected "
+                   "to any other network")
+NONE_CONFLICT = "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+
+
+def _check_connect(e, c: Container, net: Network, ip: str, aliases) -> None:
+    """Docker 20.10's checks of `network connect`, in its order (connectToNetwork,
+    updateNetworkConfig, updateNetworkSettings, then CreateEndpoint)."""
+    if c.network_mode.startswith("container:"):
+        raise InvalidArgument(SHARED_CONFLICT)
+    if net.builtin:
+        if ip:
+            raise InvalidArgument("user specified IP address is supported on user defined networks only")
+        if aliases:
+            raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+    is_host = lambda n: not drivers.lookup(n.driver).own_netns  # noqa: E731
+    if c.network_mode != "host" and is_host(net):
+        raise InvalidArgument(HOST_CONFLICT)
+    current = [e.networks[nid] for nid in c.endpoints if nid in e.networks]
+    if c.network_mode in ("host", "none"):  # no endpoint of ours: the builtin network itself
+        current += [n for n in e.networks.values() if n.builtin and n.name == c.network_mode]
+    for other in current:
+        if other.id == net.id:
+            raise Forbidden(f"endpoint with name {c.name} already exists in network {net.name}")
+        if is_host(other) or is_host(net):
+            raise InvalidArgument(SHARED_CONFLICT)
+        if other.name == "none" or net.name == "none":
+            raise InvalidArgument(NONE_CONFLICT)
+    if net.id in c.endpoints:
+        raise Forbidden(f"endpoint with name {c.name} already exists in network {net.name}")
 
 
 def _next_ifindex(c: Container) -> int:

@@ -48,8 +48,32 @@ def containers(e, show_all: bool = False, filters: dict | None = None, size: boo
     now = time.time()
     with e.lock:
         cs = sorted(e.containers.values(), key=lambda c: c.created, reverse=True)
-        return [views.container_summary(c, e.networks, now, _sizes(e, c) if size else None)
-                for c in cs if (show_all or c.status == "running") and flt.container_matches(c, f, e.networks)]
+        before = [_filter_container(e, v).id for v in f.get("before", [])][-1:]
+        since = [_filter_container(e, v).id for v in f.get("since", [])][-1:]
+        image_ids = set()
+        for ref in f.get("ancestor", []):
+            try:
+                image_ids.add(e.images.get(ref)["Id"])
+            except NotFound:
+                pass  # Docker logs it and matches nothing for it
+        out = []
+        for c in cs:  # moby's reducePsContainer: before skips down to its container, since stops there
+            if before:
+                if c.id == before[0]:
+                    before = []
+                continue
+            if since and c.id == since[0]:
+                break
+            if (show_all or c.status == "running") and flt.container_matches(c, f, e.networks, image_ids):
+                out.append(views.container_summary(c, e.networks, now, _sizes(e, c) if size else None))
+        return out
+
+
+def _filter_container(e, ref: str):
+    try:
+        return e.find_container(ref)
+    except NotFound:
+        raise NotFound(f"no such container {ref}") from None
 
 
 def _sizes(e, c) -> tuple[int, int]:

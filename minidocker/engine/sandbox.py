@@ -130,10 +130,11 @@ class Sandboxes:
         if c.netns and embedded:
             ids = [n.id for n in users]
             internal = bool(users) and all(n.internal for n in users)
+            ndots = any(o.startswith("ndots:") for o in c.dns_options)
             if c.id in e.dns.attached():
-                e.dns.update(c.id, ids, c.dns, internal)
+                e.dns.update(c.id, ids, c.dns, internal, ndots_set=ndots)
             else:
-                e.dns.attach(c.id, c.netns, ids, c.dns, internal)
+                e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots)
         elif c.id in e.dns.attached():
             e.dns.detach(c.id)
         self.write_etc(c, fresh=fresh, embedded=embedded)
@@ -152,15 +153,17 @@ class Sandboxes:
             return  # shares the files of the container it joined (runtime binds them)
         hosts_path = os.path.join(bundle, "hosts")
         addrs = [ep.ip for ep in c.eps()]
+        extra = etcfiles.resolve_host_gateway(c.extra_hosts, self.e.default_bridge().gateway)
         if c.network_mode == "host":
-            hosts = etcfiles.read_host_file("/etc/hosts")
+            hosts = etcfiles.host_mode_hosts(etcfiles.read_host_file("/etc/hosts"), extra)
             resolv = self.e.host_resolv_text()
+            if c.dns or c.dns_search or c.dns_options:
+                resolv = etcfiles.default_resolv_conf(resolv, c.dns, c.dns_search, c.dns_options)
         else:
             if fresh or not os.path.exists(hosts_path):
-                hosts = etcfiles.container_hosts(c.hostname, addrs, c.extra_hosts)
+                hosts = etcfiles.container_hosts(c.hostname, addrs, extra)
             else:
-                hosts = etcfiles.sync_hosts(etcfiles.read_host_file(hosts_path), c.hostname, addrs,
-                                            c.extra_hosts)
+                hosts = etcfiles.sync_hosts(etcfiles.read_host_file(hosts_path), c.hostname, addrs, extra)
             if embedded is None:
                 embedded = bool(self.user_networks(c))
             render = etcfiles.embedded_resolv_conf if embedded else etcfiles.default_resolv_conf

@@ -20,8 +20,10 @@ def test_run_exit_codes_and_output(cli):
     assert 'exec: "nosuch": executable file not found in $PATH' in p.stderr
     p = cli("run", "--rm", "busybox", "/etc/hosts")
     assert p.returncode == 126
-    p = cli("run", "--rm", "nosuchimage", "true")
-    assert p.returncode == 125 and "No such image" in p.stderr
+    p = cli("run", "--rm", "nosuchimage", "true")  # Docker's --pull missing: look, then try to pull
+    assert p.returncode == 125 and p.stderr.startswith("Unable to find image 'nosuchimage:latest' locally\n")
+    p = cli("run", "--rm", "--pull", "never", "nosuchimage", "true")
+    assert p.returncode == 125 and "No such image: nosuchimage:latest" in p.stderr
     assert cli.ok("ps", "-aq") == ""
 
 

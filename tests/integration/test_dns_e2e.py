@@ -8,6 +8,7 @@ container's namespace. Containers on the default bridge get 198.51.100.2 in thei
 resolv.conf, never a public server.
 """
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -119,6 +120,16 @@ def q(c, name, qtype="A", tcp=False, timeout=4.0) -> DNSRecord:
     return DNSRecord.parse(namespaces.run_in_netns(c.netns, ask))
 
 
+def silent(c, name, qtype="A", timeout=3.0) -> bool:
+    """True if the container's resolver gives no answer at all (Docker 20.10's
+    behaviour when the last upstream asked did not reply)."""
+    try:
+        q(c, name, qtype, timeout=timeout)
+    except socket.timeout:
+        return True
+    return False
+
+
 def addrs(reply: DNSRecord) -> list[str]:
     return [str(r.rdata) for r in reply.rr if r.rtype == QTYPE.A]
 
@@ -188,8 +199,9 @@ def test_connect_and_disconnect_edit_files_like_docker(engine, host_upstream):
     assert cat(engine, b, "/etc/resolv.conf") == "nameserver 127.0.0.11\noptions ndots:0\n"
     assert cat(engine, b, "/etc/hosts") == HOSTS_DEFAULTS
     assert q(a, "x1").header.rcode == RCODE.NXDOMAIN
-    # t4b's resolver no longer knows self_net: the name goes upstream (its --dns)
-    assert q(b, "t4a").header.rcode == RCODE.SERVFAIL
+    # t4b's resolver no longer knows self_net: the name goes upstream (its --dns, which
+    # does not answer: as Docker 20.10, neither does the resolver)
+    assert silent(b, "t4a")
     # a fresh start renders the files from scratch
     engine.ctr.stop("t4b", timeout=0)
     engine.ctr.start("t4b")
@@ -203,7 +215,7 @@ def test_names_answered(engine, host_upstream):
     a = run(engine, name="web", network="self_net", Hostname="webhost", Aliases=["al1", "Al2"])
     b = run(engine, name="centos2", network="self_net")
     want = [ip_of(a, net)]
-    for name in ("web", a.id[:12], "webhost", "al1", "al2", "web.self_net", "WEB", "Web.Self_Net", "AL1.self_net",
+    for name in ("web", a.id[:12], "webhost", "al1", "al2", "web.self_net", "WEB", "Web.self_net", "AL1.self_net",
                  "web."):
         reply = q(b, name)
         assert reply.header.rcode == RCODE.NOERROR and addrs(reply) == want, name
@@ -322,18 +334,17 @@ def test_forward_to_dns_servers_through_container_namespace(engine, host_upstrea
         inside.stop()
 
 
-def test_servfail_when_no_upstream_answers(engine, host_upstream):
+def test_no_answer_when_no_upstream_answers(engine, host_upstream):
+    # Docker 20.10 (measured with --dns 127.0.0.1 and --dns 192.0.2.1): the client times out
     engine.net.create("self_net")
     a = run(engine, name="fw4", network="self_net", Dns=["127.0.0.1", "127.0.0.2"])  # nothing listens
-    t = time.monotonic()
-    assert q(a, "up.test").header.rcode == RCODE.SERVFAIL
-    assert time.monotonic() - t < 4
+    assert silent(a, "up.test")
     assert host_upstream.names() == []
     # no host resolver either
     with open(engine.host_resolv_conf, "w") as f:
         f.write("nameserver 127.0.0.54\n")  # nothing listens there
     b = run(engine, name="fw5", network="self_net")
-    assert q(b, "up.test").header.rcode == RCODE.SERVFAIL
+    assert silent(b, "up.test")
 
 
 def test_internal_network_never_forwards(engine, host_upstream, veth_upstream):
@@ -342,7 +353,7 @@ def test_internal_network_never_forwards(engine, host_upstream, veth_upstream):
     b = run(engine, name="in2", network="inner", Dns=[UP_IP])
     assert addrs(q(a, "in2")) == [ip_of(b, net)]
     for c in (a, b):
-        assert q(c, "up.test").header.rcode == RCODE.SERVFAIL
+        assert silent(c, "up.test")  # Docker 20.10: forwarded from inside, which reaches nothing
     assert host_upstream.names() == [] and veth_upstream.names() == []
 
 

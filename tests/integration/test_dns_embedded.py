@@ -143,6 +143,8 @@ class Resolver:
                 reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT("x" * 40 + str(i)), ttl=60))
         elif name == "fail.test.":
             reply.header.rcode = RCODE.SERVFAIL
+        elif name == "refused.test.":
+            reply.header.rcode = RCODE.REFUSED
         else:
             reply.header.rcode = RCODE.NXDOMAIN
         return reply
@@ -213,7 +215,7 @@ def test_known_names_udp_and_tcp(no_leaks, make_ns, make_server, tcp):
     srv.attach("c1", c, ["n1"], [], False)
     r = query(c, "web", tcp=tcp)
     assert r.header.rcode == RCODE.NOERROR and addrs(r) == ["10.1.0.2"] and r.rr[0].ttl == 600
-    for name in ("WEB.", "aaaaaaaaaaaa", "webhost", "web.net1", "Db.Net1"):
+    for name in ("WEB.", "aaaaaaaaaaaa", "webhost", "web.net1", "Db.net1"):
         assert query(c, name, tcp=tcp).rr, name
     r = query(c, "web", "AAAA", tcp=tcp)
     assert r.header.rcode == RCODE.NOERROR and r.rr == []
@@ -338,21 +340,23 @@ def test_servfail_when_no_upstream_answers_at_most_three(no_leaks, make_ns, make
     servers = ["127.0.0.54", "127.0.0.55", "127.0.0.56", "127.0.0.57"]  # .56: nobody (ICMP)
     srv = make_server(Table(), lambda: servers, upstream_timeout=0.3)
     srv.attach("c1", c, ["n1"], [], False)
-    t0 = time.monotonic()
-    r = query(c, "ext.test", timeout=5)
-    took = time.monotonic() - t0
-    assert r.header.rcode == RCODE.SERVFAIL
-    assert 0.5 < took < 2.0
+    # as Docker 20.10: when the last server asked did not reply, the client gets nothing
+    assert raw_query(c, DNSRecord.question("ext.test").pack(), timeout=2.5) is None
     assert res.seen == []
 
 
 def test_upstream_servfail_tries_next(no_leaks, make_ns, make_server, upstream):
     c = make_ns()
     upstream(None, "127.0.0.61")
-    srv = make_server(Table(), lambda: ["127.0.0.61", "127.0.0.62"], upstream_timeout=0.3)
+    srv = make_server(Table(), lambda: ["127.0.0.62", "127.0.0.61"], upstream_timeout=0.3)
     srv.attach("c1", c, ["n1"], [], False)
+    # .62: nobody (ICMP); .61 says SERVFAIL: the last reply goes back as it is
     assert query(c, "fail.test").header.rcode == RCODE.SERVFAIL
+    assert query(c, "refused.test").header.rcode == RCODE.REFUSED
     assert addrs(query(c, "ext.test")) == ["10.9.9.9"]
+    # a server that says SERVFAIL then one that does not reply: nothing comes back
+    srv.update("c1", ["n1"], ["127.0.0.61", "127.0.0.62"], False)
+    assert raw_query(c, DNSRecord.question("fail.test").pack(), timeout=1.5) is None
 
 
 def test_internal_never_forwards(no_leaks, make_ns, make_server, upstream):
@@ -360,7 +364,8 @@ def test_internal_never_forwards(no_leaks, make_ns, make_server, upstream):
     res = upstream(None, "127.0.0.53")
     srv = make_server(basic_table(), lambda: ["127.0.0.53"])
     srv.attach("c1", c, ["n1"], [], True)
-    assert query(c, "ext.test").header.rcode == RCODE.SERVFAIL
+    # Docker 20.10 cannot reach out from an internal network either: no answer
+    assert raw_query(c, DNSRecord.question("ext.test").pack(), timeout=1.0) is None
     assert addrs(query(c, "web")) == ["10.1.0.2"]
     assert res.seen == []
     srv.update("c1", ["n1"], [], False)
@@ -378,7 +383,10 @@ def _burst(ids, names):
         out = {}
         t0 = time.monotonic()
         while len(out) < len(ids):
-            r = DNSRecord.parse(s.recv(4096))
+            try:
+                r = DNSRecord.parse(s.recv(4096))
+            except socket.timeout:
+                break  # the rest get no answer
             out[r.header.id] = (r.header.rcode, time.monotonic() - t0)
         return out
     finally:
@@ -392,12 +400,13 @@ def test_inflight_cap_refuses_beyond(no_leaks, make_ns, make_server, silent_sock
     srv.attach("c1", c, ["n1"], [], False)
     ids = [1, 2, 3, 4, 5, 6]
     out = namespaces.run_in_netns(c, _burst, ids, [f"q{i}.test" for i in ids])
-    assert [out[i][0] for i in ids] == [RCODE.SERVFAIL] * 4 + [RCODE.REFUSED] * 2
+    # the four in flight get no answer (their server stays silent), the rest REFUSED at once
+    assert sorted(out) == [5, 6] and [out[i][0] for i in (5, 6)] == [RCODE.REFUSED] * 2
     assert all(out[i][1] < 0.5 for i in (5, 6))
     # local names are never refused, and the slots free up again
     assert addrs(query(c, "web")) == ["10.1.0.2"]
     out = namespaces.run_in_netns(c, _burst, [7], ["q7.test"])
-    assert out[7][0] == RCODE.SERVFAIL
+    assert out == {}  # asked upstream (not refused), which stays silent
 
 
 def test_tc_bit_for_large_local_answer(no_leaks, make_ns, make_server):

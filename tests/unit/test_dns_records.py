@@ -41,7 +41,16 @@ def test_name_dot_network(table):
 def test_case_insensitive_and_trailing_dot(table):
     assert table.lookup(["n1"], "WeB.") == ["10.1.0.2"]
     assert table.lookup(["n1"], "WEBHOST") == ["10.1.0.2"]
-    assert table.lookup(["n1"], "DB.NET1") == ["10.1.0.3"]
+    assert table.lookup(["n1"], "DB.net1") == ["10.1.0.3"]
+
+
+def test_network_part_compares_exactly_like_docker(table):
+    # measured on Docker 20.10: CENTOS1 and Centos1.self_net resolve, centos1.SELF_NET does not
+    table.set_endpoint("n3", "Self_Net", "c4" * 32, "centos1", "10.3.0.2", [])
+    assert table.lookup(["n3"], "CENTOS1") == ["10.3.0.2"]
+    assert table.lookup(["n3"], "Centos1.Self_Net.") == ["10.3.0.2"]
+    for wrong in ("centos1.self_net", "centos1.SELF_NET", "DB.NET1"):
+        assert table.lookup(["n1", "n3"], wrong) is None
 
 
 def test_aliases_short_id_and_shared_alias(table):
@@ -121,10 +130,10 @@ def test_ptr(table):
     assert decide(table, q("5.0.2.10.in-addr.arpa", "PTR")) == answer.FORWARD
 
 
-def test_unknown_forward_or_servfail_when_internal(table):
+def test_unknown_names_forward_even_when_internal(table):
+    # Docker 20.10 forwards from the container's namespace whatever its networks
     assert decide(table, q("example.com")) == answer.FORWARD
-    r = DNSRecord.parse(decide(table, q("example.com"), internal=True))
-    assert r.header.rcode == wire.SERVFAIL
+    assert decide(table, q("example.com"), internal=True) == answer.FORWARD
 
 
 def test_truncation_udp_and_edns():
@@ -171,3 +180,16 @@ def test_compression_loop_between_pointers():
     data = _header() + b"\xc0\x11\0\1\0\1" + b"\xc0\x0c"
     with pytest.raises(wire.Malformed):
         wire.parse(data)
+
+
+def test_ndots_set_answers_single_labels_empty(table):
+    # Docker 20.10 (measured): with --dns-option ndots:N, an unknown "zz" A/AAAA gets an
+    # empty NOERROR at once; MX and dotted names still go upstream
+    for qtype in ("A", "AAAA"):
+        r = DNSRecord.parse(answer.decide(table, ["n1"], False, wire.parse(q("zz", qtype)), False, ndots_set=True))
+        assert r.header.rcode == 0 and r.rr == [] and r.header.aa == 0
+    assert answer.decide(table, ["n1"], False, wire.parse(q("zz", "MX")), False, ndots_set=True) == answer.FORWARD
+    assert answer.decide(table, ["n1"], False, wire.parse(q("a.b")), False, ndots_set=True) == answer.FORWARD
+    assert answer.decide(table, ["n1"], False, wire.parse(q("zz")), False) == answer.FORWARD
+    r = DNSRecord.parse(answer.decide(table, ["n1"], False, wire.parse(q("web")), False, ndots_set=True))
+    assert [str(x.rdata) for x in r.rr] == ["10.1.0.2"]

@@ -64,5 +64,55 @@ def test_container_filters():
     assert hits({"name": ["f-"], "status": ["exited"]}) == []
     with pytest.raises(InvalidArgument, match=r"^Invalid filter 'bogus'$"):
         flt.container_filters({"bogus": ["1"]})
-    with pytest.raises(InvalidArgument, match=r"^Unrecognised filter value for status: up$"):
+    # Docker 20.10's words (measured): Invalid filter 'status=bogus'
+    with pytest.raises(InvalidArgument, match=r"^Invalid filter 'status=up'$"):
         flt.container_filters({"status": ["up"]})
+
+
+def test_every_ps_filter_of_docker_20_10():
+    nets = {n.id: n for n in NETS}
+    web = Container(id="a" * 64, name="web", created="", image="busybox", image_id="sha256:img", argv=[],
+                    status="running", labels={"app": "web"}, exposed_ports={"80/tcp": {}, "9000/tcp": {}},
+                    active_ports={"80/tcp": [{"HostIp": "", "HostPort": "18099"}]}, binds=["/src:/data:ro"],
+                    endpoints={NETS[0].id: {}})
+    db = Container(id="b" * 64, name="db", created="", image="other", image_id="sha256:other", argv=[],
+                   status="exited", exit_code=3, labels={"app": "db"})
+    ok = Container(id="c" * 64, name="ok", created="", image="busybox", image_id="sha256:img", argv=[],
+                   status="exited", exit_code=0)
+
+    def hits(filters, image_ids=("sha256:img",)):
+        f = flt.container_filters(filters)
+        return [x.name for x in (web, db, ok) if flt.container_matches(x, f, nets, set(image_ids))]
+    assert hits({"exited": ["3"]}) == ["db"]
+    assert hits({"exited": ["0"]}) == ["ok"]
+    assert hits({"exited": ["0", "3"]}) == ["db", "ok"]
+    assert hits({"label": ["app"]}) == ["web", "db"]
+    assert hits({"label": ["app=web"]}) == ["web"]
+    assert hits({"publish": ["18099"]}) == ["web"]  # the host's port, as Docker matches it
+    assert hits({"publish": ["80"]}) == []
+    assert hits({"publish": ["18090-18100/tcp"]}) == ["web"]
+    assert hits({"publish": ["18099/udp"]}) == []
+    assert hits({"expose": ["80"]}) == ["web"]
+    assert hits({"expose": ["8000-9999"]}) == ["web"]
+    assert hits({"expose": ["80/sctp"]}) == []
+    assert hits({"health": ["none"]}) == ["web", "db", "ok"]
+    assert hits({"health": ["healthy"]}) == []
+    assert hits({"volume": ["/data"]}) == ["web"] and hits({"volume": ["/src"]}) == ["web"]
+    assert hits({"volume": ["/x"]}) == []
+    assert hits({"is-task": ["false"]}) == ["web", "db", "ok"]
+    assert hits({"is-task": ["true"]}) == []
+    assert hits({"ancestor": ["busybox"]}) == ["web", "ok"]
+    assert hits({"ancestor": ["nosuch"]}, image_ids=()) == []
+    assert hits({"name": ["[wd]"]}) == ["web", "db"]  # a regexp, as moby's filters.Match
+    assert hits({"name": ["^/o"]}) == ["ok"]
+    from minidocker.errors import MinidockerError
+    for filters, msg in [
+        ({"exited": ["x"]}, 'strconv.Atoi: parsing "x": invalid syntax'),
+        ({"publish": ["1:2"]}, "filter for 'publish' should not contain ':': 1:2"),
+        ({"publish": ["abc"]}, 'error while looking up for publish abc: strconv.ParseUint: parsing "abc": invalid syntax'),
+        ({"health": ["bogus"]}, "Unrecognised filter value for health: bogus"),
+        ({"is-task": ["x"]}, "Invalid filter 'is-task=[x]'"),
+    ]:
+        with pytest.raises(MinidockerError) as ex:
+            flt.container_filters(filters)
+        assert ex.value.message == msg
