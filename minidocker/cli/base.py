@@ -79,17 +79,20 @@ class api_errors(contextlib.ContextDecorator):
         return True
 
 
-def for_each(refs, request: Callable[[str], object], report=print_daemon_error) -> list[str]:
+def for_each(refs, request: Callable[[str], object], report=print_daemon_error, errors_last: bool = False) -> list[str]:
     """Docker's loop over several names (start, stop, rm, network rm...): `request(ref)`
-    then print the name; a failure is printed by `report` and the loop goes on.
-    Returns the names that failed."""
-    failed = []
+    then print the name; a failure is reported by `report` and the loop goes on
+    (``errors_last``: after the loop, as the docker CLI's rm/stop/kill/restart collect
+    them). Returns the names that failed."""
+    failed, errors = [], []
     for ref in refs:
-        with api_errors(report) as outcome:
+        with api_errors(errors.append if errors_last else report) as outcome:
             request(ref)
             click.echo(ref)
         if outcome.error:
             failed.append(ref)
+    for ex in errors:
+        report(ex)
     return failed
 
 

@@ -29,7 +29,7 @@ def start_cmd(st, containers):
 def _each(st, refs, method, path_fmt, query=None):
     def request(ref):
         st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
-    if for_each(refs, request, _print_rm_error if method == "DELETE" else print_daemon_error):
+    if for_each(refs, request, _print_rm_error if method == "DELETE" else print_daemon_error, errors_last=True):
         sys.exit(1)
 
 
@@ -120,6 +120,10 @@ def exec_error(ex: APIError) -> NoReturn:
 def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
     """Run a command in a running container."""
     client = st.client()
+    # as the docker CLI: the container is looked up first ("Error: No such container: X")
+    if get_or_none(client, f"/containers/{q(container)}/json") is None:
+        click.echo(f"Error: No such container: {container}", err=True)
+        sys.exit(1)
     body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
             "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach}
     start = f"/exec/{client.post(f'/containers/{q(container)}/exec', body)['Id']}/start"

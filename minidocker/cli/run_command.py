@@ -15,9 +15,13 @@ from minidocker.cli.flags import check_flag, env_list, ip_address
 from minidocker.cli.terminal import copy_winsize, relay_pty
 
 
-def run_fail(message: str, code: int = 125) -> NoReturn:
-    click.echo(f"minidocker: Error response from daemon: {message}\n\n"
-               "Run 'minidocker run --help' for more information", err=True)
+def run_fail(message: str, code: int = 125, usage: bool = True) -> NoReturn:
+    """The docker 20.10 CLI's reportError: one trailing period, and the usage hint
+    for errors before the container exists (create), not for those of its start."""
+    text = f"minidocker: Error response from daemon: {message.removesuffix('.')}."
+    if usage:
+        text += "\nSee 'minidocker run --help'."
+    click.echo(text, err=True)
     sys.exit(code)
 
 
@@ -62,7 +66,7 @@ def create_pulling(client, cfg: dict, name: str, ref: str, pull: str) -> str:
 
 
 def run_start_error(ex: APIError) -> NoReturn:
-    run_fail(ex.message, ex.body.get("ExitCode", 125))
+    run_fail(ex.message, ex.body.get("ExitCode", 125), usage=False)
 
 
 def wait_error(ex: APIError) -> NoReturn:
@@ -144,10 +148,10 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
         cli_error(str(ex))
     client = st.client()
     cid = create_pulling(client, cfg, name, ref, pull)
-    if detach:
+    if detach:  # the docker CLI prints the id before it starts the container
+        click.echo(cid)
         with api_errors(run_start_error):
             client.post(f"/containers/{cid}/start")
-        click.echo(cid)
         return
     code = attach_and_run(client, cid, tty, interactive)
     sys.exit(code)

@@ -86,7 +86,7 @@ def test_exec_errors(cli):
     assert p.returncode == 126 and "executable file not found" in (p.stdout + p.stderr)
     assert cli("exec", "c2", "sh", "-c", "exit 4").returncode == 4
     p = cli("exec", "nosuch", "true")
-    assert p.returncode == 1 and p.stderr == "Error response from daemon: No such container: nosuch\n"
+    assert p.returncode == 1 and p.stderr == "Error: No such container: nosuch\n"  # looked up first, as docker
     assert cli.ok("exec", "-e", "X=1", "c2", "sh", "-c", "echo $X") == "1\n"
 
 
