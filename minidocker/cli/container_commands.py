@@ -181,21 +181,30 @@ def logs_cmd(st, follow, tail, container):
 def inspect_cmd(st, fmt, kind, names):
     """Return low-level information on minidocker objects."""
     client = st.client()
-    found, missing = [], []
-    for ref in names:
-        obj = None
+
+    def lookup(ref):
         for k, path in (("container", f"/containers/{q(ref)}/json"), ("network", f"/networks/{q(ref)}")):
             if not kind or kind == k:
                 obj = get_or_none(client, path)
                 if obj is not None:
-                    break
+                    return obj
+        return None
+    inspect_each(names, lookup, "object", fmt)
+
+
+def inspect_each(names, lookup, what: str, fmt: str) -> None:
+    """Docker's inspect of several names: what was found is printed, then one
+    "Error: No such WHAT: NAME" per name that was not; exit 1 if any was missing."""
+    found, missing = [], []
+    for ref in names:
+        obj = lookup(ref)
         if obj is None:
             missing.append(ref)
         else:
             found.append(obj)
     print_objects(found, fmt)
     for ref in missing:
-        click.echo(f"Error: No such object: {ref}", err=True)
+        click.echo(f"Error: No such {what}: {ref}", err=True)
     if missing:
         sys.exit(1)
 

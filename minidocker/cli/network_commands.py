@@ -10,7 +10,7 @@ from minidocker.cli import list_rows
 from minidocker.cli.base import (CTX, api_errors, api_fail, cli, fail, filters_query, for_each, get_or_none,
                                  print_daemon_error)
 from minidocker.cli.completion import container_names, network_names
-from minidocker.cli.container_commands import out_format, print_objects
+from minidocker.cli.container_commands import inspect_each, out_format
 from minidocker.api.client import APIError, q
 
 def natural_key(name: str) -> list:
@@ -100,18 +100,7 @@ def ls(st, quiet, no_trunc, fmt, filters):
 def inspect(st, fmt, verbose, names):
     """Display detailed information on one or more networks."""
     client = st.client()
-    found, missing = [], []
-    for ref in names:
-        obj = get_or_none(client, f"/networks/{q(ref)}")
-        if obj is None:
-            missing.append(ref)
-        else:
-            found.append(obj)
-    print_objects(found, fmt)
-    for ref in missing:
-        click.echo(f"Error: No such network: {ref}", err=True)
-    if missing:
-        sys.exit(1)
+    inspect_each(names, lambda ref: get_or_none(client, f"/networks/{q(ref)}"), "network", fmt)
 
 
 @network.command("connect", context_settings=CTX)
