@@ -104,7 +104,8 @@ class Holder:
         self.socks = []
 
 
-def _ipv6_available() -> bool:
+def ipv6_available() -> bool:
+    """Can this host bind IPv6 (Docker then lists a `::` binding beside 0.0.0.0)?"""
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
             s.bind(("::1", 0))
@@ -179,7 +180,7 @@ def bind(c, others, last: dict) -> tuple[dict, Holder]:
         addrs = [ip]
         if not ip:
             if v6 is None:
-                v6 = _ipv6_available()
+                v6 = ipv6_available()
             addrs = ["0.0.0.0"] + (["::"] if v6 else [])
         for addr in addrs:
             port = take(proto, addr, hp)

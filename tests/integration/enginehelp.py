@@ -1,4 +1,5 @@
 """Small helpers for engine-level integration tests."""
+import contextlib
 import json
 import os
 import subprocess
@@ -81,3 +82,33 @@ def kernel_snapshot(engine) -> dict:
     return {"links": links, "addrs": addrs, "nft": nft, "pins": pins, "state": state,
             "files": sorted(os.listdir(os.path.join(engine.root, "containers"))),
             "netfiles": sorted(os.listdir(os.path.join(engine.root, "networks")))}
+
+
+@contextlib.contextmanager
+def peer_namespace(tag: str, name: str, host_if: str, host_ip: str, peer_ip: str):
+    """A namespace joined to the test's host by a veth pair (another machine, an
+    upstream server): host_if holds host_ip/24 on the host, eth0 peer_ip/24 inside,
+    routed through the host. Yields its pin path; removes everything after."""
+    from minidocker.network import namespaces, netlink
+    pins = f"/run/mdt-{tag}-{os.getpid()}"
+    namespaces.ensure_private_dir(pins)
+    path = os.path.join(pins, name)
+    try:
+        namespaces.create_netns(path)
+        with netlink.inside(None) as host:
+            host.create_veth_into(host_if, "eth0", path)
+        sh = lambda *cmd: subprocess.run(cmd, check=True, capture_output=True)  # noqa: E731
+        sh("ip", "addr", "add", f"{host_ip}/24", "dev", host_if)
+        sh("ip", "link", "set", host_if, "up")
+        inside = ["nsenter", f"--net={path}", "ip"]
+        sh(*inside, "addr", "add", f"{peer_ip}/24", "dev", "eth0")
+        sh(*inside, "link", "set", "eth0", "up")
+        sh(*inside, "link", "set", "lo", "up")
+        sh(*inside, "route", "add", "default", "via", host_ip)
+        yield path
+    finally:
+        with netlink.inside(None) as host:
+            host.delete_link(host_if)
+        namespaces.delete_netns(path)
+        namespaces.umount(pins, namespaces.MNT_DETACH)
+        os.rmdir(pins)

@@ -7,9 +7,7 @@ own reached through a veth (198.51.100.2, TEST-NET-2), or on loopback inside a
 container's namespace. Containers on the default bridge get 198.51.100.2 in their
 resolv.conf, never a public server.
 """
-import os
 import socket
-import subprocess
 import threading
 import time
 
@@ -17,11 +15,11 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-from minidocker.network import namespaces, netlink
+from minidocker.network import namespaces
 from minidocker.engine.core import Engine
 
 from .conftest import _fresh_root
-from .enginehelp import ex, run
+from .enginehelp import ex, peer_namespace, run
 
 UP_NS = "mdt-up"
 QUIET = DNSLogger("-request,-reply,-truncated,-error", prefix=False)
@@ -78,38 +76,15 @@ def host_upstream(engine):
     up.stop()
 
 
-def _sh(*cmd):
-    subprocess.run(cmd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def veth_upstream():
     """A dnslib server in a namespace of its own, 198.51.100.2, through a veth."""
-    pins = f"/run/mdt-up-{os.getpid()}"
-    namespaces.ensure_private_dir(pins)
-    path = os.path.join(pins, UP_NS)
-    up = None
-    try:
-        namespaces.create_netns(path)
-        with netlink.inside(None) as host:
-            host.create_veth_into("mdtup0", "eth0", path)
-        _sh("ip", "addr", "add", f"{UP_HOST_IP}/24", "dev", "mdtup0")
-        _sh("ip", "link", "set", "mdtup0", "up")
-        inside = ["nsenter", f"--net={path}", "ip"]
-        _sh(*inside, "addr", "add", f"{UP_IP}/24", "dev", "eth0")
-        _sh(*inside, "link", "set", "eth0", "up")
-        _sh(*inside, "link", "set", "lo", "up")
-        _sh(*inside, "route", "add", "default", "via", UP_HOST_IP)
+    with peer_namespace("up", UP_NS, "mdtup0", UP_HOST_IP, UP_IP) as path:
         up = Upstream(Zone({"up.test": "10.7.7.7", "viadns.test": "10.7.7.8"}), UP_IP, path)
-        yield up.zone
-    finally:
-        if up is not None:
+        try:
+            yield up.zone
+        finally:
             up.stop()
-        with netlink.inside(None) as host:
-            host.delete_link("mdtup0")
-        namespaces.delete_netns(path)
-        namespaces.umount(pins, namespaces.MNT_DETACH)
-        os.rmdir(pins)
 
 
 # ---- helpers -------------------------------------------------------------------

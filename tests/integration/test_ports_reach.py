@@ -8,7 +8,6 @@ Topology (all inside the test's throwaway namespace): the host side of a veth,
 198.18.0.1/24 ("the host's address"), and a client namespace behind it, 198.18.0.2.
 """
 import json
-import os
 import socket
 import subprocess
 import threading
@@ -16,42 +15,21 @@ import time
 
 import pytest
 
-from minidocker.network import namespaces, netlink
+from minidocker.engine.port_binding import ipv6_available
+from minidocker.network import namespaces
 
 from .dockerhelp import docker  # noqa: F401 - fixture
+from .enginehelp import peer_namespace
 
 HOST_IP, CLIENT_IP = "198.18.0.1", "198.18.0.2"
 WEB = ["sh", "-c", "mkdir /www && echo web-ok >/www/index.html && exec httpd -f -p 80 -h /www"]
 
 
-def _sh(*cmd):
-    subprocess.run(cmd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def client_ns():
     """Another machine: a namespace joined to the host by a veth pair."""
-    pins = f"/run/mdt-ports-{os.getpid()}"
-    namespaces.ensure_private_dir(pins)
-    path = os.path.join(pins, "client")
-    try:
-        namespaces.create_netns(path)
-        with netlink.inside(None) as host:
-            host.create_veth_into("mdtp0", "eth0", path)
-        _sh("ip", "addr", "add", f"{HOST_IP}/24", "dev", "mdtp0")
-        _sh("ip", "link", "set", "mdtp0", "up")
-        inside = ["nsenter", f"--net={path}", "ip"]
-        _sh(*inside, "addr", "add", f"{CLIENT_IP}/24", "dev", "eth0")
-        _sh(*inside, "link", "set", "eth0", "up")
-        _sh(*inside, "link", "set", "lo", "up")
-        _sh(*inside, "route", "add", "default", "via", HOST_IP)
+    with peer_namespace("ports", "client", "mdtp0", HOST_IP, CLIENT_IP) as path:
         yield path
-    finally:
-        with netlink.inside(None) as host:
-            host.delete_link("mdtp0")
-        namespaces.delete_netns(path)
-        namespaces.umount(pins, namespaces.MNT_DETACH)
-        os.rmdir(pins)
 
 
 def http_get(ip: str, port: int, tries: int = 40) -> str:
@@ -199,7 +177,7 @@ def test_views_of_publish_expose_and_ranges(cli):
            "-p", "18100-18101:90-91/udp", "--expose", "7000-7001", "--expose", "99/udp",
            "busybox", "sleep", "600")
     ins = json.loads(cli.ok("inspect", "pv"))[0]
-    six = [{"HostIp": "::", "HostPort": "18080"}] if _ipv6() else []
+    six = [{"HostIp": "::", "HostPort": "18080"}] if ipv6_available() else []
     assert ins["HostConfig"]["PortBindings"] == {
         "80/tcp": [{"HostIp": "", "HostPort": "18080"}, {"HostIp": "127.0.0.1", "HostPort": "18081"}],
         "90/udp": [{"HostIp": "", "HostPort": "18100"}], "91/udp": [{"HostIp": "", "HostPort": "18101"}]}
@@ -210,7 +188,7 @@ def test_views_of_publish_expose_and_ranges(cli):
     assert sorted(ins["Config"]["ExposedPorts"]) == ["7000/tcp", "7001/tcp", "80/tcp", "90/udp", "91/udp",
                                                      "99/udp"]
     row = cli.ok("ps", "--filter", "name=pv", "--format", "{{.Ports}}").strip()
-    if _ipv6():
+    if ipv6_available():
         assert row == ("99/udp, 7000-7001/tcp, 0.0.0.0:18080->80/tcp, 127.0.0.1:18081->80/tcp, "
                        ":::18080->80/tcp, 0.0.0.0:18100->90/udp, :::18100->90/udp, 0.0.0.0:18101->91/udp, "
                        ":::18101->91/udp")
@@ -229,7 +207,7 @@ def test_views_of_publish_expose_and_ranges(cli):
     assert ins["HostConfig"]["PublishAllPorts"] is True
     assert ins["HostConfig"]["PortBindings"] == {"9/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
     got = ins["NetworkSettings"]["Ports"]
-    assert [b["HostIp"] for b in got["8/tcp"]] == ["0.0.0.0"] + (["::"] if _ipv6() else [])
+    assert [b["HostIp"] for b in got["8/tcp"]] == ["0.0.0.0"] + (["::"] if ipv6_available() else [])
     assert all(int(b["HostPort"]) >= lo for b in got["8/tcp"] + got["9/tcp"])
     assert got["9/tcp"][0]["HostIp"] == "127.0.0.1"
     # stopped: no ports shown, as Docker
@@ -250,12 +228,3 @@ def test_docker_cli_publish_all_and_expose(docker):  # noqa: F811
     assert "0.0.0.0:18120->80/tcp" in row and "->7000/tcp" in row and "->7001/tcp" in row
     assert docker.ok("port", "dk", "80").splitlines()[0] == "0.0.0.0:18120"
     assert http_get("127.0.0.1", 18120, tries=2) == ""  # sleep answers nothing, but nothing hangs either
-
-
-def _ipv6() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
