@@ -164,6 +164,7 @@ class ContainerVerbs:
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c))
             handle = process.start(spec)
             undo.pop_all()
+        holder.serve_ipv6(active_ports, c.eps()[0].ip if c.eps() else "")
         e.port_holders[c.id] = holder
         return handle, active_ports
 

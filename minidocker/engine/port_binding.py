@@ -3,10 +3,10 @@
 with every binding as Docker 20.10 lists it while it runs (``Container.active_ports``:
 "0.0.0.0" and "::" for an address-less binding, each HostPort chosen, in
 Docker's order); the firewall gets DNAT rules (container address included) made
-from the IPv4 ones.
+from the IPv4 ones; the "::" ones are served by port_proxy, as docker-proxy.
 
 Every host port is held by a socket of the daemon's, bound as docker-proxy binds
-it (traffic never reaches it: DNAT takes IPv4 first). A port a host process or
+it (IPv4 traffic never reaches it: DNAT takes it first). A port a host process or
 another address's binding holds is refused with docker-proxy's words; one a
 running container holds on the same address, with the port allocator's.
 """
@@ -72,6 +72,8 @@ class Holder:
 
     def __init__(self):
         self.socks: list[socket.socket] = []
+        self.bound: dict = {}  # (proto, ip, port) -> its socket
+        self.served: list[socket.socket] = []  # the ones port_proxy serves
 
     def hold(self, proto: str, ip: str, port: int) -> None:
         """Bind as docker-proxy does; OSError(EADDRINUSE...) when taken."""
@@ -97,11 +99,32 @@ class Holder:
             s.close()
             raise
         self.socks.append(s)
+        self.bound[(proto, ip, port)] = s
+
+    def serve_ipv6(self, active_ports: dict, container_ip: str) -> None:
+        """Relay the IPv6 clients of the "::" bindings to the container's IPv4
+        address, as docker-proxy does (IPv4 goes by DNAT)."""
+        from minidocker.engine import port_proxy
+        if not container_ip:
+            return
+        for cport, proto, ip, hp in items(active_ports):
+            s = self.bound.get((proto, ip, int(hp)))
+            if s is None or ":" not in ip or proto not in ("tcp", "udp"):
+                continue
+            port_proxy.relay().serve(s, proto, (container_ip, cport))
+            self.served.append(s)
 
     def close(self) -> None:
+        if self.served:
+            from minidocker.engine import port_proxy
+            waits = [port_proxy.relay().stop(s) for s in self.served]
+            for w in waits:
+                w.wait(2.0)  # unregistered before the socket is closed
+            self.served = []
         for s in self.socks:
             s.close()
         self.socks = []
+        self.bound = {}
 
 
 def ipv6_available() -> bool:

@@ -33,7 +33,8 @@ def reconcile(verbs) -> None:
             verbs.hub(c).reopen()  # its output FIFOs are still there: copy them again
             verbs._watch(c.id, handle)
             if c.active_ports:
-                e.port_holders[c.id] = port_binding.reserve(c.active_ports)
+                holder = e.port_holders[c.id] = port_binding.reserve(c.active_ports)
+                holder.serve_ipv6(c.active_ports, c.eps()[0].ip if c.eps() else "")
         else:
             status = process.exit_status(e.store.bundle(c.id)) or {}
             verbs.finalize(c.id, int(status.get("ExitCode", 137)))

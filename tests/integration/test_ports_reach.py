@@ -139,6 +139,59 @@ def test_published_port_answers_where_docker_does(cli, client_ns):
         echo.close()
 
 
+def http_get6(port: int) -> str:
+    """GET / from the host's IPv6 loopback: the body, or "" when nothing answers."""
+    for _ in range(40):
+        try:
+            with socket.create_connection(("::1", port), timeout=2) as s:
+                s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+                data = b""
+                while chunk := s.recv(4096):
+                    data += chunk
+                return data.decode(errors="replace").split("\r\n\r\n", 1)[-1]
+        except OSError:
+            time.sleep(0.05)
+    return ""
+
+
+def udp_ask6(port: int, tries: int = 5) -> bytes:
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.settimeout(1)
+        for _ in range(tries):
+            s.sendto(b"ping", ("::1", port))
+            try:
+                return s.recv(100)
+            except OSError:
+                continue
+    return b""
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="no IPv6 on this host")
+def test_ipv6_clients_of_the_unspecified_binding_are_proxied(cli):
+    """Docker 20.10 lists "::" beside 0.0.0.0 and its docker-proxy serves IPv6
+    clients there; minidocker relays them to the container's IPv4 address."""
+    cli.ok("run", "-d", "--name", "web6", "-p", "18085:80", "-p", "18086:81/udp", "-p", "127.0.0.1:18087:80",
+           "busybox", *WEB)
+    sandbox = json.loads(cli.ok("inspect", "web6"))[0]["NetworkSettings"]["SandboxKey"]
+    echo = udp_echo_in(sandbox, 81)
+    try:
+        assert http_get6(18085).strip() == "web-ok"
+        assert http_get6(18085).strip() == "web-ok"  # and again: one connection each
+        assert udp_ask6(18086) == b"pong-ping"
+        with pytest.raises(OSError):  # bound on 127.0.0.1 only: nothing for IPv6
+            socket.create_connection(("::1", 18087), timeout=2).close()
+        cli.ok("rm", "-f", "web6")
+        with pytest.raises(OSError):
+            socket.create_connection(("::1", 18085), timeout=2).close()
+        assert udp_ask6(18086, tries=2) == b""
+        with socket.socket(socket.AF_INET6) as s:  # the host port is free again (but for TIME_WAIT)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind(("::", 18085))
+    finally:
+        echo.close()
+
+
 def test_refusals_leave_nothing_behind(cli):
     cli.ok("run", "-d", "--name", "pa", "-p", "18090:80", "busybox", *WEB)
     p = cli("run", "-d", "--name", "pb", "-p", "18090:80", "busybox", "sleep", "600")
