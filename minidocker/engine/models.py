@@ -85,6 +85,9 @@ class Container:
     open_stdin: bool = False
     auto_remove: bool = False
     network_mode: str = "default"   # default | bridge | none | host | NAME | container:ID
+    # its membership of the builtin `none` network it was run on: "run" (from run),
+    # "left" (network disconnect none), "connected" (network connect none again)
+    mode_network: str = "run"
     dns: list = field(default_factory=list)
     dns_search: list = field(default_factory=list)
     dns_options: list = field(default_factory=list)

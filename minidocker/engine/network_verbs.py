@@ -283,6 +283,10 @@ class NetworkVerbs:
             c = e.find_container(ctr_ref)  # Docker names a missing container first
             net = e.find_network(net_ref)
             _check_connect(e, c, net, ip, aliases)
+            if c.network_mode == "none" and net.builtin and net.name == "none":  # back on the network it left
+                c.mode_network = "connected"
+                e.store.save_container(c)
+                return
             ifname = f"eth{_next_ifindex(c)}"
             ep = self.endpoint_config(net, c, ip, list(aliases or []), ifname)
             if c.status == "running":
@@ -316,6 +320,10 @@ class NetworkVerbs:
                 raise
             if c.network_mode == "host" and not drivers.lookup(net.driver).own_netns:
                 raise InvalidArgument(HOST_CONFLICT)
+            if c.network_mode == "none" and net.builtin and net.name == "none" and c.mode_network != "left":
+                c.mode_network = "left"  # Docker lets it leave: no endpoint, its own namespace stays
+                e.store.save_container(c)
+                return
             if net.id not in c.endpoints:
                 raise MinidockerError(f"container {c.id} is not connected to network {net.name}")  # 500, as Docker
             ep = Endpoint.from_dict(c.endpoints[net.id])
@@ -368,7 +376,8 @@ def _check_connect(e, c: Container, net: Network, ip: str, aliases) -> None:
     if c.network_mode != "host" and is_host(net):
         raise InvalidArgument(HOST_CONFLICT)
     current = [e.networks[nid] for nid in c.endpoints if nid in e.networks]
-    if c.network_mode in ("host", "none"):  # no endpoint of ours: the builtin network itself
+    if c.network_mode == "host" or (c.network_mode == "none" and c.mode_network != "left"):
+        # no endpoint of ours: the builtin network itself
         current += [n for n in e.networks.values() if n.builtin and n.name == c.network_mode]
     for other in current:
         if other.id == net.id:

@@ -26,7 +26,7 @@ def network_inspect(n: Network, containers: list[Container]) -> dict:
             attached[c.id] = {"Name": c.name, "EndpointID": ep.id, "MacAddress": ep.mac,
                               "IPv4Address": f"{ep.ip}/{ep.prefixlen}", "IPv6Address": ""}
         elif (n.driver == "host" and c.network_mode == "host") or \
-                (n.driver == "null" and c.network_mode == "none"):
+                (n.driver == "null" and c.network_mode == "none" and c.mode_network != "left"):
             attached[c.id] = {"Name": c.name, "EndpointID": c.sandbox_id or c.id, "MacAddress": "",
                               "IPv4Address": "", "IPv6Address": ""}
     return {
@@ -80,13 +80,14 @@ def _networks(c: Container, networks: dict, running: bool) -> tuple[dict, dict]:
                          "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
                          "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
                          "DriverOpts": None}  # a network only start settles, as Docker shows it till then
-    if c.network_mode in ("host", "none"):
+    if c.network_mode in ("host", "none") and c.mode_network != "left":
         n = next((x for x in networks.values() if x.builtin and x.name == c.network_mode), None)
         if n is not None:
-            nets[n.name] = {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": n.id,
-                            "EndpointID": c.sandbox_id if running else "", "Gateway": "", "IPAddress": "",
-                            "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
-                            "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
+            again = c.mode_network == "connected"  # as `network connect` configures an endpoint
+            nets[n.name] = {"IPAMConfig": {} if again else None, "Links": None, "Aliases": [] if again else None,
+                            "NetworkID": n.id, "EndpointID": c.sandbox_id if running else "", "Gateway": "",
+                            "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+                            "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": {} if again else None}
     return nets, primary
 
 

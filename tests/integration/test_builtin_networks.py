@@ -1,7 +1,9 @@
 """Issue 2: none, host, the default bridge, joined containers — on the real kernel."""
 import pytest
 
-from minidocker.errors import Conflict, InvalidArgument, NotFound
+from minidocker.errors import Conflict, Forbidden, InvalidArgument, NotFound
+
+from minidocker.engine import views
 
 from .enginehelp import body, drop_created, ex, ip_j, kernel_snapshot, run
 
@@ -20,6 +22,34 @@ def test_none_has_only_lo(engine):
     assert [l.split(":")[1].strip() for l in out.splitlines()] == ["lo"]
     code, out = ex(engine, c, "ip", "-o", "addr")
     assert "127.0.0.1/8" in out and "eth0" not in out
+
+
+def test_none_container_leaves_none_joins_a_network_and_comes_back(engine):
+    """As Docker 20.10: `network disconnect none` is accepted (no networks left, the
+    mode stays none); the container may then join a bridge network (an eth0 in its
+    own namespace), not none beside it; back on none alone, shown as connect shows it."""
+    engine.net.create("nonenet", subnet="10.98.0.0/24")
+    c = run(engine, network="none")
+    engine.net.disconnect("none", c.id)
+    view = engine.inspect_container(c)
+    assert view["NetworkSettings"]["Networks"] == {} and view["HostConfig"]["NetworkMode"] == "none"
+    none = next(n for n in engine.networks.values() if n.name == "none")
+    assert c.id not in views.network_inspect(none, list(engine.containers.values()))["Containers"]
+    with pytest.raises(Exception, match=f"container {c.id} is not connected to network none"):
+        engine.net.disconnect("none", c.id)
+    engine.net.connect("nonenet", c.id)
+    with pytest.raises(InvalidArgument, match="one of the networks in private \\(none\\) mode"):
+        engine.net.connect("none", c.id)
+    code, out = ex(engine, c, "ip", "-o", "-4", "addr", "show", "eth0")
+    assert code == 0 and "10.98.0.2/24" in out
+    engine.net.disconnect("nonenet", c.id)
+    engine.net.connect("none", c.id)
+    got = engine.inspect_container(c)["NetworkSettings"]["Networks"]
+    assert list(got) == ["none"] and got["none"]["IPAMConfig"] == {} and got["none"]["Aliases"] == []
+    with pytest.raises(Forbidden, match="endpoint with name .* already exists in network none"):
+        engine.net.connect("none", c.id)
+    code, out = ex(engine, c, "ip", "-o", "link")
+    assert [l.split(":")[1].strip() for l in out.splitlines()] == ["lo"]
 
 
 def test_host_sees_host_links(engine):
