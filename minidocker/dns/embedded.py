@@ -160,6 +160,10 @@ def _listeners() -> tuple[socket.socket, socket.socket]:
     return udp, tcp
 
 
+def _loopback(ip: str) -> bool:
+    return ipaddress.ip_address(ip).is_loopback
+
+
 def _valid_servers(servers: list[str]) -> list[str]:
     out = []
     for s in servers:
@@ -363,24 +367,31 @@ class DNSServer:
     def _upstreams(self, sb: _Sandbox) -> list[tuple[str, bool]]:
         """Docker 20.10 forwards from the container's namespace, so a sandbox only
         on ``--internal`` networks reaches its ``--dns`` servers only if they are
-        on those networks, and never the host's resolvers (asked from ours)."""
+        on those networks; the host's loopback resolvers it asks from the host's
+        namespace, internal or not (measured: an internal container gets the answer
+        of a resolver on the host's 127.0.0.53), its other ones from the container's."""
         if sb.dns_servers:
             found = [(ip, True) for ip in sb.dns_servers if ip != LISTEN_IP]
         elif sb.internal:
-            found = []
+            found = [(ip, not _loopback(ip)) for ip in self._host_upstreams()]
         else:
-            try:
-                hosts = list(self.host_resolvers())
-            except Exception:
-                log.exception("reading host resolvers failed")
-                hosts = []
-            found = []
-            for ip in hosts:
-                try:
-                    found.append((str(ipaddress.ip_address(ip)), False))
-                except ValueError:
-                    continue
+            found = [(ip, False) for ip in self._host_upstreams()]
         return found[:MAX_SERVERS]
+
+    def _host_upstreams(self) -> list[str]:
+        """The host's resolvers, as addresses."""
+        try:
+            hosts = list(self.host_resolvers())
+        except Exception:
+            log.exception("reading host resolvers failed")
+            return []
+        found = []
+        for ip in hosts:
+            try:
+                found.append(str(ipaddress.ip_address(ip)))
+            except ValueError:
+                continue
+        return found
 
     def _forward(self, sb: _Sandbox, msg: wire.Message, raw: bytes, tcp: bool, sink) -> None:
         if self._inflight >= self.max_inflight:

@@ -322,14 +322,22 @@ def test_no_answer_when_no_upstream_answers(engine, host_upstream):
     assert silent(b, "up.test")
 
 
-def test_internal_network_never_forwards(engine, host_upstream, veth_upstream):
+def test_internal_network_forwards_only_to_host_loopback(engine, host_upstream, veth_upstream):
+    """Docker 20.10 (measured with a resolver on the host's 127.0.0.53): an internal
+    container's unknown names go to the host's loopback resolver, asked from the
+    host; a --dns server is asked from inside, which reaches nothing."""
     net = engine.net.create("inner", internal=True)
     a = run(engine, name="in1", network="inner")
     b = run(engine, name="in2", network="inner", Dns=[UP_IP])
     assert addrs(q(a, "in2")) == [ip_of(b, net)]
-    for c in (a, b):
-        assert silent(c, "up.test")  # Docker 20.10: forwarded from inside, which reaches nothing
-    assert host_upstream.names() == [] and veth_upstream.names() == []
+    assert addrs(q(a, "up.test")) == ["10.9.9.53"]
+    assert silent(b, "up.test")  # Docker 20.10: forwarded from inside, which reaches nothing
+    assert host_upstream.names() == ["up.test"] and veth_upstream.names() == []
+    with open(engine.host_resolv_conf, "w") as f:  # a host resolver that is not on loopback
+        f.write(f"nameserver {UP_IP}\n")
+    c = run(engine, name="in3", network="inner")
+    assert silent(c, "up.test")
+    assert veth_upstream.names() == []
 
 
 # ---- 5. daemon restart ---------------------------------------------------------------
