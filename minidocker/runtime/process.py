@@ -49,6 +49,10 @@ class ContainerSpec:
     stdio_fds: tuple | None = None
     log_path: str | None = None
     etc_files: dict | None = None     # {"hosts": path, ...}; default: bundle's own files
+    # [{"type": "bind"|"volume"|"tmpfs", "source", "target", "ro", "flags", "data"}], parents first
+    mounts: list = field(default_factory=list)
+    readonly_rootfs: bool = False
+    lower_dirs: list = field(default_factory=list)  # image layers, top first (default: image_rootfs)
 
 
 @dataclass
@@ -114,11 +118,12 @@ def start(spec: ContainerSpec) -> Handle:
         os.chmod(os.path.join(b, d), 0o755)  # the container's / gets the upper dir's mode
     _remove(os.path.join(b, EXIT_FILE))
     launch = {
-        "mode": "run", "id": spec.id, "rootfs": spec.image_rootfs, "bundle": b,
+        "mode": "run", "id": spec.id, "rootfs": ":".join(spec.lower_dirs or [spec.image_rootfs]), "bundle": b,
         "netns": spec.netns, "hostname": spec.hostname, "argv": list(spec.argv),
         "env": list(spec.env), "cwd": spec.cwd or "/", "tty": spec.tty,
         "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
         "fds": None, "tty_fd": None, "alloc_pty": False,
+        "mounts": [dict(m) for m in spec.mounts], "readonly_rootfs": spec.readonly_rootfs,
     }
     fds: list[int] = []
     if spec.tty and spec.stdio_fds is None:
