@@ -189,7 +189,7 @@ def export(e, ref: str):
 
 def _add_tree(tar: tarfile.TarFile, root: str) -> None:
     """One filesystem's tree (as `tar --one-file-system`), mount points kept empty."""
-    dev = os.lstat(root).st_dev
+    dev = os.stat(root).st_dev  # (through /proc/PID/root's link)
     stack = [""]
     while stack:
         rel = stack.pop()
