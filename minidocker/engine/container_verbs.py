@@ -163,7 +163,7 @@ class ContainerVerbs:
                 netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
-                mounts=volume_verbs.launch_mounts(e, c, img["Rootfs"]), readonly_rootfs=c.readonly_rootfs,
+                mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]), readonly_rootfs=c.readonly_rootfs,
                 lower_dirs=img.get("Lowers") or [])
             handle = process.start(spec)
             undo.pop_all()

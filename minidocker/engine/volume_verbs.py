@@ -100,7 +100,7 @@ def prepare(e, points: list[dict]) -> list:
     return undo
 
 
-def launch_mounts(e, c, image_rootfs: str) -> list[dict]:
+def launch_mounts(e, c, image_rootfs) -> list[dict]:
     """What the launcher mounts (ordered parents first), after Docker's copy-up of
     the image's files into an empty volume."""
     out = []
@@ -109,8 +109,11 @@ def launch_mounts(e, c, image_rootfs: str) -> list[dict]:
             if not e.volumes.exists(p["Name"]):  # removed behind our back: made again, empty
                 e.volumes.create(p["Name"], anonymous=True)
             if not p.get("NoCopy"):
+                layers = image_rootfs if isinstance(image_rootfs, list) else [image_rootfs]
+                src = next((d for d in (os.path.join(layer, p["Destination"].lstrip("/")) for layer in layers)
+                            if os.path.lexists(d)), "")
                 try:
-                    e.volumes.copy_up(p["Name"], os.path.join(image_rootfs, p["Destination"].lstrip("/")))
+                    e.volumes.copy_up(p["Name"], src)
                 except OSError as ex:
                     log.warning("volume %s: copying the image's files in: %s", p["Name"], ex)
             source = e.volumes.path(p["Name"])

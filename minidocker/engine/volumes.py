@@ -70,6 +70,9 @@ class Volumes:
         """(meta, created): an existing volume of that name is returned as it is."""
         driver = driver or "local"
         name = name or new_id()
+        if len(name) == 1:
+            raise InvalidArgument(f"create {name}: volume name is too short, names should be at least two "
+                                  f"alphanumeric characters")
         if not _NAME.match(name):
             raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a local volume name, '
                                   f'only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '

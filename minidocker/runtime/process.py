@@ -155,13 +155,15 @@ def _explain_start(spec: ContainerSpec, etc_files: dict) -> None:
     import shlex
     b, m = spec.bundle_dir, os.path.join(spec.bundle_dir, "merged")
     q = shlex.quote
-    lines = [f"mount -t overlay overlay -o lowerdir={spec.image_rootfs},upperdir={b}/upper,workdir={b}/work {q(m)}",
+    lower = ":".join(spec.lower_dirs or [spec.image_rootfs])
+    lines = [f"mount -t overlay overlay -o lowerdir={lower},upperdir={b}/upper,workdir={b}/work {q(m)}",
              f"mount -t proc proc {q(m)}/proc",
              f"mount -t sysfs -o ro sysfs {q(m)}/sys",
              f"mount -t tmpfs -o mode=755 tmpfs {q(m)}/dev",
              f"mkdir -p {q(m)}/dev/pts",
              f"mount -t devpts -o newinstance,ptmxmode=0666 devpts {q(m)}/dev/pts"]
     lines += [f"mount --bind {q(src)} {q(m)}/etc/{name}" for name, src in sorted(etc_files.items())]
+    lines += _explain_mounts(spec, m)
     lines.append(f"hostname {q(spec.hostname)}")
     env = " ".join(q(e) for e in spec.env)
     cmd = " ".join(q(a) for a in spec.argv)
@@ -169,6 +171,26 @@ def _explain_start(spec: ContainerSpec, etc_files: dict) -> None:
     prefix = ["nsenter", f"--net={spec.netns}"] if spec.netns else []
     explain.emit(*prefix, "unshare", "--mount", "--uts", "--ipc", "--pid", "--fork", "--propagation", "private",
                  "sh", "-e", stdin="\n".join(lines))
+
+
+def _explain_mounts(spec: ContainerSpec, m: str) -> list[str]:
+    """-v, --mount, --tmpfs and --read-only, as launcher.user_mounts does them."""
+    import shlex
+    q, out = shlex.quote, []
+    for mt in spec.mounts:
+        dst = q(m + mt["target"])
+        if mt["type"] == "tmpfs":
+            flags = ",".join(f for bit, f in ((1, "ro"), (2, "nosuid"), (4, "nodev"), (8, "noexec"))
+                             if mt["flags"] & bit)
+            opts = ",".join(o for o in (flags, mt["data"]) if o)
+            out += [f"mkdir -p {dst}", f"mount -t tmpfs -o {q(opts)} tmpfs {dst}" if opts else f"mount -t tmpfs tmpfs {dst}"]
+            continue
+        out += [f"mkdir -p {dst}", f"mount --rbind {q(mt['source'])} {dst}"]
+        if mt["ro"]:
+            out.append(f"mount -o remount,bind,ro {dst}")
+    if spec.readonly_rootfs:
+        out.append(f"mount -o remount,bind,ro {q(m)}")
+    return out
 
 
 def _shim_log_tail(bundle: str) -> str:

@@ -135,6 +135,9 @@ def test_volume_verbs_as_docker(docker):  # noqa: F811
         'Error response from daemon: create bad/name: "bad/name" includes invalid characters for a local volume '
         'name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use '
         'absolute path\n')
+    p = docker("volume", "create", "a")
+    assert p.returncode == 1 and p.stderr == ("Error response from daemon: create a: volume name is too short, names "
+                                              "should be at least two alphanumeric characters\n")
     docker.ok("create", "--name", "user", "-v", "lv:/x", "busybox", "true")
     assert docker.ok("volume", "ls", "-q", "-f", "dangling=true") == anon + "\n"
     out = docker.ok("volume", "prune", "-f")

@@ -1,5 +1,7 @@
 """Mount specs as Docker 20.10 reads them (engine/mounts.py, cli/mount_flags.py):
 shapes and error texts measured on Docker."""
+import os
+
 import pytest
 
 from minidocker.cli import mount_flags
@@ -96,3 +98,19 @@ def test_path_stat_encoding():
     assert go_time(1796145729_000000000) == "2026-12-01T17:22:09Z"  # (Docker's, measured)
     assert go_time(1796156002_174692639) == "2026-12-01T20:13:22.174692639Z"
     assert go_time(1796156002_100000000) == "2026-12-01T20:13:22.1Z"
+
+
+def test_volume_names(tmp_path):
+    from minidocker.engine.volumes import Volumes
+    vols = Volumes(str(tmp_path))
+    for name, message in (("a", "create a: volume name is too short, names should be at least two alphanumeric "
+                                "characters"),
+                          ("bad/name", 'create bad/name: "bad/name" includes invalid characters for a local volume '
+                                       'name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass '
+                                       'a host directory, use absolute path')):
+        with pytest.raises(InvalidArgument) as ex:
+            vols.create(name)
+        assert ex.value.message == message
+    assert os.listdir(os.path.join(str(tmp_path), "volumes")) == []
+    meta, created = vols.create("ok", labels={"a": "b"})
+    assert created and vols.create("ok")[1] is False and vols.view(meta)["Labels"] == {"a": "b"}
