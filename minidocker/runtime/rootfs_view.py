@@ -49,7 +49,9 @@ def stopped_root(lowers: list, upper: str, work: str, merged: str, binds: list):
     """Mount the overlay on ``merged`` (and ``binds``: [(source, target, ro)])
     for the time of the block."""
     for d in (upper, work, merged):
-        os.makedirs(d, exist_ok=True)
+        if not os.path.isdir(d):
+            os.makedirs(d)
+            os.chmod(d, 0o755)  # as process.start makes them: the container's / gets the upper's mode
     data = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
     namespaces.mount("overlay", merged, "overlay", 0, data)
     done = [merged]
