@@ -8,6 +8,7 @@ import threading
 from minidocker.api import hijack
 from minidocker.api.router import PassFds, Routes, Stream, Takeover, json_query
 from minidocker.engine import queries
+from minidocker.engine import volume_verbs
 from minidocker.engine.outputs import frame
 from minidocker.errors import InvalidArgument, MinidockerError, NotFound
 
@@ -158,7 +159,7 @@ def containers_kill(e, req, ref):
 
 @routes("DELETE", r"/containers/(?P<ref>[^/]+)")
 def containers_remove(e, req, ref):
-    e.ctr.remove(ref, force=_flag(req, "force"))
+    volume_verbs.remove_container(e, ref, force=_flag(req, "force"), volumes=_flag(req, "v"))
     return 204, None
 
 

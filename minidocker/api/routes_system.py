@@ -68,16 +68,6 @@ def events(e, req):
 
 # ---- objects minidocker has none of (the docker CLI's `inspect` asks for each) ------
 
-@routes("GET", r"/volumes")
-def volumes_list(e, req):
-    return 200, {"Volumes": [], "Warnings": None}
-
-
-@routes("GET", r"/volumes/(?P<name>[^/]+)")
-def volumes_inspect(e, req, name):
-    raise NotFound(f"get {name}: no such volume")
-
-
 @routes("GET", r"/plugins")
 def plugins_list(e, req):
     return 200, []

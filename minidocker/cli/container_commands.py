@@ -61,11 +61,12 @@ def kill_cmd(st, sig, containers):
 
 @cli.command("rm", context_settings=CTX)
 @click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
+@click.option("-v", "--volumes", is_flag=True, help="Remove anonymous volumes associated with the container")
 @click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
-def rm_cmd(st, force, containers):
+def rm_cmd(st, force, volumes, containers):
     """Remove one or more containers."""
-    _each(st, containers, "DELETE", "/containers/{}", {"force": "1" if force else None})
+    _each(st, containers, "DELETE", "/containers/{}", {"force": "1" if force else None, "v": "1" if volumes else None})
 
 
 @cli.command("ps", context_settings=CTX)
@@ -183,7 +184,8 @@ def inspect_cmd(st, fmt, kind, names):
     client = st.client()
 
     def lookup(ref):
-        for k, path in (("container", f"/containers/{q(ref)}/json"), ("network", f"/networks/{q(ref)}")):
+        for k, path in (("container", f"/containers/{q(ref)}/json"), ("image", f"/images/{q(ref)}/json"),
+                        ("network", f"/networks/{q(ref)}")):
             if not kind or kind == k:
                 obj = get_or_none(client, path)
                 if obj is not None:

@@ -65,6 +65,21 @@ def create_pulling(client, cfg: dict, name: str, ref: str, pull: str) -> str:
         return client.post("/containers/create", cfg, query={"name": name or None})["Id"]
 
 
+def filesystem_config(volumes, mounts, tmpfs, read_only, cfg: dict) -> dict:
+    """-v, --mount, --tmpfs, --read-only: HostConfig keys (and Config.Volumes in ``cfg``)."""
+    from minidocker.cli import mount_flags
+    binds, anonymous = mount_flags.split_volumes(volumes)
+    if anonymous:
+        cfg["Volumes"] = anonymous
+    host: dict = {"Binds": binds or None, "ReadonlyRootfs": read_only}
+    parsed = [check_flag(mount_flags.parse_mount, m, "--mount", "run") for m in mounts]
+    if parsed:
+        host["Mounts"] = parsed
+    if tmpfs:
+        host["Tmpfs"] = mount_flags.tmpfs_map(tmpfs)
+    return host
+
+
 def run_start_error(ex: APIError) -> NoReturn:
     run_fail(ex.message, ex.body.get("ExitCode", 125), usage=False)
 
@@ -97,12 +112,16 @@ def wait_error(ex: APIError) -> NoReturn:
 @click.option("-P", "--publish-all", is_flag=True, help="Publish all exposed ports to random ports")
 @click.option("-l", "--label", "labels", multiple=True, help="Set meta data on a container")
 @click.option("--pull", default="missing", help='Pull image before running ("always"|"missing"|"never")')
+@click.option("-v", "--volume", "volumes", multiple=True, help="Bind mount a volume")
+@click.option("--mount", "mounts", multiple=True, help="Attach a filesystem mount to the container")
+@click.option("--tmpfs", multiple=True, help="Mount a tmpfs directory")
+@click.option("--read-only", is_flag=True, help="Mount the container's root filesystem as read only")
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
             aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, labels, pull,
-            image, command):
+            volumes, mounts, tmpfs, read_only, image, command):
     """Run a command in a new container."""
     if mac_address and not validation.valid_mac(mac_address):
         cli_error(f"{mac_address} is not a valid mac address")
@@ -139,6 +158,7 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
                           "ExtraHosts": extra_hosts, "PortBindings": bindings,
                           "PublishAllPorts": publish_all},
            "NetworkingConfig": {"EndpointsConfig": endpoint}}
+    cfg["HostConfig"].update(filesystem_config(volumes, mounts, tmpfs, read_only, cfg))
     warning = validation.localhost_dns_warning(dns)
     if warning:
         click.echo(warning, err=True)

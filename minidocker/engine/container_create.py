@@ -5,7 +5,7 @@ import os
 import shutil
 
 from minidocker import validation
-from minidocker.engine import create_spec, netmode
+from minidocker.engine import create_spec, netmode, volume_verbs
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
@@ -37,14 +37,15 @@ def create(verbs, body: dict, name: str = "") -> Container:
         if not image:
             raise InvalidArgument("Config cannot be empty in order to create a container")
         img = e.images.get(image)
-        workdir = cfg["WorkingDir"]
+        workdir = cfg["WorkingDir"] or img.get("WorkingDir") or ""  # (a committed image's)
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
-        entrypoint = cfg["Entrypoint"]
+        entrypoint = cfg["Entrypoint"] if cfg["Entrypoint"] is not None else img.get("Entrypoint")
         cmd = cfg["Cmd"] if cfg["Cmd"] else (None if entrypoint else img.get("Cmd"))
         argv = list(entrypoint or []) + list(cmd or [])
         if not argv:
             raise InvalidArgument("No command specified")
+        points = volume_verbs.parse(cfg)
         mode = cfg["NetworkMode"]
         _check_mode_conflicts(mode, cfg, cfg["PortBindings"])
         net_request = netmode.request(cfg)
@@ -60,10 +61,13 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       exposed_ports={**(img.get("ExposedPorts") or {}), **cfg["ExposedPorts"]},
                       port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
                       labels=cfg["Labels"], mac_address=cfg["MacAddress"],
-                      restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"])
+                      restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"],
+                      mounts=points, host_mounts=cfg["Mounts"], tmpfs=cfg["Tmpfs"],
+                      readonly_rootfs=cfg["ReadonlyRootfs"], config_volumes=cfg["Volumes"])
         if mode == "host":
             c.hostname = cfg["Hostname"] or os.uname().nodename
         netmode.place(e, c, net_request)  # what only start can settle waits for it
+        undo_volumes = volume_verbs.prepare(e, points)
         e.containers[cid] = c
         try:
             verbs.sandbox.write_etc(c)
@@ -71,6 +75,8 @@ def create(verbs, body: dict, name: str = "") -> Container:
         except BaseException:
             e.containers.pop(cid, None)
             shutil.rmtree(e.store.bundle(cid), ignore_errors=True)
+            for step in reversed(undo_volumes):
+                step()
             raise
         e.events.emit("container", "create", c.id, container_attributes(c))
         return c

@@ -14,6 +14,7 @@ import time
 
 from minidocker import explain
 from minidocker.engine import container_create, netmode, port_binding
+from minidocker.engine import volume_verbs
 from minidocker.engine.container_io import FdSink, StreamHub
 from minidocker.engine.events import container_attributes
 from minidocker.engine.exec_verbs import ExecVerbs
@@ -161,7 +162,9 @@ class ContainerVerbs:
                 id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
                 netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
-                log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c))
+                log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
+                mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]), readonly_rootfs=c.readonly_rootfs,
+                lower_dirs=img.get("Lowers") or [])
             handle = process.start(spec)
             undo.pop_all()
         holder.serve_ipv6(active_ports, c.eps()[0].ip if c.eps() else "")
@@ -237,6 +240,7 @@ class ContainerVerbs:
                 steps.append(e.sync_firewall)
             if c.auto_remove:
                 steps.append(lambda: self._remove_stopped(c))
+                steps.append(lambda: volume_verbs.remove_anonymous(e, c))  # as `docker run --rm`
             try:
                 for step in steps:  # each runs whatever the others did
                     try:

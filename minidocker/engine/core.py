@@ -21,6 +21,7 @@ from minidocker.dns.embedded import DNSServer
 from minidocker.errors import InvalidArgument, KernelError, NotFound
 from minidocker.firewall import nft
 from minidocker.engine.images import Images
+from minidocker.engine.volumes import Volumes
 from minidocker.engine import port_binding
 from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store
@@ -41,6 +42,7 @@ class Engine:
         self.store = Store(root)
         self.events = Events()
         self.images = Images(root, self.events)
+        self.volumes = Volumes(root)
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.networks: dict[str, Network] = {n.id: n for n in self.store.load_networks()}

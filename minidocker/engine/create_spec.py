@@ -15,9 +15,11 @@ _GO = {str: "string", bool: "bool", list: "[]string", dict: "map[string]struct {
 CONFIG = {"Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,
           "AttachStderr": bool, "Tty": bool, "OpenStdin": bool, "StdinOnce": bool, "Env": list,
           "Cmd": "strslice", "Entrypoint": "strslice", "Image": str, "WorkingDir": str, "Labels": dict,
-          "ExposedPorts": dict, "MacAddress": str, "NetworkDisabled": bool, "StopSignal": str}
+          "ExposedPorts": dict, "MacAddress": str, "NetworkDisabled": bool, "StopSignal": str,
+          "Volumes": dict}
 HOST = {"NetworkMode": str, "PortBindings": dict, "PublishAllPorts": bool, "Dns": list, "DnsSearch": list,
-        "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list}
+        "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list,
+        "Tmpfs": dict, "ReadonlyRootfs": bool}
 
 
 def _check(where: str, body: dict, schema: dict) -> None:
@@ -90,9 +92,20 @@ def parse(body, name: str = "") -> dict:
         "AutoRemove": bool(host.get("AutoRemove")),
         "RestartPolicy": host.get("RestartPolicy") or {"Name": "no", "MaximumRetryCount": 0},
         "Binds": host.get("Binds"),
+        "Mounts": _mounts(host.get("Mounts")), "Tmpfs": host.get("Tmpfs") or None,
+        "ReadonlyRootfs": bool(host.get("ReadonlyRootfs")), "Volumes": body.get("Volumes") or None,
         "IP": ipam.get("IPv4Address") or "" if isinstance(ipam, dict) else "",
         "Aliases": list(endpoint.get("Aliases") or []) if isinstance(endpoint, dict) else [],
     }
+
+
+def _mounts(v) -> list | None:
+    if v is None:
+        return None
+    if not isinstance(v, list) or not all(isinstance(m, dict) for m in v):
+        raise DecodeError(f"json: cannot unmarshal {go_json_kind(v)} into Go struct field "
+                          "ContainerConfigWrapper.HostConfig.Mounts of type []mount.Mount")
+    return v or None
 
 
 def _port_key(key: str) -> str:

@@ -40,6 +40,9 @@ def remove(e, ref: str, force: bool = False) -> list[dict]:
             e.images.untag(name)
             out.append({"Untagged": name})
         else:
+            if e.images.children(image_id):
+                raise Conflict(f"conflict: unable to delete {short} (cannot be forced) - image has dependent "
+                               f"child images")
             if len(tags) > 1 and not force:
                 raise Conflict(f"conflict: unable to delete {short} (must be forced) - image is referenced "
                                f"in multiple repositories")
@@ -52,10 +55,29 @@ def remove(e, ref: str, force: bool = False) -> list[dict]:
             for t in tags:
                 e.images.untag(t)
                 out.append({"Untagged": t})
-        if not running and not stopped:
+        if not running and not stopped and not e.images.children(image_id):
             e.images.delete(image_id)
             out.append({"Deleted": image_id})
+            out += _collect_parents(e, img.get("Parent") or "")
         return out
+
+
+def _collect_parents(e, parent_id: str) -> list[dict]:
+    """Layer garbage collection: an untagged parent that no container and no
+    other image uses any more goes with its last child, as Docker's."""
+    out = []
+    while parent_id:
+        try:
+            p = e.images.get_by_id(parent_id)
+        except NotFound:
+            break
+        running, stopped = _users(e, parent_id)
+        if e.images.tags_of(parent_id) or running or stopped or e.images.children(parent_id):
+            break
+        e.images.delete(parent_id)
+        out.append({"Deleted": parent_id})
+        parent_id = p.get("Parent") or ""
+    return out
 
 
 def images(e, filters: dict | None = None) -> list[dict]:

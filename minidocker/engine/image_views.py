@@ -17,6 +17,15 @@ def _config(env, cmd) -> dict:
             "Labels": None}
 
 
+def _committed_config(m: dict) -> dict:
+    """What a committed image (engine/commit.py) keeps of its container's config."""
+    if not m.get("Parent"):
+        return {}
+    return {"Hostname": m.get("Hostname", ""), "Image": m.get("Image", ""), "WorkingDir": m.get("WorkingDir", ""),
+            "Entrypoint": m.get("Entrypoint"), "Labels": m.get("Labels") or {},
+            **({"ExposedPorts": m["ExposedPorts"]} if m.get("ExposedPorts") else {})}
+
+
 def _grouped(records: list[dict]) -> list[dict]:
     """One record per image id, with every tag that points at it."""
     by_id: dict = {}
@@ -27,13 +36,13 @@ def _grouped(records: list[dict]) -> list[dict]:
 
 
 def inspect(m: dict, tags: list[str], arch: str) -> dict:
-    layers = [m["DiffID"]] if m.get("DiffID") else []
+    layers = list(m.get("DiffIDs") or ([m["DiffID"]] if m.get("DiffID") else []))
     rootfs = m.get("Rootfs", "")
     return {
-        "Id": m["Id"], "RepoTags": list(tags), "RepoDigests": [], "Parent": "",
-        "Comment": m.get("Comment", "Imported from -"), "Created": m["Created"], "Container": "",
-        "ContainerConfig": _config(None, None), "DockerVersion": "", "Author": "",
-        "Config": _config(m.get("Env"), m.get("Cmd")), "Architecture": arch, "Os": "linux",
+        "Id": m["Id"], "RepoTags": list(tags), "RepoDigests": [], "Parent": m.get("Parent", ""),
+        "Comment": m.get("Comment", "Imported from -"), "Created": m["Created"], "Container": m.get("Container", ""),
+        "ContainerConfig": _config(None, None), "DockerVersion": "", "Author": m.get("Author", ""),
+        "Config": {**_config(m.get("Env"), m.get("Cmd")), **_committed_config(m)}, "Architecture": arch, "Os": "linux",
         "Size": m.get("Size", 0), "VirtualSize": m.get("Size", 0),
         "GraphDriver": {"Data": {"LowerDir": rootfs, "MergedDir": "", "UpperDir": "",
                                  "WorkDir": os.path.dirname(rootfs)}, "Name": "overlay"},
@@ -44,7 +53,7 @@ def inspect(m: dict, tags: list[str], arch: str) -> dict:
 
 def summary(m: dict) -> dict:
     return {"Containers": -1, "Created": int(parse_time(m["Created"])), "Id": m["Id"], "Labels": None,
-            "ParentId": "", "RepoDigests": None, "RepoTags": list(m["RepoTags"]) or None, "SharedSize": -1,
+            "ParentId": m.get("Parent", ""), "RepoDigests": None, "RepoTags": list(m["RepoTags"]) or None, "SharedSize": -1,
             "Size": m.get("Size", 0), "VirtualSize": m.get("Size", 0)}
 
 

@@ -79,7 +79,47 @@ class Images:
         meta = read_json(os.path.join(self.layers, hexid, "image.json"))
         if meta is not None:
             meta["Rootfs"] = os.path.join(self.layers, hexid, "rootfs")
+            # the overlay's lower layers, top first: a committed image's own layer over its parent's
+            meta["Lowers"] = [os.path.join(self.layers, h, "rootfs") for h in meta.get("Layers") or [hexid]]
         return meta
+
+    def all_images(self) -> list[dict]:
+        """Every stored image, tagged or not."""
+        return [m for m in (self._meta(h) for h in sorted(os.listdir(self.layers)) if not h.startswith("."))
+                if m is not None]
+
+    def children(self, image_id: str) -> list[str]:
+        """Ids of the images made (committed) on top of ``image_id``."""
+        return [m["Id"] for m in self.all_images() if m.get("Parent") == image_id]
+
+    def commit(self, parent: dict, upper: str, config: dict, ref: str = "", comment: str = "",
+               author: str = "", container_id: str = "") -> dict:
+        """A new image: ``parent``'s layers with a copy of ``upper`` (a container's
+        writable layer, engine/layers.py) on top; ``ref`` names it when given."""
+        from minidocker.engine.layers import copy_layer
+        tmp = tempfile.mkdtemp(dir=self.layers, prefix=".import-")
+        try:
+            copy_layer(upper, os.path.join(tmp, "rootfs"), parent["Lowers"])
+            created = now()
+            body = {"Parent": parent["Id"], "Created": created, "Container": container_id, "Comment": comment,
+                    "Author": author, **config}
+            hexid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+            parent_layers = parent.get("Layers") or [parent["Id"].split(":")[-1]]
+            size = disk_usage(os.path.join(tmp, "rootfs"))
+            meta = {"Id": "sha256:" + hexid, **body, "Size": parent.get("Size", 0) + size, "LayerSize": size,
+                    "Layers": [hexid] + list(parent_layers),
+                    "DiffIDs": list(parent.get("DiffIDs") or ([parent["DiffID"]] if parent.get("DiffID") else []))
+                    + ["sha256:" + hashlib.sha256(hexid.encode()).hexdigest()]}
+            write_json(os.path.join(tmp, "image.json"), meta)
+            with self._lock:
+                os.rename(tmp, os.path.join(self.layers, hexid))
+                if ref:
+                    write_json(self._tag_path(ref), {"Name": normalize(ref), "Id": meta["Id"]})
+            if self.events is not None:
+                self.events.emit("image", "commit", meta["Id"], {"name": normalize(ref) if ref else ""})
+            return self._meta(meta["Id"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def get(self, ref: str) -> dict:
         """By name[:tag], full id, or unique id prefix."""

@@ -107,6 +107,13 @@ class Container:
     mac_address: str = ""
     restart_policy: dict = field(default_factory=lambda: {"Name": "no", "MaximumRetryCount": 0})
     binds: list | None = None
+    # filesystem (volume_verbs.py): mount points as engine/mounts.py reads them, and the
+    # create body's own HostConfig.Mounts / Tmpfs / ReadonlyRootfs, Config.Volumes
+    mounts: list = field(default_factory=list)
+    host_mounts: list | None = None
+    tmpfs: dict | None = None
+    readonly_rootfs: bool = False
+    config_volumes: dict | None = None
     exec_ids: list = field(default_factory=list)
     endpoints: dict = field(default_factory=dict)  # network id -> Endpoint dict
     pending_network: dict = field(default_factory=dict)  # settled at start (netmode.py)

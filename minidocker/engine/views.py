@@ -114,14 +114,14 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
             "Data": {"LowerDir": image_rootfs, "MergedDir": os.path.join(bundle, "merged"),
                      "UpperDir": os.path.join(bundle, "upper"), "WorkDir": os.path.join(bundle, "work")},
             "Name": "overlay"},
-        "Mounts": [],
+        "Mounts": mount_views(c),
         "Config": {
             "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.attach[0],
             "AttachStdout": c.attach[1], "AttachStderr": c.attach[2],
             **({"ExposedPorts": go_map(c.exposed_ports)} if c.exposed_ports else {}),
             "Tty": c.tty, "OpenStdin": c.open_stdin,
             "StdinOnce": c.stdin_once, "Env": list(c.env), "Cmd": list(c.cmd) if c.cmd else None, "Image": c.image,
-            "Volumes": None, "WorkingDir": c.workdir, "Entrypoint": list(c.entrypoint) if c.entrypoint else None,
+            "Volumes": c.config_volumes or None, "WorkingDir": c.workdir, "Entrypoint": list(c.entrypoint) if c.entrypoint else None,
             "OnBuild": None, "Labels": dict(c.labels),
             **({"MacAddress": c.mac_address} if c.mac_address else {}),
         },
@@ -147,6 +147,12 @@ MASKED_PATHS = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/pro
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
 
+def mount_views(c: Container) -> list:
+    """Mounts as inspect and the container list show them (--tmpfs ones are not)."""
+    from minidocker.engine.mounts import inspect_view
+    return [v for v in (inspect_view(p) for p in c.mounts or []) if v is not None]
+
+
 def _host_config(c: Container) -> dict:
     return {
         "Binds": c.binds, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
@@ -156,7 +162,8 @@ def _host_config(c: Container) -> dict:
         "Dns": list(c.dns), "DnsOptions": list(c.dns_options), "DnsSearch": list(c.dns_search),
         "ExtraHosts": list(c.extra_hosts) or None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "",
         "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": c.publish_all,
-        "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864,
+        "ReadonlyRootfs": c.readonly_rootfs, "SecurityOpt": None, **({"Tmpfs": dict(c.tmpfs)} if c.tmpfs else {}),
+        "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864,
         "Runtime": "minidocker", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0, "Memory": 0,
         "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": None,
         "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "CpuPeriod": 0,
@@ -164,7 +171,8 @@ def _host_config(c: Container) -> dict:
         "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None, "KernelMemory": 0,
         "KernelMemoryTCP": 0, "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
         "OomKillDisable": False, "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0,
-        "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "MaskedPaths": list(MASKED_PATHS),
+        "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+        **({"Mounts": [dict(m) for m in c.host_mounts]} if c.host_mounts else {}), "MaskedPaths": list(MASKED_PATHS),
         "ReadonlyPaths": list(READONLY_PATHS),
     }
 
@@ -228,7 +236,7 @@ def container_summary(c: Container, networks: dict, now: float | None = None,
         "Labels": dict(c.labels), "State": c.status, "Status": status_text(c, now),
         "HostConfig": {"NetworkMode": c.network_mode},
         "NetworkSettings": {"Networks": _networks(c, networks, running)[0]},
-        "Mounts": [],
+        "Mounts": mount_views(c),
     }
     if sizes is not None:
         out["SizeRw"], out["SizeRootFs"] = sizes

@@ -120,7 +120,61 @@ def build_rootfs(spec):
             os.unlink(dst)
         touch(dst)
         mount(src, dst, None, BIND)
+    user_mounts(root, spec.get("mounts") or ())
+    if spec.get("readonly_rootfs"):
+        mount(None, root, None, BIND | REMOUNT | RDONLY)
     return root
+
+
+# --- volumes, binds, tmpfs (-v, --mount, --tmpfs) ---------------------------
+
+REMOUNT = 32
+
+
+def in_root(root, path):
+    """``path`` inside the container's root, symlinks resolved as inside it (never
+    leading out: an absolute or '..' link stays under ``root``), as securejoin."""
+    parts = [p for p in path.split("/") if p]
+    done = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        cand = root + "/" + "/".join(done + [part])
+        if os.path.islink(cand):
+            hops += 1
+            if hops > 40:
+                raise Fail(f"mount {path}: too many levels of symbolic links")
+            link = os.readlink(cand)
+            if link.startswith("/"):
+                done = []
+            parts = [p for p in link.split("/") if p] + parts
+            continue
+        done.append(part)
+    return root + "/" + "/".join(done)
+
+
+def user_mounts(root, mounts):
+    for m in mounts:
+        dst = in_root(root, m["target"])
+        if m["type"] == "tmpfs":
+            mkdirs(dst)
+            mount("tmpfs", dst, "tmpfs", m["flags"], m["data"] or None)
+            continue
+        src = m["source"]
+        if os.path.isdir(src):
+            mkdirs(dst)
+        else:
+            mkdirs(os.path.dirname(dst))
+            touch(dst)
+        mount(src, dst, None, BIND | REC)
+        if m["ro"]:
+            mount(None, dst, None, BIND | REMOUNT | RDONLY)
 
 
 def alloc_pty(spec, sync_fd, devpts):

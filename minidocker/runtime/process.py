@@ -49,6 +49,10 @@ class ContainerSpec:
     stdio_fds: tuple | None = None
     log_path: str | None = None
     etc_files: dict | None = None     # {"hosts": path, ...}; default: bundle's own files
+    # [{"type": "bind"|"volume"|"tmpfs", "source", "target", "ro", "flags", "data"}], parents first
+    mounts: list = field(default_factory=list)
+    readonly_rootfs: bool = False
+    lower_dirs: list = field(default_factory=list)  # image layers, top first (default: image_rootfs)
 
 
 @dataclass
@@ -114,11 +118,12 @@ def start(spec: ContainerSpec) -> Handle:
         os.chmod(os.path.join(b, d), 0o755)  # the container's / gets the upper dir's mode
     _remove(os.path.join(b, EXIT_FILE))
     launch = {
-        "mode": "run", "id": spec.id, "rootfs": spec.image_rootfs, "bundle": b,
+        "mode": "run", "id": spec.id, "rootfs": ":".join(spec.lower_dirs or [spec.image_rootfs]), "bundle": b,
         "netns": spec.netns, "hostname": spec.hostname, "argv": list(spec.argv),
         "env": list(spec.env), "cwd": spec.cwd or "/", "tty": spec.tty,
         "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
         "fds": None, "tty_fd": None, "alloc_pty": False,
+        "mounts": [dict(m) for m in spec.mounts], "readonly_rootfs": spec.readonly_rootfs,
     }
     fds: list[int] = []
     if spec.tty and spec.stdio_fds is None:
@@ -150,13 +155,15 @@ def _explain_start(spec: ContainerSpec, etc_files: dict) -> None:
     import shlex
     b, m = spec.bundle_dir, os.path.join(spec.bundle_dir, "merged")
     q = shlex.quote
-    lines = [f"mount -t overlay overlay -o lowerdir={spec.image_rootfs},upperdir={b}/upper,workdir={b}/work {q(m)}",
+    lower = ":".join(spec.lower_dirs or [spec.image_rootfs])
+    lines = [f"mount -t overlay overlay -o lowerdir={lower},upperdir={b}/upper,workdir={b}/work {q(m)}",
              f"mount -t proc proc {q(m)}/proc",
              f"mount -t sysfs -o ro sysfs {q(m)}/sys",
              f"mount -t tmpfs -o mode=755 tmpfs {q(m)}/dev",
              f"mkdir -p {q(m)}/dev/pts",
              f"mount -t devpts -o newinstance,ptmxmode=0666 devpts {q(m)}/dev/pts"]
     lines += [f"mount --bind {q(src)} {q(m)}/etc/{name}" for name, src in sorted(etc_files.items())]
+    lines += _explain_mounts(spec, m)
     lines.append(f"hostname {q(spec.hostname)}")
     env = " ".join(q(e) for e in spec.env)
     cmd = " ".join(q(a) for a in spec.argv)
@@ -164,6 +171,26 @@ def _explain_start(spec: ContainerSpec, etc_files: dict) -> None:
     prefix = ["nsenter", f"--net={spec.netns}"] if spec.netns else []
     explain.emit(*prefix, "unshare", "--mount", "--uts", "--ipc", "--pid", "--fork", "--propagation", "private",
                  "sh", "-e", stdin="\n".join(lines))
+
+
+def _explain_mounts(spec: ContainerSpec, m: str) -> list[str]:
+    """-v, --mount, --tmpfs and --read-only, as launcher.user_mounts does them."""
+    import shlex
+    q, out = shlex.quote, []
+    for mt in spec.mounts:
+        dst = q(m + mt["target"])
+        if mt["type"] == "tmpfs":
+            flags = ",".join(f for bit, f in ((1, "ro"), (2, "nosuid"), (4, "nodev"), (8, "noexec"))
+                             if mt["flags"] & bit)
+            opts = ",".join(o for o in (flags, mt["data"]) if o)
+            out += [f"mkdir -p {dst}", f"mount -t tmpfs -o {q(opts)} tmpfs {dst}" if opts else f"mount -t tmpfs tmpfs {dst}"]
+            continue
+        out += [f"mkdir -p {dst}", f"mount --rbind {q(mt['source'])} {dst}"]
+        if mt["ro"]:
+            out.append(f"mount -o remount,bind,ro {dst}")
+    if spec.readonly_rootfs:
+        out.append(f"mount -o remount,bind,ro {q(m)}")
+    return out
 
 
 def _shim_log_tail(bundle: str) -> str:
