@@ -5,6 +5,7 @@ Validate everything first, then apply kernel steps under an undo stack, then sav
 import contextlib
 import ipaddress
 
+from minidocker import faults
 from minidocker.network import ipam
 from minidocker import validation
 from minidocker.network.drivers import registry as drivers
@@ -144,14 +145,19 @@ class NetworkVerbs:
                         internal=internal, icc=icc, masquerade=masq, mtu=mtu, attachable=attachable,
                         labels=dict(labels or {}), options=options,
                         ipam_options=dict(ipam_options) if ipam_options is not None else None)
+            faults.point("network.ipam")
             with contextlib.ExitStack() as undo:
                 drv.create(n)
                 undo.callback(drv.delete, n)
+                undo.callback(e.sync_firewall)  # (undone last but one: without the network)
                 e.networks[n.id] = n
                 undo.callback(e.networks.pop, n.id, None)
                 e.sync_firewall()
+                faults.point("network.rules")
+                e.store.save_network(n)
+                undo.callback(e.store.delete_network, n.id)
+                faults.point("network.state")
                 undo.pop_all()
-            e.store.save_network(n)
             if cursor is not None:
                 e.store.put("pool_cursor", cursor)
             e.events.emit("network", "create", n.id, {"name": n.name, "type": n.driver})
@@ -291,17 +297,23 @@ class NetworkVerbs:
             ep = self.endpoint_config(net, c, ip, list(aliases or []), ifname)
             if c.status == "running":
                 self._address(net, c, ep)
+                faults.point("connect.ipam")
             elif not net.builtin:
                 ep.aliases = list(aliases or []) + [c.id[:12]]
             with contextlib.ExitStack() as undo:
+                undo.callback(e.store.save_container, c)  # undone last: the state as it was
+                if c.status == "running":
+                    undo.callback(e.ctr.sandbox.refresh_names, c)  # (after the endpoint is gone)
                 c.endpoints[net.id] = ep.to_dict()
                 undo.callback(c.endpoints.pop, net.id, None)
                 if c.status == "running":
                     e.ctr.sandbox.join(c, net, ep, default_route=False)
                     undo.callback(e.ctr.sandbox.leave, c, net, ep)
                     e.ctr.sandbox.refresh_names(c)
+                    faults.point("connect.dns")
+                e.store.save_container(c)
+                faults.point("connect.state")
                 undo.pop_all()
-            e.store.save_container(c)
 
     def disconnect(self, net_ref: str, ctr_ref: str, force: bool = False) -> None:
         e = self.e
