@@ -61,6 +61,7 @@ class Engine:
             self.dns.start()
             with self.lock:
                 self.net.ensure_builtin()
+                self.net.forget_pending()
                 for n in self.networks.values():  # after a reboot the bridges are gone
                     if not n.builtin:
                         drivers.lookup(n.driver).create(n, adopt=True)

@@ -53,11 +53,14 @@ def kill_untracked(e) -> None:
         if c is not None and c.status == "running" and c.handle.get("shim_pid") == shim:
             continue
         log.warning("container %s: killing its process %s, which no state tracks", cid[:12], children or shim)
+        started = process.pids.start_time(shim)
         for pid in children or [shim]:
             try:
                 os.kill(pid, signal.SIGKILL)  # the init of its pid namespace: all of it goes
             except ProcessLookupError:
                 pass
+        if started is not None and not process.pids.wait_gone(shim, started, 10):
+            log.error("container %s: its shim %d did not exit after its process was killed", cid[:12], shim)
 
 
 def set_aside(e, cid: str) -> None:
