@@ -59,9 +59,11 @@ def ensure_private_dir(path: str) -> None:
     """Make ``path`` a private bind mount (as iproute2 does for /run/netns), so
     nsfs mounts made under it do not propagate into other mount namespaces."""
     os.makedirs(path, exist_ok=True)
-    if not _is_mountpoint(path):
+    try:  # already a mount point (mountinfo may also list one that a later mount hides)
+        mount("none", path, None, MS_PRIVATE)
+    except KernelError:
         mount(path, path, None, MS_BIND)
-    mount("none", path, None, MS_PRIVATE)
+        mount("none", path, None, MS_PRIVATE)
 
 
 def _is_mountpoint(path: str) -> bool:
