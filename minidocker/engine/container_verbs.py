@@ -14,7 +14,7 @@ import time
 
 from minidocker import explain, faults
 from minidocker.engine import container_create, netmode, port_binding
-from minidocker.engine.container_io import FdSink, StreamHub
+from minidocker.engine.container_io import Detacher, FdSink, StreamHub
 from minidocker.engine.events import container_attributes
 from minidocker.engine.exec_verbs import ExecVerbs
 from minidocker.errors import Conflict, InvalidArgument, NotFound
@@ -35,6 +35,7 @@ class ContainerVerbs:
         self.execs = ExecVerbs(engine)
         self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
+        self.detacher = Detacher()  # (never closed: copiers may still select on it at exit)
 
     # ---- create (container_create.py) ----------------------------------------------
     def create(self, body: dict, name: str = "") -> Container:
@@ -59,6 +60,7 @@ class ContainerVerbs:
             bundle = self.e.store.bundle(c.id)
             h = self.hubs[c.id] = StreamHub(c.tty, c.open_stdin, c.stdin_once,
                                             os.path.join(bundle, "container.log"), fifo_dir=bundle)
+            h.detacher = self.detacher
         return h
 
     def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:

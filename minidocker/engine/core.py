@@ -199,6 +199,10 @@ class Engine:
                         self.net.remove(n.id)
                 self.net.delete_builtin_bridge()
                 nft.remove()
+        if not teardown:
+            self.ctr.detacher.detach()
+            for hub in list(self.ctr.hubs.values()):
+                hub.join_copiers()
         self.dns.stop()
         if teardown:
             try:
