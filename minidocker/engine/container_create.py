@@ -4,6 +4,7 @@ and its endpoint, the /etc files; state saved last."""
 import os
 import shutil
 
+from minidocker import faults
 from minidocker import validation
 from minidocker.engine import create_spec, netmode, volume_verbs
 from minidocker.engine.events import container_attributes
@@ -72,6 +73,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
         try:
             verbs.sandbox.write_etc(c)
             e.store.save_container(c)
+            faults.point("create.state")
         except BaseException:
             e.containers.pop(cid, None)
             shutil.rmtree(e.store.bundle(cid), ignore_errors=True)

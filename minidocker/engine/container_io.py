@@ -20,6 +20,7 @@ start is kept and written once the process exists.
 import fcntl
 import logging
 import os
+import select
 import struct
 import termios
 import threading
@@ -54,6 +55,29 @@ class FdSink:
         self.fds = {}
 
 
+class Detacher:
+    """The daemon is going away, its containers are not: output copiers stop
+    between two reads, so what a container writes next waits in its FIFO for the
+    next daemon (nothing is read and then lost). One pipe for all of them."""
+
+    def __init__(self):
+        self.r, self.w = os.pipe2(os.O_CLOEXEC)
+        self.event = threading.Event()
+
+    def stopped(self, fd: int) -> bool:
+        """Block until ``fd`` has data (False) or the daemon detaches (True)."""
+        ready, _, _ = select.select([fd, self.r], [], [])
+        return self.r in ready or self.event.is_set()
+
+    def detach(self) -> None:
+        self.event.set()
+        os.write(self.w, b"x")
+
+    def close(self) -> None:
+        os.close(self.r)
+        os.close(self.w)
+
+
 class StreamHub:
     def __init__(self, tty: bool, open_stdin: bool, stdin_once: bool, log_path: str | None = None,
                  fifo_dir: str | None = None, end_on_exit: bool = False):
@@ -76,6 +100,8 @@ class StreamHub:
         self._readers: list[int] = []
         self._stdin_next: int | None = None
         self.size: tuple | None = None
+        self.detacher: Detacher | None = None  # set by the daemon: its copiers stop when it goes
+        self._copiers: list[threading.Thread] = []
 
     # ---- subscribers -------------------------------------------------------------
     def subscribe(self, sink) -> None:
@@ -169,7 +195,13 @@ class StreamHub:
 
     def _start_copiers(self, readers) -> None:
         for fd, stream in readers:
-            threading.Thread(target=self._copy, args=(fd, stream), name="output-copy", daemon=True).start()
+            t = threading.Thread(target=self._copy, args=(fd, stream), name="output-copy", daemon=True)
+            self._copiers.append(t)
+            t.start()
+
+    def join_copiers(self, timeout: float = 2.0) -> None:
+        for t in self._copiers:
+            t.join(timeout)
 
     def _open_stdin(self, fd: int, data: bytes, eof: bool) -> None:
         if data:
@@ -184,6 +216,14 @@ class StreamHub:
     def _copy(self, fd: int, stream: int) -> None:
         while True:
             try:
+                if self.detacher is not None and self.detacher.stopped(fd):
+                    with self.cond:
+                        if self._log is not None:
+                            self._log.close()
+                            self._log = None
+                    if fd != self.master:
+                        os.close(fd)
+                    return
                 data = os.read(fd, 65536)
             except OSError:  # EIO: the terminal's other side is gone
                 break

@@ -12,10 +12,10 @@ import signal as signals
 import threading
 import time
 
-from minidocker import explain
+from minidocker import explain, faults
 from minidocker.engine import container_create, netmode, port_binding
 from minidocker.engine import volume_verbs
-from minidocker.engine.container_io import FdSink, StreamHub
+from minidocker.engine.container_io import Detacher, FdSink, StreamHub
 from minidocker.engine.events import container_attributes
 from minidocker.engine.exec_verbs import ExecVerbs
 from minidocker.errors import Conflict, InvalidArgument, NotFound
@@ -36,6 +36,7 @@ class ContainerVerbs:
         self.execs = ExecVerbs(engine)
         self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
+        self.detacher = Detacher()  # (never closed: copiers may still select on it at exit)
 
     # ---- create (container_create.py) ----------------------------------------------
     def create(self, body: dict, name: str = "") -> Container:
@@ -60,6 +61,7 @@ class ContainerVerbs:
             bundle = self.e.store.bundle(c.id)
             h = self.hubs[c.id] = StreamHub(c.tty, c.open_stdin, c.stdin_once,
                                             os.path.join(bundle, "container.log"), fifo_dir=bundle)
+            h.detacher = self.detacher
         return h
 
     def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
@@ -105,10 +107,15 @@ class ContainerVerbs:
             self._watch(c.id, handle)  # from here on, an exit is always noticed
             try:
                 e.store.save_container(c)
+                faults.point("start.running")
                 if c.active_ports:
                     e.sync_firewall()
+                    faults.point("start.firewall")
             except Exception:
                 process.kill(handle, signals.SIGKILL)  # its watcher's finalize releases everything
+                deadline = time.monotonic() + 10
+                while c.status == "running" and time.monotonic() < deadline:
+                    e.changed.wait(timeout=0.5)  # (releases the lock to the watcher)
                 raise
             e.events.emit("container", "start", c.id, container_attributes(c))
             return c
@@ -147,13 +154,16 @@ class ContainerVerbs:
         with contextlib.ExitStack() as undo:
             e.net.attach_addresses(c)  # the lowest free ones again (or its --ip), as Docker's
             undo.callback(e.net.release_addresses, c, list(c.endpoints))
+            faults.point("start.ipam")
             # as Docker's: ports go through the gateway endpoint; internal networks have none
             if port_binding.only_internal(c, e.networks):
                 active_ports, holder = {}, port_binding.Holder()
             else:
                 active_ports, holder = port_binding.bind(c, e.containers.values(), e.port_last)
             undo.callback(holder.close)
+            faults.point("start.ports")
             e.store.save_container(c)  # before plumbing: a crash leaves what reconcile can sweep
+            faults.point("start.state")
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
@@ -163,9 +173,16 @@ class ContainerVerbs:
                 netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
-                mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]), readonly_rootfs=c.readonly_rootfs,
-                lower_dirs=img.get("Lowers") or [])
-            handle = process.start(spec)
+                mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]),
+                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [])
+            handle = process.start(spec, hold=True)  # ready, not yet running the command
+            undo.callback(process.abort, handle)
+            faults.point("start.process")
+            c.handle = handle.to_dict()  # recorded before it runs: a crash cannot lose it
+            e.store.save_container(c)
+            faults.point("start.handle")
+            process.go(handle)
+            faults.point("start.exec")
             undo.pop_all()
         holder.serve_ipv6(active_ports, c.eps()[0].ip if c.eps() else "")
         e.port_holders[c.id] = holder
@@ -234,8 +251,9 @@ class ContainerVerbs:
             holder = e.port_holders.pop(cid, None)
             if holder is not None:
                 holder.close()
-            steps = [lambda: self.sandbox.teardown(c), lambda: e.net.release_addresses(c),
-                     lambda: e.store.save_container(c)]
+            steps = [lambda: self.sandbox.teardown(c), lambda: faults.point("stop.teardown"),
+                     lambda: e.net.release_addresses(c), lambda: e.store.save_container(c),
+                     lambda: faults.point("stop.state")]
             if had_ports:
                 steps.append(e.sync_firewall)
             if c.auto_remove:
@@ -322,6 +340,7 @@ class ContainerVerbs:
             self._explain_exit_to_caller(c.id)
         e.events.emit("container", "kill", c.id, container_attributes(c, signal=int(signals.SIGTERM)))
         process.stop(handle, 10 if timeout is None else timeout)
+        faults.point("stop.signal")
         with e.lock:  # until this run's exit has been handled
             while c.id in e.containers and c.status == "running" and c.handle == run:
                 e.changed.wait(timeout=1)
@@ -375,6 +394,8 @@ class ContainerVerbs:
 
     def _remove_stopped(self, c: Container) -> None:
         e = self.e
+        _kill_leftover(c)
+        faults.point("rm.teardown")
         hub = self.hubs.pop(c.id, None)
         if hub is not None:
             hub.close()
@@ -386,11 +407,13 @@ class ContainerVerbs:
         e.containers.pop(c.id, None)
         bundle = e.store.bundle(c.id)
         try:
-            os.unlink(os.path.join(bundle, "config.json"))  # gone from state first
-        except FileNotFoundError:
-            pass
-        try:
+            try:
+                os.unlink(os.path.join(bundle, "config.json"))  # gone from state first
+            except FileNotFoundError:
+                pass
+            faults.point("rm.state")
             process.cleanup(bundle)
+            faults.point("rm.bundle")
         finally:
             shutil.rmtree(bundle, ignore_errors=True)
             e.events.emit("container", "destroy", c.id, container_attributes(c))
@@ -416,3 +439,16 @@ def _signal(sig) -> int:
         return int(signals.Signals[name if name.startswith("SIG") else "SIG" + name])
     except (KeyError, ValueError):
         raise InvalidArgument(f"Invalid signal: {sig}") from None
+
+
+def _kill_leftover(c: Container) -> None:
+    """A container that is not running has no process; one a crash left (started,
+    never recorded as running) goes now, so it can never run twice."""
+    if not c.handle:
+        return
+    handle = process.Handle.from_dict(c.handle)
+    if process.is_running(handle):
+        log.warning("container %s: killing a process left by an interrupted start", c.id[:12])
+        process.kill(handle, signals.SIGKILL)
+        process.pids.wait_gone(handle.pid, handle.start_time, 10)
+

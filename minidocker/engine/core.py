@@ -63,6 +63,7 @@ class Engine:
             self.dns.start()
             with self.lock:
                 self.net.ensure_builtin()
+                self.net.forget_pending()
                 for n in self.networks.values():  # after a reboot the bridges are gone
                     if not n.builtin:
                         drivers.lookup(n.driver).create(n, adopt=True)
@@ -200,6 +201,10 @@ class Engine:
                         self.net.remove(n.id)
                 self.net.delete_builtin_bridge()
                 nft.remove()
+        if not teardown:
+            self.ctr.detacher.detach()
+            for hub in list(self.ctr.hubs.values()):
+                hub.join_copiers()
         self.dns.stop()
         if teardown:
             try:

@@ -14,6 +14,7 @@ from minidocker.engine.events import container_attributes
 from minidocker.engine.container_io import StreamHub
 from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound, StartError
 from minidocker.ids import new_id
+from minidocker import faults
 from minidocker.runtime import exec as runexec
 from minidocker.runtime import process
 
@@ -123,6 +124,7 @@ class ExecVerbs:
 
         def on_start(pid):
             inst.pid = pid
+            faults.point("exec.process")
             if not inst.tty:
                 began.append(True)
                 hub.begin()
@@ -184,7 +186,8 @@ class ExecVerbs:
         code = 126
         try:
             code = runexec.exec_(handle.pid, inst.argv, inst.env, cwd, inst.tty, stdio_fds,
-                                 stdin_open=True, on_pty=on_pty)
+                                 stdin_open=True, on_pty=on_pty,
+                                 on_start=lambda pid: faults.point("exec.process"))
             return code
         finally:
             with self.e.lock:

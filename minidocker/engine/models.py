@@ -19,6 +19,7 @@ class Network:
     driver: str                 # bridge | host | null
     created: str
     builtin: bool = False
+    pending: bool = False  # saved before its bridge exists: a crash then leaves no stranger
     bridge: str = ""            # Linux bridge name (bridge driver)
     subnet: str = ""            # as configured/displayed, e.g. 172.20.16.0/16
     network: str = ""           # the subnet's network, e.g. 172.20.0.0/16

@@ -2,15 +2,19 @@
 
 Validate everything first, then apply kernel steps under an undo stack, then save.
 """
+import logging
 import contextlib
 import ipaddress
 
+from minidocker import faults
 from minidocker.network import ipam
 from minidocker import validation
 from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
 from minidocker.errors import Conflict, Forbidden, InvalidArgument, MinidockerError, NotFound
 from minidocker.engine.models import Container, Endpoint, Network
+
+log = logging.getLogger(__name__)
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
 OPT_ICC = "com.docker.network.bridge.enable_icc"
@@ -144,18 +148,40 @@ class NetworkVerbs:
                         internal=internal, icc=icc, masquerade=masq, mtu=mtu, attachable=attachable,
                         labels=dict(labels or {}), options=options,
                         ipam_options=dict(ipam_options) if ipam_options is not None else None)
+            faults.point("network.ipam")
             with contextlib.ExitStack() as undo:
+                n.pending = True  # written ahead: a crash from here on leaves a record to undo
+                e.store.save_network(n)
+                undo.callback(e.store.delete_network, n.id)
                 drv.create(n)
                 undo.callback(drv.delete, n)
+                undo.callback(e.sync_firewall)  # (undone last but one: without the network)
                 e.networks[n.id] = n
                 undo.callback(e.networks.pop, n.id, None)
                 e.sync_firewall()
+                faults.point("network.rules")
+                n.pending = False
+                e.store.save_network(n)
+                faults.point("network.state")
                 undo.pop_all()
-            e.store.save_network(n)
             if cursor is not None:
                 e.store.put("pool_cursor", cursor)
             e.events.emit("network", "create", n.id, {"name": n.name, "type": n.driver})
             return n
+
+    def forget_pending(self) -> None:
+        """At start: a network whose create a crash cut short is undone (its bridge,
+        if made, and its record)."""
+        for n in [n for n in self.e.networks.values() if n.pending]:
+            log.warning("network %s: removing what an interrupted create left", n.name)
+            try:
+                drv = drivers.lookup(n.driver)
+                if drv.exists(n):
+                    drv.delete(n)
+            except Exception:  # noqa: BLE001 - the record goes anyway; the sweep may retry
+                log.exception("network %s: removing its bridge", n.name)
+            self.e.networks.pop(n.id, None)
+            self.e.store.delete_network(n.id)
 
     # ---- remove ----------------------------------------------------------------
     def remove(self, ref: str) -> Network:
@@ -291,17 +317,23 @@ class NetworkVerbs:
             ep = self.endpoint_config(net, c, ip, list(aliases or []), ifname)
             if c.status == "running":
                 self._address(net, c, ep)
+                faults.point("connect.ipam")
             elif not net.builtin:
                 ep.aliases = list(aliases or []) + [c.id[:12]]
             with contextlib.ExitStack() as undo:
+                undo.callback(e.store.save_container, c)  # undone last: the state as it was
+                if c.status == "running":
+                    undo.callback(e.ctr.sandbox.refresh_names, c)  # (after the endpoint is gone)
                 c.endpoints[net.id] = ep.to_dict()
                 undo.callback(c.endpoints.pop, net.id, None)
                 if c.status == "running":
                     e.ctr.sandbox.join(c, net, ep, default_route=False)
                     undo.callback(e.ctr.sandbox.leave, c, net, ep)
                     e.ctr.sandbox.refresh_names(c)
+                    faults.point("connect.dns")
+                e.store.save_container(c)
+                faults.point("connect.state")
                 undo.pop_all()
-            e.store.save_container(c)
 
     def disconnect(self, net_ref: str, ctr_ref: str, force: bool = False) -> None:
         e = self.e

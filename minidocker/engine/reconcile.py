@@ -8,6 +8,8 @@ stopped endpoints (host-side veths), bundles with no state file.
 import logging
 import os
 import shutil
+import signal
+import time
 
 from minidocker.engine import port_binding
 from minidocker.network import netns
@@ -21,6 +23,7 @@ def reconcile(verbs) -> None:
     """After a daemon (re)start: adopt live containers, release dead ones, then
     sweep what a crash may have left."""
     e = verbs.e
+    kill_untracked(e)
     for c in list(e.containers.values()):
         if c.status != "running":
             continue
@@ -40,22 +43,55 @@ def reconcile(verbs) -> None:
             verbs.finalize(c.id, int(status.get("ExitCode", 137)))
     sweep_orphans(e)
 
+def kill_untracked(e) -> None:
+    """A container process is never running unless its state says so, with that
+    very shim: a crash between a start and its record (or a state file that could
+    not be read) leaves one that nothing tracks; it is killed here, so it can
+    never run twice. Shims are found by their working directory, the bundle."""
+    for shim, (cid, children) in process.pids.shims_in(os.path.join(e.root, "containers")).items():
+        c = e.containers.get(cid)
+        if c is not None and c.status == "running" and c.handle.get("shim_pid") == shim:
+            continue
+        log.warning("container %s: killing its process %s, which no state tracks", cid[:12], children or shim)
+        started = process.pids.start_time(shim)
+        for pid in children or [shim]:
+            try:
+                os.kill(pid, signal.SIGKILL)  # the init of its pid namespace: all of it goes
+            except ProcessLookupError:
+                pass
+        if started is not None and not process.pids.wait_gone(shim, started, 10):
+            log.error("container %s: its shim %d did not exit after its process was killed", cid[:12], shim)
+
+
+def set_aside(e, cid: str) -> None:
+    """A bundle whose state file is unreadable: moved to ROOT/corrupt and
+    reported, never a reason to skip the sweep."""
+    dest = os.path.join(e.root, "corrupt")
+    os.makedirs(dest, exist_ok=True)
+    target = os.path.join(dest, f"{cid}.{int(time.time())}")
+    log.error("container %s: its state could not be read; bundle moved to %s", cid[:12], target)
+    os.replace(os.path.join(e.root, "containers", cid), target)
+
+
 def sweep_orphans(e) -> None:
     """Kernel objects and files a crash left without an owner: netns pins and
-    host-side veths of no running container, bundles with no state file."""
+    host-side veths of no running container, bundles with no state file (a
+    create the crash cut short: at most a config.json.tmp.* of it), bundles with
+    a state file that cannot be read (set aside). Idempotent; runs at every start."""
     root = os.path.join(e.root, "containers")
-    # a bundle whose state could not be read may belong to a live container:
-    # then nothing is judged an orphan by absence (its pin would look like one)
-    unreadable = [cid for cid in os.listdir(root) if cid not in e.containers and
-                  any(f.startswith("config.json") for f in _listdir(os.path.join(root, cid)))]
+    for cid in os.listdir(root):
+        if cid not in e.containers and any(f.startswith("config.json.corrupt") or f == "config.json"
+                                           for f in _listdir(os.path.join(root, cid))):
+            try:
+                set_aside(e, cid)
+            except OSError:
+                log.exception("setting aside %s", cid)
     live = [c for c in e.containers.values() if c.status == "running"]
     pins = {os.path.basename(c.netns) for c in live if c.netns}
-    steps = []
-    if not unreadable:
-        steps += [lambda p=path: netns.delete(p) for path in netns.pins(e.netns_dir)
-                  if os.path.basename(path) not in pins]
-        steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
-                  for cid in os.listdir(root) if cid not in e.containers]
+    steps = [lambda p=path: netns.delete(p) for path in netns.pins(e.netns_dir)
+             if os.path.basename(path) not in pins]
+    steps += [lambda d=cid: shutil.rmtree(os.path.join(root, d), ignore_errors=True)
+              for cid in os.listdir(root) if cid not in e.containers]
     # only our own endpoints (a stopped container's, saved by a start that a crash
     # cut short): another minidockerd (other state root) may share this network
     # namespace, and its links are not ours to judge

@@ -7,6 +7,7 @@ Also keeps the names the embedded DNS answers and the container's /etc/hosts and
 import contextlib
 import os
 
+from minidocker import faults
 from minidocker.engine import etcfiles
 from minidocker.network import netns
 from minidocker.network.drivers import registry as drivers
@@ -49,6 +50,7 @@ class Sandboxes:
         with netns.created(path) as ns, contextlib.ExitStack() as undo:
             c.netns = path
             undo.callback(setattr, c, "netns", "")
+            faults.point("sandbox.netns")
             for i, ep in enumerate(c.eps()):
                 net = self.e.networks[ep.network_id]
                 driver = drivers.lookup(net.driver)
@@ -56,6 +58,7 @@ class Sandboxes:
                 undo.callback(driver.leave, net, ep)
             undo.callback(self._forget_names, c)
             self.refresh_names(c, fresh=True)
+            faults.point("sandbox.dns")
             undo.pop_all()
         for ep in c.eps():
             self.announce("connect", c, self.e.networks[ep.network_id])

@@ -5,10 +5,12 @@ container init, chroots to its root, forks (a pid ns applies to children) and
 execs. It stays our child and exits with the process's status.
 """
 import os
+import signal
 
 from minidocker import explain
 from minidocker.errors import InvalidArgument, NotFound
 from minidocker.errors import StartError
+from minidocker.runtime import pids
 from minidocker.runtime.spawn import spawn, stderr_tail
 
 
@@ -70,13 +72,19 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
             os.close(rep.pty_master)
         code, reason = rep.error or (126, tail or "exec helper did not start")
         raise StartError.for_exec(code, reason)
-    if on_start is not None:
-        on_start(rep.pid)
-    if rep.pty_master is not None:
-        if on_pty is None:
-            os.close(rep.pty_master)
-        else:
-            on_pty(rep.pty_master)
+    try:
+        if on_start is not None:
+            on_start(rep.pid)
+        if rep.pty_master is not None:
+            if on_pty is None:
+                os.close(rep.pty_master)
+            else:
+                on_pty(rep.pty_master)
+    except BaseException:  # the caller cannot follow it: it must not run on untracked
+        pids.send_signal(rep.pid, rep.start_time, signal.SIGKILL)
+        rep.proc.wait()
+        rep.proc.stderr.close()
+        raise
     code = rep.proc.wait()
     rep.proc.stderr.close()
     return code

@@ -28,6 +28,7 @@ RDONLY, NOSUID, NODEV, NOEXEC, BIND, REC, PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 <
 DETACH = 2
 SYS_PIVOT_ROOT = 155  # x86_64
 TIOCSCTTY, TIOCSPTLCK, TIOCGPTN = 0x540E, 0x40045431, 0x80045430
+GO_LOST = 137  # exit of a container init whose daemon died before it said go
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -269,6 +270,17 @@ def enter_cwd(spec, create):
         raise Fail(f'chdir to cwd ("{cwd}") set in config.json failed: {os.strerror(e.errno).lower()}')
 
 
+def await_go(sync_fd):
+    """runc's create/start split: the command runs only once the daemon has
+    recorded this process; if the daemon is gone first (EOF), it never runs."""
+    try:
+        data = os.read(sync_fd, 64)
+    except OSError:
+        data = b""
+    if not data:
+        os._exit(GO_LOST)
+
+
 def guarded(sync_fd, fn, *args):
     """Run the pre-exec steps of a child; report any failure and exit."""
     try:
@@ -299,6 +311,8 @@ def container_init(spec, sync_fd):
     os.umask(0o022)
     setup_stdio(spec, slave)
     enter_cwd(spec, create=True)
+    if spec.get("await_go"):
+        await_go(sync_fd)
     do_exec(spec)
 
 

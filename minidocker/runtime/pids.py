@@ -68,3 +68,30 @@ def send_signal(pid: int, starttime: int, sig: int) -> bool:
         raise KernelError(f"cannot signal process {pid}: {e.strerror}") from e
     finally:
         os.close(fd)
+
+
+def shims_in(containers_dir: str) -> dict[int, tuple[str, list[int]]]:
+    """Every live shim whose working directory is a bundle under ``containers_dir``
+    (the launcher runs there), with its bundle's name and its children's pids:
+    what is left of a container whatever its state file says."""
+    base = os.path.realpath(containers_dir) + os.sep
+    shims, parents = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if fields[0] in ("Z", "X"):
+                continue
+            parents[pid] = int(fields[1])
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if cwd.startswith(base) and os.sep not in cwd[len(base):]:
+            shims[pid] = (cwd[len(base):], [])
+    for pid, ppid in parents.items():
+        if ppid in shims:
+            shims[ppid][1].append(pid)
+    return shims

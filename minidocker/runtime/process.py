@@ -16,13 +16,13 @@ import signal as _signal
 import subprocess
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from minidocker import explain
 from minidocker.errors import InvalidArgument, KernelError
 from minidocker.runtime import pids
 from minidocker.errors import StartError
-from minidocker.runtime.spawn import spawn
+from minidocker.runtime.spawn import release, spawn
 
 EXIT_FILE = "exit.json"
 SHIM_LOG = "shim.log"
@@ -63,11 +63,10 @@ class Handle:
     shim_start_time: int | None
     bundle_dir: str
     pty_master: int | None = None   # not serialized; the caller owns and closes it
+    held: object = None             # not serialized: the launcher's report while it waits for go()
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("pty_master")
-        return d
+        return {k: getattr(self, k) for k in ("pid", "start_time", "shim_pid", "shim_start_time", "bundle_dir")}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Handle":
@@ -108,9 +107,12 @@ def _etc_files(spec: ContainerSpec) -> dict:
     return out
 
 
-def start(spec: ContainerSpec) -> Handle:
+def start(spec: ContainerSpec, hold: bool = False) -> Handle:
     """Start the container's init; returns once it has exec'd the command.
-    Raises StartError (code 125/126/127, Docker's text) with nothing left behind."""
+    Raises StartError (code 125/126/127, Docker's text) with nothing left behind.
+    With ``hold`` it returns once the init is ready, before the command runs:
+    the caller records the handle, then calls go(); if the caller dies first, the
+    command never runs (so a crash cannot leave a process nobody tracks)."""
     _validate(spec)
     b = spec.bundle_dir
     for d in ("upper", "work", "merged"):
@@ -135,17 +137,53 @@ def start(spec: ContainerSpec) -> Handle:
         launch["fds"] = list(spec.stdio_fds)
         fds = list(spec.stdio_fds)
     _explain_start(spec, launch["etc_files"])
-    rep = spawn(launch, fds, os.path.join(b, SHIM_LOG), new_session=True)
+    rep = spawn(launch, fds, os.path.join(b, SHIM_LOG), new_session=True, hold=hold, cwd=b)
     if rep.error is not None or rep.pid is None:
-        rep.proc.wait()
-        if rep.pty_master is not None:
-            os.close(rep.pty_master)
-        _remove(os.path.join(b, EXIT_FILE))
-        code, reason = rep.error or (125, _shim_log_tail(b) or "container init did not start")
-        raise StartError.for_run(code, reason)
+        _failed(rep, b)
     with _lock:
         _shims[rep.proc.pid] = rep.proc
-    return Handle(rep.pid, rep.start_time, rep.proc.pid, pids.start_time(rep.proc.pid), b, rep.pty_master)
+    h = Handle(rep.pid, rep.start_time, rep.proc.pid, pids.start_time(rep.proc.pid), b, rep.pty_master)
+    h.held = rep if hold else None
+    return h
+
+
+def go(handle: Handle) -> None:
+    """Let a container started with ``hold`` run its command; returns once it
+    exec'd, or raises StartError as start() does (its init is gone then)."""
+    rep, handle.held = handle.held, None
+    if rep is None:
+        return
+    release(rep)
+    if rep.error is not None:
+        with _lock:
+            _shims.pop(rep.proc.pid, None)
+        _failed(rep, handle.bundle_dir)
+    handle.pty_master = rep.pty_master
+
+
+def abort(handle: Handle) -> None:
+    """Undo a start with ``hold`` whose go() never came: the init exits unrun."""
+    rep, handle.held = handle.held, None
+    if rep is None:
+        return
+    if rep.sock is not None:
+        rep.sock.close()
+        rep.sock = None
+    rep.proc.wait()
+    with _lock:
+        _shims.pop(rep.proc.pid, None)
+    if rep.pty_master is not None:
+        os.close(rep.pty_master)
+    _remove(os.path.join(handle.bundle_dir, EXIT_FILE))
+
+
+def _failed(rep, bundle: str):
+    rep.proc.wait()
+    if rep.pty_master is not None:
+        os.close(rep.pty_master)
+    _remove(os.path.join(bundle, EXIT_FILE))
+    code, reason = rep.error or (125, _shim_log_tail(bundle) or "container init did not start")
+    raise StartError.for_run(code, reason)
 
 
 def _explain_start(spec: ContainerSpec, etc_files: dict) -> None:

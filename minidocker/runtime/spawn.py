@@ -27,11 +27,19 @@ class Report:
     pty_master: int | None = None
     error: tuple[int, str] | None = None
     extra: list = field(default_factory=list)
+    sock: socket.socket | None = None  # held open until release() (spawn with hold=True)
 
 
-def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool) -> Report:
+def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool,
+          hold: bool = False, cwd: str | None = None) -> Report:
     """Run the launcher with ``spec``; ``fds`` are handed over (same numbers
-    in the spec after dup). Returns once the container process exec'd or failed."""
+    in the spec after dup). Returns once the container process exec'd or failed;
+    with ``hold``, once its pid is known: it then waits, ready, for release()
+    (and exits without running anything if this process dies first). ``cwd``:
+    where the launcher runs (a container's shim: its bundle, which is how a
+    restarted daemon finds every shim, recorded or not)."""
+    if hold:
+        spec = dict(spec, await_go=True)
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     dups: dict[int, int] = {}
     spec_r, spec_w = os.pipe()
@@ -55,7 +63,7 @@ def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool
         proc = subprocess.Popen(
             [sys.executable, "-I", "-S", LAUNCHER], stdin=spec_r, stdout=subprocess.DEVNULL,
             stderr=err, pass_fds=[child.fileno(), *dups.values()], close_fds=True,
-            start_new_session=new_session)
+            start_new_session=new_session, cwd=cwd)
     finally:
         child.close()
         os.close(spec_r)
@@ -67,20 +75,39 @@ def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool
             err.close()
     rep = Report(proc)
     try:
-        _read_reports(parent, rep)
+        _read_reports(parent, rep, until_pid=hold)
     except BaseException:
         proc.kill()
         proc.wait()
         _close(rep)
+        parent.close()
         raise
-    finally:
+    if hold and rep.pid is not None and rep.error is None:
+        rep.sock = parent
+    else:
         parent.close()
     return rep
 
 
-def _read_reports(sock: socket.socket, rep: Report) -> None:
+def release(rep: Report) -> None:
+    """Let a held container init exec its command; returns once it did or failed
+    (``rep.error``)."""
+    sock, rep.sock = rep.sock, None
+    if sock is None:
+        return
+    try:
+        try:
+            sock.send(b"go")
+        except OSError:
+            pass  # it failed before: its error is waiting to be read
+        _read_reports(sock, rep)
+    finally:
+        sock.close()
+
+
+def _read_reports(sock: socket.socket, rep: Report, until_pid: bool = False) -> None:
     sock.settimeout(SYNC_TIMEOUT)
-    while True:
+    while not (until_pid and rep.pid is not None):
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
         except socket.timeout:

@@ -14,7 +14,7 @@ import pytest
 
 PKG = pathlib.Path(__file__).resolve().parents[2] / "minidocker"
 
-LEAVES = ("minidocker.errors", "minidocker.ids", "minidocker.explain", "minidocker.validation")
+LEAVES = ("minidocker.errors", "minidocker.ids", "minidocker.explain", "minidocker.validation", "minidocker.faults")
 KERNEL = ("minidocker.network.netlink", "minidocker.network.namespaces", "minidocker.network.sysctl")
 PLUMBING = ("minidocker.network.drivers", "minidocker.network.netns", "minidocker.firewall",
             "minidocker.dns", "minidocker.runtime", "minidocker.observe")
@@ -26,6 +26,7 @@ ALLOWED = {
     "minidocker.ids": (),
     "minidocker.explain": (),
     "minidocker.validation": (),
+    "minidocker.faults": (),
     "minidocker.__main__": ("minidocker.cli",),
     "minidocker.cli": ("minidocker.cli", "minidocker.api.client", "minidocker.api.framing"),
     "minidocker.api.client": ("minidocker.api.client", "minidocker.api.framing"),

@@ -5,6 +5,7 @@ the firewall. Each verb undoes its own partial work when a later step fails.
 """
 import contextlib
 
+from minidocker import faults
 from minidocker.errors import Conflict
 from minidocker.network import netlink
 from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
@@ -37,8 +38,10 @@ class BridgeDriver:
                 return
             host.create_bridge(net.bridge, net.mtu)
             try:
+                faults.point("network.bridge")
                 host.add_address(net.bridge, _gateway_cidr(net))
                 host.set_up(net.bridge)
+                faults.point("network.addresses")
             except BaseException:
                 host.delete_link(net.bridge)
                 raise
@@ -59,15 +62,19 @@ class BridgeDriver:
             host.create_veth_into(ep.host_veth, ep.ifname, ns.path, net.mtu)
             with contextlib.ExitStack() as undo:
                 undo.callback(host.delete_link, ep.host_veth)
+                faults.point("join.veth")
                 host.set_master(ep.host_veth, net.bridge)
                 if hairpin:
                     host.set_hairpin(ep.host_veth)
                 host.set_up(ep.host_veth)
+                faults.point("join.port")
                 ns.set_mac(ep.ifname, ep.mac)
                 ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")
                 ns.set_up(ep.ifname)
+                faults.point("join.addresses")
                 if default_route:
                     ns.add_default_route(ep.gateway, ep.ifname)
+                    faults.point("join.routes")
                 undo.pop_all()
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
