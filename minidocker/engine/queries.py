@@ -56,6 +56,13 @@ def containers(e, show_all: bool = False, filters: dict | None = None, size: boo
                 image_ids.add(e.images.get(ref)["Id"])
             except NotFound:
                 pass  # Docker logs it and matches nothing for it
+        if image_ids:  # and the images made on top of them (Docker follows the parent chain)
+            todo = list(image_ids)
+            while todo:
+                for child in e.images.children(todo.pop()):
+                    if child not in image_ids:
+                        image_ids.add(child)
+                        todo.append(child)
         out = []
         for c in cs:  # moby's reducePsContainer: before skips down to its container, since stops there
             if before:

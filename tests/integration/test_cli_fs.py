@@ -140,3 +140,18 @@ def test_container_prune(cli):
         assert cli.ok("container", "prune", "-f") == "Total reclaimed space: 0B\n"
     finally:
         cli.ok("rm", "-f", "live")
+
+
+def test_ps_ancestor_follows_committed_images(cli):
+    """`ps --filter ancestor=IMAGE` matches containers of IMAGE and of images made
+    on top of it (Docker follows the parent chain)."""
+    cli.ok("run", "--name", "base", "busybox", "touch", "/made")
+    cli.ok("commit", "base", "anc-child:1")
+    try:
+        cli.ok("run", "-d", "--name", "kid", "anc-child:1", "sleep", "600")
+        got = cli.ok("ps", "-a", "--filter", "ancestor=busybox", "--format", "{{.Names}}").split()
+        assert sorted(got) == ["base", "kid"]
+        assert cli.ok("ps", "-a", "--filter", "ancestor=anc-child:1", "--format", "{{.Names}}").split() == ["kid"]
+    finally:
+        cli("rm", "-f", "kid", "base")
+        cli("rmi", "anc-child:1")
