@@ -107,6 +107,32 @@ class Handle:
                     raise _fail(f"delete link {ifname}", e)
         self._run(work)
 
+    def flush_conntrack(self, ip: str) -> int:
+        """Forget the connections of an address that is going away (`conntrack -D -s
+        IP`, and -d, and those DNAT'ed to it): a new owner of the address, or of a
+        published port, must not inherit them. How many were forgotten."""
+        self._explain_conntrack(ip)
+
+        def work():
+            from pyroute2 import Conntrack
+            n = 0
+            with contextlib.closing(Conntrack()) as ct:
+                for e in list(ct.dump_entries()):
+                    orig, reply = e.tuple_orig, e.tuple_reply
+                    if ip in (orig.saddr, orig.daddr, reply.saddr, reply.daddr):
+                        try:
+                            ct.entry("del", tuple_orig=orig)
+                            n += 1
+                        except NetlinkError as ex:
+                            if ex.code != errno.ENOENT:  # gone meanwhile
+                                raise _fail(f"delete conntrack entries of {ip}", ex)
+            return n
+        return self._run(work)
+
+    def _explain_conntrack(self, ip: str) -> None:
+        explain.emit(*([] if self.path is None else ["ip", "netns", "exec", os.path.basename(self.path)]),
+                     "conntrack", "-D", "-s", ip)
+
     def set_master(self, ifname: str, bridge: str) -> None:
         self._explain("link", "set", ifname, "master", bridge)
         self._run(lambda: self._ipr.link("set", index=self._index(ifname), master=self._index(bridge)))

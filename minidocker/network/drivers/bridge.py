@@ -78,6 +78,9 @@ class BridgeDriver:
                 undo.pop_all()
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
-        """Deleting the host end takes the container end with it."""
+        """Deleting the host end takes the container end with it; the address's
+        connections are forgotten with it."""
         with netlink.inside(None) as host:
             host.delete_link(ep.host_veth)
+            if ep.ip:
+                host.flush_conntrack(ep.ip)
