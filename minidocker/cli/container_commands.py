@@ -26,10 +26,19 @@ def start_cmd(st, containers):
         sys.exit(1)
 
 
-def _each(st, refs, method, path_fmt, query=None):
+def _each(st, refs, method, path_fmt, query=None, missing_ok=False):
+    """``missing_ok`` (rm -f): a missing container is reported, not a failure (exit 0)."""
+    fatal = []
+
+    def report(ex: APIError) -> None:
+        if not (missing_ok and ex.status == 404):
+            fatal.append(ex)
+        (_print_rm_error if method == "DELETE" else print_daemon_error)(ex)
+
     def request(ref):
         st.client().request(method, path_fmt.format(q(ref)), {} if method == "POST" else None, query=query)
-    if for_each(refs, request, _print_rm_error if method == "DELETE" else print_daemon_error, errors_last=True):
+    for_each(refs, request, report, errors_last=True)
+    if fatal:
         sys.exit(1)
 
 
@@ -66,7 +75,8 @@ def kill_cmd(st, sig, containers):
 @click.pass_obj
 def rm_cmd(st, force, volumes, containers):
     """Remove one or more containers."""
-    _each(st, containers, "DELETE", "/containers/{}", {"force": "1" if force else None, "v": "1" if volumes else None})
+    _each(st, containers, "DELETE", "/containers/{}", {"force": "1" if force else None, "v": "1" if volumes else None},
+          missing_ok=force)
 
 
 @cli.command("ps", context_settings=CTX)

@@ -8,6 +8,7 @@ means the container process exec'd.
 """
 import marshal
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -95,12 +96,24 @@ def release(rep: Report) -> None:
     sock, rep.sock = rep.sock, None
     if sock is None:
         return
+    went = eof = False
     try:
-        try:
-            sock.send(b"go")
-        except OSError:
-            pass  # it failed before: its error is waiting to be read
-        _read_reports(sock, rep)
+        while rep.error is None and select.select([sock], [], [], 0)[0]:  # what it said already
+            if not _read_one(sock, rep):
+                eof = True
+                break
+        if rep.error is None and not eof:
+            try:
+                sock.send(b"go")
+                went = True
+            except OSError:
+                pass  # it failed just now: its error is waiting to be read
+            try:
+                _read_reports(sock, rep)  # EOF with no error: it exec'd
+            except ConnectionResetError:
+                went = False
+        if rep.error is None and not went:
+            rep.error = (125, "container init exited before it ran its command")
     finally:
         sock.close()
 
@@ -108,21 +121,28 @@ def release(rep: Report) -> None:
 def _read_reports(sock: socket.socket, rep: Report, until_pid: bool = False) -> None:
     sock.settimeout(SYNC_TIMEOUT)
     while not (until_pid and rep.pid is not None):
-        try:
-            data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
-        except socket.timeout:
-            raise StartError(125, "container process did not report within %ds" % SYNC_TIMEOUT)
-        if not data and not fds:
+        if not _read_one(sock, rep):
             return
-        msg = marshal.loads(data)
-        if "pid" in msg:
-            rep.pid, rep.start_time = msg["pid"], msg["start_time"]
-        if "error" in msg:
-            rep.error = (msg["code"], msg["error"])
-        if msg.get("pty") and fds:
-            rep.pty_master = fds.pop(0)
-        for fd in fds:
-            os.close(fd)
+
+
+def _read_one(sock: socket.socket, rep: Report) -> bool:
+    """One report into ``rep``; False at EOF."""
+    try:
+        data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
+    except socket.timeout:
+        raise StartError(125, "container process did not report within %ds" % SYNC_TIMEOUT)
+    if not data and not fds:
+        return False
+    msg = marshal.loads(data)
+    if "pid" in msg:
+        rep.pid, rep.start_time = msg["pid"], msg["start_time"]
+    if "error" in msg:
+        rep.error = (msg["code"], msg["error"])
+    if msg.get("pty") and fds:
+        rep.pty_master = fds.pop(0)
+    for fd in fds:
+        os.close(fd)
+    return True
 
 
 def stderr_tail(rep: Report) -> str:
