@@ -5,7 +5,7 @@ import os
 import shutil
 
 from minidocker import validation
-from minidocker.engine import create_spec, netmode
+from minidocker.engine import create_spec, netmode, verb_options
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
@@ -41,7 +41,14 @@ def create(verbs, body: dict, name: str = "") -> Container:
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
         entrypoint = cfg["Entrypoint"]
+        if entrypoint is not None and not [a for a in entrypoint if a]:  # --entrypoint "": none at all
+            entrypoint = []
+        elif entrypoint is None and img.get("Entrypoint"):
+            entrypoint = list(img["Entrypoint"])
+        if cfg["StopSignal"]:
+            verb_options.check_stop_signal(cfg["StopSignal"])
         cmd = cfg["Cmd"] if cfg["Cmd"] else (None if entrypoint else img.get("Cmd"))
+        cmd = None if (cfg["Entrypoint"] and not cfg["Cmd"]) else cmd
         argv = list(entrypoint or []) + list(cmd or [])
         if not argv:
             raise InvalidArgument("No command specified")
@@ -50,7 +57,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
         net_request = netmode.request(cfg)
         cid = new_id()
         c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
-                      argv=argv, entrypoint=entrypoint, cmd=list(cmd) if cmd else None,
+                      argv=argv, entrypoint=entrypoint or None, cmd=list(cmd) if cmd else None,
                       env=runexec.merge_env(img.get("Env") or [DEFAULT_PATH], cfg["Env"]),
                       workdir=workdir, hostname=cfg["Hostname"] or cid[:12],
                       tty=cfg["Tty"], open_stdin=cfg["OpenStdin"], stdin_once=cfg["StdinOnce"],
@@ -61,6 +68,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
                       labels=cfg["Labels"], mac_address=cfg["MacAddress"],
                       restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"])
+        verb_options.apply(c, cfg)
         if mode == "host":
             c.hostname = cfg["Hostname"] or os.uname().nodename
         netmode.place(e, c, net_request)  # what only start can settle waits for it

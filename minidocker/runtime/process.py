@@ -49,6 +49,8 @@ class ContainerSpec:
     stdio_fds: tuple | None = None
     log_path: str | None = None
     etc_files: dict | None = None     # {"hosts": path, ...}; default: bundle's own files
+    user: dict | None = None          # {"uid", "gid", "groups", "home"} (engine/users.py), None: root
+    init: str | None = None           # --init: host path of a static init, mounted at /sbin/docker-init
 
 
 @dataclass
@@ -118,7 +120,7 @@ def start(spec: ContainerSpec) -> Handle:
         "netns": spec.netns, "hostname": spec.hostname, "argv": list(spec.argv),
         "env": list(spec.env), "cwd": spec.cwd or "/", "tty": spec.tty,
         "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
-        "fds": None, "tty_fd": None, "alloc_pty": False,
+        "fds": None, "tty_fd": None, "alloc_pty": False, "user": spec.user, "init": spec.init,
     }
     fds: list[int] = []
     if spec.tty and spec.stdio_fds is None:
@@ -228,10 +230,11 @@ def kill(handle: Handle, sig: int = _signal.SIGKILL) -> bool:
     return pids.send_signal(handle.pid, handle.start_time, sig)
 
 
-def stop(handle: Handle, timeout: float = 10) -> int | None:
-    """SIGTERM, then SIGKILL after ``timeout`` s (PID 1 of a pid ns ignores
-    SIGTERM unless it handles it, as in Docker). Returns the exit code."""
-    if kill(handle, _signal.SIGTERM) and not pids.wait_gone(handle.pid, handle.start_time, timeout):
+def stop(handle: Handle, timeout: float = 10, signum: int = _signal.SIGTERM) -> int | None:
+    """``signum`` (SIGTERM, or the container's --stop-signal), then SIGKILL after
+    ``timeout`` s (PID 1 of a pid ns ignores a signal unless it handles it, as in
+    Docker). Returns the exit code."""
+    if kill(handle, signum) and not pids.wait_gone(handle.pid, handle.start_time, timeout):
         kill(handle, _signal.SIGKILL)
     try:
         return wait(handle, timeout=30)
