@@ -9,6 +9,7 @@ import click
 
 from minidocker import validation
 from minidocker.api.client import APIError
+from minidocker.cli import run_options
 from minidocker.cli.base import RUN_CTX, api_errors, api_fail, cli, fail
 from minidocker.cli.completion import network_names
 from minidocker.cli.flags import check_flag, env_list, ip_address
@@ -97,19 +98,22 @@ def wait_error(ex: APIError) -> NoReturn:
 @click.option("-P", "--publish-all", is_flag=True, help="Publish all exposed ports to random ports")
 @click.option("-l", "--label", "labels", multiple=True, help="Set meta data on a container")
 @click.option("--pull", default="missing", help='Pull image before running ("always"|"missing"|"never")')
+@run_options.options
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
             aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, labels, pull,
-            image, command):
+            image, command, **verb_kw):
     """Run a command in a new container."""
     if mac_address and not validation.valid_mac(mac_address):
         cli_error(f"{mac_address} is not a valid mac address")
     if aliases and (network in ("host", "none", "bridge") or network.startswith("container:")):
         cli_error("network-scoped aliases are only supported for user-defined networks")
     extra_hosts = [":".join(check_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
-    envs = env_list(env, "run")
+    verb_config, verb_host, file_envs, file_labels = run_options.body(verb_kw)
+    envs = file_envs + env_list(env, "run")
+    labels = tuple(file_labels) + tuple(labels)
     for server in dns:
         check_flag(ip_address, server, "--dns", "run")
     try:
@@ -139,6 +143,8 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
                           "ExtraHosts": extra_hosts, "PortBindings": bindings,
                           "PublishAllPorts": publish_all},
            "NetworkingConfig": {"EndpointsConfig": endpoint}}
+    cfg.update(verb_config)
+    cfg["HostConfig"].update(verb_host)
     warning = validation.localhost_dns_warning(dns)
     if warning:
         click.echo(warning, err=True)

@@ -6,6 +6,7 @@ import time
 
 from minidocker.engine import verb_options
 from minidocker.engine.events import container_attributes
+from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument, NotFound
 from minidocker.runtime import process
 
