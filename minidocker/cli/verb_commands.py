@@ -104,8 +104,8 @@ def attach_cmd(st, no_stdin, sig_proxy, container):
         sys.exit(1)
     cfg = obj["Config"]
     stream_attach(client, obj["Id"], cfg["Tty"], cfg["OpenStdin"] and not no_stdin)
-    after = client.get(f"/containers/{q(obj['Id'])}/json")
-    sys.exit(after["State"]["ExitCode"] if not after["State"]["Running"] else 0)
+    # the stream ended with the run: its exit code is ours (Docker's CLI waits for it)
+    sys.exit(client.post(f"/containers/{q(obj['Id'])}/wait")["StatusCode"])
 
 
 def start_attached(client, ref: str, interactive: bool) -> None:

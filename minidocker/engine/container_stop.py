@@ -77,7 +77,8 @@ class StopVerbs:
             signum = verb_options.stop_signal(c)
             grace = verb_options.stop_timeout(c, timeout)
         e.events.emit("container", "kill", c.id, container_attributes(c, signal=signum))
-        process.stop(handle, grace, signum)
+        process.stop(handle, grace, signum, on_kill=lambda: e.events.emit(  # as Docker: a second kill event
+            "container", "kill", c.id, container_attributes(c, signal=int(signals.SIGKILL))))
         with e.lock:  # until this run's exit has been handled
             while c.id in e.containers and c.status == "running" and c.handle == run:
                 e.changed.wait(timeout=1)

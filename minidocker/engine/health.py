@@ -117,6 +117,16 @@ class HealthMonitors:
         start = rfc3339nano()
         eid = self.execs.create(cid, {"Cmd": list(argv), "AttachStdout": True, "AttachStderr": True})
         inst = self.execs.get(eid)
+        try:
+            return self._run_probe(cid, inst, timeout, start)
+        finally:  # as Docker's, a probe is not one of the container's ExecIDs
+            with self.e.lock:
+                self.execs.instances.pop(eid, None)
+                c = self.e.containers.get(cid)
+                if c is not None and eid in c.exec_ids:
+                    c.exec_ids.remove(eid)
+
+    def _run_probe(self, cid: str, inst, timeout: float, start: str) -> dict:
         sink = _Collect()
         self.execs.start(inst, sink)
         if not sink.ended.wait(timeout):

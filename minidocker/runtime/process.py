@@ -230,11 +230,13 @@ def kill(handle: Handle, sig: int = _signal.SIGKILL) -> bool:
     return pids.send_signal(handle.pid, handle.start_time, sig)
 
 
-def stop(handle: Handle, timeout: float = 10, signum: int = _signal.SIGTERM) -> int | None:
+def stop(handle: Handle, timeout: float = 10, signum: int = _signal.SIGTERM, on_kill=None) -> int | None:
     """``signum`` (SIGTERM, or the container's --stop-signal), then SIGKILL after
     ``timeout`` s (PID 1 of a pid ns ignores a signal unless it handles it, as in
-    Docker). Returns the exit code."""
+    Docker); ``on_kill()`` is called just before that SIGKILL. Returns the exit code."""
     if kill(handle, signum) and not pids.wait_gone(handle.pid, handle.start_time, timeout):
+        if on_kill is not None:
+            on_kill()
         kill(handle, _signal.SIGKILL)
     try:
         return wait(handle, timeout=30)

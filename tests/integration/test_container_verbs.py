@@ -338,3 +338,68 @@ def test_real_clients(cli, docker, dockerpy):
     assert (info["Config"]["StopSignal"], info["Config"]["StopTimeout"], info["HostConfig"]["Init"]) == ("USR1", 2, True)
     docker.ok("stop", "d6")  # tini passes USR1 on to sleep, which dies of it
     assert dockerpy.api.inspect_container("d6")["State"]["ExitCode"] == 138
+
+
+def _zombies_under(pid: int) -> list[int]:
+    """Zombie processes among ``pid``'s children and their descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            continue
+        for k in kids:
+            try:
+                with open(f"/proc/{k}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:
+                continue
+            if state == "Z":
+                out.append(k)
+            todo.append(k)
+    return out
+
+
+def test_init_reaps_orphans(cli):
+    # the orphan's parent is PID 1: `sleep` never reaps it, the init does
+    script = "(sleep 0.2 &); exec sleep 600"
+    cli.ok("run", "-d", "--name", "z0", "busybox", "sh", "-c", script)
+    cli.ok("run", "-d", "--name", "z1", "--init", "busybox", "sh", "-c", script)
+    time.sleep(1.0)
+    plain, tini = (_inspect(cli, n)["State"]["Pid"] for n in ("z0", "z1"))
+    with open(f"/proc/{plain}/task/{plain}/children") as f:
+        orphans = [int(x) for x in f.read().split()]
+    assert orphans and all(open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[0] == "Z" for k in orphans)
+    assert _zombies_under(tini) == []
+
+
+def test_events_health_and_stop_escalation(cli, docker):
+    since = str(int(time.time()) - 1)
+    cli.ok("run", "-d", "--name", "e1", "--stop-timeout", "1", "--health-cmd", "true", "--health-interval", "1s",
+           "busybox", "sleep", "600")
+    deadline = time.monotonic() + 30
+    while _inspect(cli, "e1")["State"]["Health"]["Status"] != "healthy":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert _inspect(cli, "e1")["ExecIDs"] is None  # probes are not listed, as Docker's
+    cli.ok("stop", "e1")  # sleep as PID 1 ignores SIGTERM: SIGKILL after 1s
+    health = _inspect(cli, "e1")["State"]["Health"]
+    assert health["Status"] == "healthy" and health["Log"]  # kept while it is stopped
+    assert cli.ok("ps", "-a", "--filter", "health=healthy", "--format", "{{.Names}}").split() == ["e1"]
+    events = docker.ok("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "container=e1",
+                       "--format", "{{.Action}} {{.Actor.Attributes.signal}}").splitlines()
+    actions = [e for e in events if not e.startswith("exec_")]
+    assert actions == ["create <no value>", "start <no value>", "health_status: healthy <no value>",
+                       "kill 15", "kill 9", "die <no value>", "stop <no value>"]
+    assert any(e.startswith("exec_create: /bin/sh -c true") for e in events)
+    cli.ok("start", "e1")  # starting again, with the log kept
+    health = _inspect(cli, "e1")["State"]["Health"]
+    assert health["Status"] == "starting" and health["FailingStreak"] == 0 and health["Log"]
+
+
+def test_attach_to_running_container(cli):
+    cli.ok("run", "-d", "--name", "at1", "-i", "busybox", "sh", "-c", "read x; echo got $x; echo bye >&2; exit 5")
+    p = cli("attach", "at1", input="hello\n")
+    assert (p.returncode, p.stdout, p.stderr) == (5, "got hello\n", "bye\n")
