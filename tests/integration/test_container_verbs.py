@@ -403,3 +403,41 @@ def test_attach_to_running_container(cli):
     cli.ok("run", "-d", "--name", "at1", "-i", "busybox", "sh", "-c", "read x; echo got $x; echo bye >&2; exit 5")
     p = cli("attach", "at1", input="hello\n")
     assert (p.returncode, p.stdout, p.stderr) == (5, "got hello\n", "bye\n")
+
+
+def test_wait_conditions_through_the_api(cli, dockerpy):
+    import threading
+    c = dockerpy.containers.create("busybox", ["sh", "-c", "exit 2"], name="w1")
+    assert c.wait(condition="not-running")["StatusCode"] == 0  # created: not running now
+    assert c.wait(condition="bogus")["StatusCode"] == 0        # Docker takes it as not-running
+    got = {}
+    t = threading.Thread(target=lambda: got.update(next=c.wait(condition="next-exit")))
+    t.start()
+    time.sleep(0.5)
+    assert not got
+    c.start()
+    t.join(timeout=30)
+    assert got["next"]["StatusCode"] == 2
+    t = threading.Thread(target=lambda: got.update(removed=c.wait(condition="removed")))
+    t.start()
+    time.sleep(0.5)
+    assert "removed" not in got
+    c.remove()
+    t.join(timeout=30)
+    assert got["removed"]["StatusCode"] == 2
+
+
+def test_health_start_period_does_not_count_failures(cli, docker):
+    cli.ok("run", "-d", "--name", "sp1", "--health-cmd", "false", "--health-interval", "1s",
+           "--health-start-period", "60s", "--health-retries", "1", "busybox", "sleep", "600")
+    deadline = time.monotonic() + 30
+    while len(_inspect(cli, "sp1")["State"]["Health"]["Log"]) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    health = _inspect(cli, "sp1")["State"]["Health"]
+    assert (health["Status"], health["FailingStreak"]) == ("starting", 0)
+    assert [e["ExitCode"] for e in health["Log"]][:3] == [1, 1, 1]
+    # the docker CLI's run with an unknown user: the start fails, as Docker's
+    p = docker("run", "--rm", "-u", "nouser", "busybox", "id")
+    assert (p.returncode, p.stderr) == (125, "docker: Error response from daemon: unable to find user nouser: "
+                                             "no matching entries in passwd file.\n")
