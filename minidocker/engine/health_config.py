@@ -39,7 +39,7 @@ def check(hc) -> dict | None:
     if (hc.get("Retries") or 0) < 0:
         raise InvalidArgument("Retries in Healthcheck cannot be negative")
     out = {}
-    if test is not None:
+    if test:  # an empty list is left out, as Go's omitempty does
         out["Test"] = list(test)
     for key in DURATIONS + ("Retries",):
         if hc.get(key):

@@ -45,8 +45,9 @@ def stop_signal(c) -> int:
         return int(signals.SIGTERM)
 
 
-def stop_timeout(c, requested: int | None) -> int:
-    if requested is not None:
-        return requested
-    return c.stop_timeout if c.stop_timeout is not None else DEFAULT_STOP_TIMEOUT
+def stop_timeout(c, requested: int | None) -> int | None:
+    """Seconds before SIGKILL; None (a negative value, as Docker's): wait for ever."""
+    if requested is None:
+        requested = c.stop_timeout if c.stop_timeout is not None else DEFAULT_STOP_TIMEOUT
+    return None if requested < 0 else requested
 

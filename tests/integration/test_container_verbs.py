@@ -333,6 +333,10 @@ def test_real_clients(cli, docker, dockerpy):
     p = docker("start", "-a", "d5")
     assert (p.returncode, p.stdout, p.stderr) == (4, "o\n", "e\n")
     assert docker.ok("wait", "d5") == "4\n"
+    # docker attach (hijacked, stdin from a pipe): output apart, the exit code is the run's
+    docker.ok("run", "-d", "--name", "d7", "-i", "busybox", "sh", "-c", "read x; echo got $x; echo bye >&2; exit 5")
+    p = docker("attach", "d7", input="hello\n")
+    assert (p.returncode, p.stdout, p.stderr) == (5, "got hello\n", "bye\n")
     docker.ok("run", "-d", "--name", "d6", "--stop-signal", "USR1", "--stop-timeout", "2", "--init", "busybox", "sleep", "600")
     info = dockerpy.api.inspect_container("d6")
     assert (info["Config"]["StopSignal"], info["Config"]["StopTimeout"], info["HostConfig"]["Init"]) == ("USR1", 2, True)
