@@ -110,7 +110,7 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
 def exec_error(ex: APIError) -> NoReturn:
     """How `docker exec` reports a failed request."""
     if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
-        click.echo(ex.message)
+        click.echo(ex.message + "\r")  # as it came through the stream: "...\r\n"
         sys.exit(ex.body["ExitCode"])
     click.echo(f"Error response from daemon: {ex.message}" if ex.status != 0 else ex.message, err=True)
     sys.exit(1)
@@ -138,7 +138,8 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, user, container, comman
             "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach}
     start = f"/exec/{client.post(f'/containers/{q(container)}/exec', body)['Id']}/start"
     if detach:  # the daemon runs it in the background; nothing to attach
-        client.post(start, {"Detach": True})
+        with api_errors(daemon_fail):  # `exec -d`: Docker's daemon error on stderr, exit 1
+            client.post(start, {"Detach": True})
         return
     if tty:  # our fast path: the terminal's master comes back with the answer
         resp = client.request("POST", start, {"Tty": True}, query={"pty": "1"}, stream=True)

@@ -62,9 +62,12 @@ def test_run_user_names_and_ids(cli):
     assert cli.ok("exec", "-u", "nobody", "u1", "sh", "-c", "id; echo $HOME").split("\n")[:2] == [
         "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)", "/nonexistent"]
     p = cli("exec", "-u", "nouser", "u1", "id")
-    assert (p.returncode, p.stdout) == (126, "unable to find user nouser: no matching entries in passwd file\n")
+    assert (p.returncode, p.stdout) == (126, "unable to find user nouser: no matching entries in passwd file\n")  # "\r\n" read as text
     p = cli("exec", "-u", "0:nosuch", "u1", "id")
     assert (p.returncode, p.stdout) == (126, "unable to find group nosuch: no matching entries in group file\n")
+    p = cli("exec", "-d", "-u", "nouser", "u1", "true")
+    assert (p.returncode, p.stderr) == (1, "Error response from daemon: unable to find user nouser: "
+                                           "no matching entries in passwd file\n")
 
 
 def test_created_container_with_unknown_user_records_the_error(cli):
@@ -309,8 +312,7 @@ def test_real_clients(cli, docker, dockerpy):
     assert docker.ok("exec", "d1", "id").strip() == "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
     assert docker.ok("exec", "-u", "0", "d1", "id").strip() == "uid=0(root) gid=0(root) groups=0(root)"
     p = docker("exec", "-u", "nouser", "d1", "id")
-    assert (p.returncode, p.stdout) == (126, "unable to find user nouser: no matching entries in passwd file\r\n") or \
-        (p.returncode, p.stdout) == (126, "unable to find user nouser: no matching entries in passwd file\n")
+    assert (p.returncode, p.stdout) == (126, "unable to find user nouser: no matching entries in passwd file\n")  # "\r\n" read as text
     docker.ok("rename", "d1", "d2")
     c = dockerpy.containers.get("d2")
     deadline = time.monotonic() + 30
