@@ -313,7 +313,11 @@ def test_real_clients(cli, docker, dockerpy):
     assert docker.ok("exec", "-u", "0", "d1", "id").strip() == "uid=0(root) gid=0(root) groups=0(root)"
     p = docker("exec", "-u", "nouser", "d1", "id")
     assert (p.returncode, p.stdout) == (126, "unable to find user nouser: no matching entries in passwd file\n")  # "\r\n" read as text
+    since = str(int(time.time()) - 1)
     docker.ok("rename", "d1", "d2")
+    events = docker.ok("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "event=rename",
+                       "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.oldName}}")
+    assert events == "rename d2 /d1\n"
     c = dockerpy.containers.get("d2")
     deadline = time.monotonic() + 30
     while c.attrs["State"]["Health"]["Status"] != "healthy":
