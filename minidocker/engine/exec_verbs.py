@@ -35,6 +35,7 @@ class ExecInstance:
         self.started = False
         self.exit_code: int | None = None
         self.pid = 0
+        self.start_error = ""
         self.hub = StreamHub(self.tty, self.stdin, True, end_on_exit=True)
 
     def inspect(self) -> dict:
@@ -139,6 +140,7 @@ class ExecVerbs:
                                  on_pty=on_pty, on_start=on_start, user=user)
         except MinidockerError as ex:  # it could not start: Docker tells the client in the stream
             code = ex.code if isinstance(ex, StartError) else 126
+            inst.start_error = ex.message  # (a health probe records it as Docker's: -1 and the text)
             if not began:
                 hub.abort()
                 hub.begin(copy_output=False)

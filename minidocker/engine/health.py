@@ -142,6 +142,8 @@ class HealthMonitors:
             if inst.exit_code is not None:
                 break
             threading.Event().wait(0.01)
+        if inst.start_error:  # the probe could not run: Docker's -1 and the runtime's words
+            return {"Start": start, "End": rfc3339nano(), "ExitCode": -1, "Output": inst.start_error}
         code = inst.exit_code if inst.exit_code is not None else -1
         return {"Start": start, "End": rfc3339nano(), "ExitCode": code,
                 "Output": sink.data.decode("utf-8", "replace")}

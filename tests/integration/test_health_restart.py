@@ -42,3 +42,20 @@ def test_health_survives_a_daemon_restart(no_leaks, tmp_path, image_root):
         assert inspect["Config"]["Healthcheck"] == {"Test": ["CMD", "true"], "Interval": 500_000_000}
     finally:
         (e2 or e1).close(teardown=True)
+
+
+def test_a_probe_that_cannot_start(no_leaks, tmp_path, image_root):
+    root, run_dir, resolv = _fresh_root(tmp_path, image_root)
+    e = Engine(root, run_dir, host_resolv_conf=resolv)
+    try:
+        b = docker_body(Image="busybox", Cmd=["sleep", "600"])
+        b["Healthcheck"] = {"Test": ["CMD", "nosuch"], "Interval": 500_000_000, "Retries": 2}
+        c = e.ctr.create(b, name="hn1")
+        e.ctr.start(c.id)
+        h = _wait_status(e, c.id, "unhealthy")
+        assert h["FailingStreak"] >= 2
+        assert h["Log"][0]["ExitCode"] == -1 and h["Log"][0]["Output"] == (
+            'OCI runtime exec failed: exec failed: unable to start container process: '
+            'exec: "nosuch": executable file not found in $PATH: unknown')
+    finally:
+        e.close(teardown=True)
