@@ -115,3 +115,18 @@ def start_attached(client, ref: str, interactive: bool) -> None:
     obj = _inspect(client, ref)
     cfg = obj["Config"]
     sys.exit(attach_and_run(client, obj["Id"], cfg["Tty"], interactive and cfg["OpenStdin"]))
+
+
+def _create_command() -> click.Command:
+    """`create`: run's flags (without -d), the container made and its id printed (no start)."""
+    from minidocker.cli.base import RUN_CTX
+    from minidocker.cli.run_command import run_cmd
+    params = [p for p in run_cmd.params if p.name != "detach"]
+
+    def create(**kw):
+        return run_cmd.callback(detach=False, **kw)  # Attach* and StdinOnce as a foreground run sets them
+    return click.Command("create", params=params, callback=create, context_settings=RUN_CTX,
+                         help="Create a new container.", short_help="Create a new container")
+
+
+cli.add_command(_create_command())

@@ -451,3 +451,26 @@ def test_health_start_period_does_not_count_failures(cli, docker):
     p = docker("run", "--rm", "-u", "nouser", "busybox", "id")
     assert (p.returncode, p.stderr) == (125, "docker: Error response from daemon: unable to find user nouser: "
                                              "no matching entries in passwd file.\n")
+
+
+def test_create_then_start_attached(cli):
+    cid = cli.ok("create", "--name", "cr1", "-i", "busybox", "cat").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    cfg = _inspect(cli, "cr1")["Config"]
+    assert (cfg["AttachStdin"], cfg["AttachStdout"], cfg["OpenStdin"], cfg["StdinOnce"]) == (True, True, True, True)
+    assert _inspect(cli, "cr1")["State"]["Status"] == "created"
+    p = cli("start", "-ai", "cr1", input="hi\n")
+    assert (p.returncode, p.stdout) == (0, "hi\n")
+    p = cli("create", "--name", "cr1", "busybox", "true")
+    assert p.returncode == 1 and p.stderr == (
+        f'Error response from daemon: Conflict. The container name "/cr1" is already in use by container "{cid}". '
+        "You have to remove (or rename) that container to be able to reuse that name.\n")
+    p = cli("create", "--stop-signal", "FOO", "busybox", "true")
+    assert (p.returncode, p.stderr) == (1, "Error response from daemon: Invalid signal: FOO\n")
+    p = cli("create", "--no-healthcheck", "--health-cmd", "true", "busybox", "true")
+    assert (p.returncode, p.stderr) == (125, "minidocker: --no-healthcheck conflicts with --health-* options.\n"
+                                             "See 'minidocker create --help'.\n")
+    p = cli("create", "--env-file", "/nonexist", "busybox", "true")
+    assert (p.returncode, p.stderr) == (125, "minidocker: open /nonexist: no such file or directory.\n"
+                                             "See 'minidocker create --help'.\n")
+    assert cli.ok("ps", "-aq", "--no-trunc").split() == [cid]  # nothing made by the failures
