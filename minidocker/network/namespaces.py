@@ -59,8 +59,13 @@ def ensure_private_dir(path: str) -> None:
     """Make ``path`` a private bind mount (as iproute2 does for /run/netns), so
     nsfs mounts made under it do not propagate into other mount namespaces."""
     os.makedirs(path, exist_ok=True)
-    if not _is_mountpoint(path):
-        mount(path, path, None, MS_BIND)
+    if _is_mountpoint(path):
+        try:
+            mount("none", path, None, MS_PRIVATE)
+            return
+        except KernelError:  # listed, but hidden under a later mount (e.g. a tmpfs on its parent)
+            pass
+    mount(path, path, None, MS_BIND)
     mount("none", path, None, MS_PRIVATE)
 
 
