@@ -340,9 +340,13 @@ def test_real_clients(cli, docker, dockerpy):
     assert (p.returncode, p.stdout, p.stderr) == (4, "o\n", "e\n")
     assert docker.ok("wait", "d5") == "4\n"
     # docker attach (hijacked, stdin from a pipe): output apart, the exit code is the run's
-    docker.ok("run", "-d", "--name", "d7", "-i", "busybox", "sh", "-c", "read x; echo got $x; echo bye >&2; exit 5")
+    docker.ok("create", "--name", "d7", "-i", "busybox", "sh", "-c", "read x; sleep 0.5; echo got $x; echo bye >&2; exit 5")
+    docker.ok("start", "d7")
     p = docker("attach", "d7", input="hello\n")
     assert (p.returncode, p.stdout, p.stderr) == (5, "got hello\n", "bye\n")
+    docker.ok("run", "-d", "--name", "d8", "-i", "busybox", "sh", "-c", "read x; sleep 0.5; echo got $x; exit 6")
+    p = docker("attach", "d8", input="hello\n")  # not StdinOnce: stdin's end ends the attach, as Docker's
+    assert (p.returncode, p.stdout) == (6, "")
     docker.ok("run", "-d", "--name", "d6", "--stop-signal", "USR1", "--stop-timeout", "2", "--init", "busybox", "sleep", "600")
     info = dockerpy.api.inspect_container("d6")
     assert (info["Config"]["StopSignal"], info["Config"]["StopTimeout"], info["HostConfig"]["Init"]) == ("USR1", 2, True)
@@ -410,9 +414,16 @@ def test_events_health_and_stop_escalation(cli, docker):
 
 
 def test_attach_to_running_container(cli):
-    cli.ok("run", "-d", "--name", "at1", "-i", "busybox", "sh", "-c", "read x; echo got $x; echo bye >&2; exit 5")
+    # StdinOnce (create -i): the end of our stdin is the process's EOF, the output goes on
+    cli.ok("create", "--name", "at1", "-i", "busybox", "sh", "-c", "read x; sleep 0.5; echo got $x; echo bye >&2; exit 5")
+    cli.ok("start", "at1")
     p = cli("attach", "at1", input="hello\n")
     assert (p.returncode, p.stdout, p.stderr) == (5, "got hello\n", "bye\n")
+    # run -d -i is not StdinOnce: as Docker's, the end of our stdin ends the attach (no output), and
+    # the exit code is still the run's
+    cli.ok("run", "-d", "--name", "at2", "-i", "busybox", "sh", "-c", "read x; sleep 0.5; echo got $x; exit 6")
+    p = cli("attach", "at2", input="hello\n")
+    assert (p.returncode, p.stdout) == (6, "")
 
 
 def test_wait_conditions_through_the_api(cli, dockerpy):
