@@ -34,8 +34,6 @@ _OPTIONS = [
     click.option("--health-retries", default=None, help="Consecutive failures needed to report unhealthy"),
     click.option("--no-healthcheck", is_flag=True, help="Disable any container-specified HEALTHCHECK"),
 ]
-NAMES = ("user", "init", "stop_signal", "stop_timeout", "entrypoint", "env_files", "label_files", "health_cmd",
-         "health_interval", "health_timeout", "health_start_period", "health_retries", "no_healthcheck")
 
 
 def options(fn):
