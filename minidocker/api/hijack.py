@@ -57,7 +57,9 @@ class SocketSink:
 
 def serve(sock: socket.socket, hub, sink: SocketSink, stdin: bool) -> None:
     """Copy the client's bytes to the process's stdin (``stdin``) until the
-    client closes its side, then wait for the end of the run."""
+    client closes its side, then wait for the end of the run. As Docker's
+    attach: when an attached stdin ends, a StdinOnce process without a terminal
+    gets EOF and the output goes on; otherwise this attach's output ends too."""
     while not sink.done.is_set():
         try:
             data = sock.recv(65536)
@@ -65,7 +67,10 @@ def serve(sock: socket.socket, hub, sink: SocketSink, stdin: bool) -> None:
             break
         if not data:
             if stdin and not sink.done.is_set():
-                hub.client_eof()
+                if hub.stdin_once and not hub.tty:
+                    hub.client_eof()
+                else:
+                    sink.end()
             break
         if stdin:
             hub.feed(data)

@@ -7,7 +7,7 @@ import threading
 
 from minidocker.api import hijack
 from minidocker.api.router import PassFds, Routes, Stream, Takeover, json_query
-from minidocker.engine import queries
+from minidocker.engine import queries, rename
 from minidocker.engine import volume_verbs
 from minidocker.engine.outputs import frame
 from minidocker.errors import InvalidArgument, MinidockerError, NotFound
@@ -34,11 +34,15 @@ def _flag(req, name: str, default: bool = False) -> bool:
 
 
 def _seconds(req, name: str) -> float:
+    """Docker's timestamp query value: SECONDS[.NANOS] (its ParseInt error otherwise)."""
     v = req.arg(name)
-    try:
-        return float(v) if v else 0.0
-    except ValueError:
-        raise InvalidArgument(f"invalid value for {name}: {v}") from None
+    if not v:
+        return 0.0
+    whole, _, frac = v.partition(".")
+    for part in (whole, frac):
+        if part and not part.isdigit():
+            raise MinidockerError(f'strconv.ParseInt: parsing "{part}": invalid syntax')
+    return float(v)
 
 
 @routes("GET", r"/containers/json")
@@ -160,6 +164,12 @@ def containers_kill(e, req, ref):
 @routes("DELETE", r"/containers/(?P<ref>[^/]+)")
 def containers_remove(e, req, ref):
     volume_verbs.remove_container(e, ref, force=_flag(req, "force"), volumes=_flag(req, "v"))
+    return 204, None
+
+
+@routes("POST", r"/containers/(?P<ref>[^/]+)/rename")
+def containers_rename(e, req, ref):
+    rename.rename(e, ref, req.arg("name") or "")
     return 204, None
 
 

@@ -16,10 +16,19 @@ from minidocker.api.client import APIError, demux, q
 
 
 @cli.command("start", context_settings=CTX)
+@click.option("-a", "--attach", is_flag=True, help="Attach STDOUT/STDERR and forward signals")
+@click.option("-i", "--interactive", is_flag=True, help="Attach container's STDIN")
 @click.argument("containers", nargs=-1, required=True, shell_complete=container_names)
 @click.pass_obj
-def start_cmd(st, containers):
+def start_cmd(st, attach, interactive, containers):
     """Start one or more stopped containers."""
+    if attach or interactive:
+        if len(containers) > 1:
+            click.echo("Error: you cannot start and attach multiple containers at once", err=True)
+            sys.exit(1)
+        from minidocker.cli.verb_commands import start_attached
+        with api_errors():
+            start_attached(st.client(), containers[0], interactive)
     failed = for_each(containers, lambda ref: st.client().post(f"/containers/{q(ref)}/start"))
     if failed:
         click.echo("Error: failed to start containers: " + ", ".join(failed), err=True)
@@ -112,7 +121,7 @@ def out_format(fmt: str, rows: list, headers: dict) -> None:
 def exec_error(ex: APIError) -> NoReturn:
     """How `docker exec` reports a failed request."""
     if ex.body.get("ExitCode"):  # the process could not start: Docker prints runc's text on stdout
-        click.echo(ex.message)
+        click.echo(ex.message + "\r")  # as it came through the stream: "...\r\n"
         sys.exit(ex.body["ExitCode"])
     click.echo(f"Error response from daemon: {ex.message}" if ex.status != 0 else ex.message, err=True)
     sys.exit(1)
@@ -124,22 +133,24 @@ def exec_error(ex: APIError) -> NoReturn:
 @click.option("-e", "--env", multiple=True, help="Set environment variables")
 @click.option("-w", "--workdir", default="", help="Working directory inside the container")
 @click.option("-d", "--detach", is_flag=True, help="Detached mode: run command in the background")
+@click.option("-u", "--user", default="", help="Username or UID (format: <name|uid>[:<group|gid>])")
 @click.argument("container", shell_complete=container_names)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_obj
 @api_errors(exec_error)
-def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
+def exec_cmd(st, interactive, tty, env, workdir, detach, user, container, command):
     """Run a command in a running container."""
     client = st.client()
     # as the docker CLI: the container is looked up first ("Error: No such container: X")
     if get_or_none(client, f"/containers/{q(container)}/json") is None:
         click.echo(f"Error: No such container: {container}", err=True)
         sys.exit(1)
-    body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty,
+    body = {"Cmd": list(command), "Env": env_list(env, "exec"), "WorkingDir": workdir, "Tty": tty, "User": user,
             "AttachStdin": interactive and not detach, "AttachStdout": not detach, "AttachStderr": not detach}
     start = f"/exec/{client.post(f'/containers/{q(container)}/exec', body)['Id']}/start"
     if detach:  # the daemon runs it in the background; nothing to attach
-        client.post(start, {"Detach": True})
+        with api_errors(daemon_fail):  # `exec -d`: Docker's daemon error on stderr, exit 1
+            client.post(start, {"Detach": True})
         return
     if tty:  # our fast path: the terminal's master comes back with the answer
         resp = client.request("POST", start, {"Tty": True}, query={"pty": "1"}, stream=True)
@@ -162,15 +173,23 @@ def exec_cmd(st, interactive, tty, env, workdir, detach, container, command):
 @cli.command("logs", context_settings=CTX)
 @click.option("-f", "--follow", is_flag=True, help="Follow log output")
 @click.option("-n", "--tail", default="all", help='Number of lines to show from the end of the logs (default "all")')
+@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps")
+@click.option("--since", default="", help="Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative "
+                                          "(e.g. 42m for 42 minutes)")
+@click.option("--until", default="", help="Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative "
+                                          "(e.g. 42m for 42 minutes)")
 @click.argument("container", shell_complete=container_names)
 @click.pass_obj
 @api_errors(daemon_fail)
-def logs_cmd(st, follow, tail, container):
+def logs_cmd(st, follow, tail, timestamps, since, until, container):
     """Fetch the logs of a container."""
+    from minidocker.cli.timestamps import query_time
+    times = {k: query_time(v, k) for k, v in (("since", since), ("until", until)) if v}
     client = st.client()
     tty = client.get(f"/containers/{q(container)}/json")["Config"]["Tty"]
     resp = client.get(f"/containers/{q(container)}/logs", stream=True,
-                      query={"stdout": "1", "stderr": "1", "follow": "1" if follow else None, "tail": tail})
+                      query={"stdout": "1", "stderr": "1", "follow": "1" if follow else None, "tail": tail,
+                             "timestamps": "1" if timestamps else None, **times})
     outs = {1: sys.stdout.buffer, 2: sys.stderr.buffer}
     try:
         for stream, data in ((1, c) for c in resp.chunks()) if tty else demux(resp.chunks()):

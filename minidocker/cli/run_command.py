@@ -9,6 +9,7 @@ import click
 
 from minidocker import validation
 from minidocker.api.client import APIError
+from minidocker.cli import run_options
 from minidocker.cli.base import RUN_CTX, api_errors, api_fail, cli, fail
 from minidocker.cli.completion import network_names
 from minidocker.cli.flags import check_flag, env_list, ip_address
@@ -20,20 +21,28 @@ def run_fail(message: str, code: int = 125, usage: bool = True) -> NoReturn:
     for errors before the container exists (create), not for those of its start."""
     text = f"minidocker: Error response from daemon: {message.removesuffix('.')}."
     if usage:
-        text += "\nSee 'minidocker run --help'."
+        text += f"\nSee 'minidocker {verb()} --help'."
     click.echo(text, err=True)
     sys.exit(code)
+
+
+def verb() -> str:
+    """"run", or "create" (verb_commands.py makes `create` from run's flags)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.info_name if ctx is not None and ctx.info_name == "create" else "run"
 
 
 def run_create_error(ex: APIError) -> NoReturn:
     if ex.status == 0:
         api_fail(ex, 125)
+    if verb() == "create":  # docker create: the daemon's error as any command's, exit 1
+        api_fail(ex, 1)
     run_fail(ex.message)
 
 
 def cli_error(message: str) -> NoReturn:
     """An error the docker CLI finds itself (its reportError with help): exit 125."""
-    click.echo(f"minidocker: {message.rstrip('.')}.\nSee 'minidocker run --help'.", err=True)
+    click.echo(f"minidocker: {message.rstrip('.')}.\nSee 'minidocker {verb()} --help'.", err=True)
     sys.exit(125)
 
 
@@ -116,26 +125,29 @@ def wait_error(ex: APIError) -> NoReturn:
 @click.option("--mount", "mounts", multiple=True, help="Attach a filesystem mount to the container")
 @click.option("--tmpfs", multiple=True, help="Mount a tmpfs directory")
 @click.option("--read-only", is_flag=True, help="Mount the container's root filesystem as read only")
+@run_options.options
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
             aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, labels, pull,
-            volumes, mounts, tmpfs, read_only, image, command):
+            volumes, mounts, tmpfs, read_only, image, command, **verb_kw):
     """Run a command in a new container."""
     if mac_address and not validation.valid_mac(mac_address):
         cli_error(f"{mac_address} is not a valid mac address")
     if aliases and (network in ("host", "none", "bridge") or network.startswith("container:")):
         cli_error("network-scoped aliases are only supported for user-defined networks")
-    extra_hosts = [":".join(check_flag(validation.parse_add_host, h, "--add-host", "run")) for h in add_host]
-    envs = env_list(env, "run")
+    extra_hosts = [":".join(check_flag(validation.parse_add_host, h, "--add-host", verb())) for h in add_host]
+    verb_config, verb_host, file_envs, file_labels = run_options.body(verb_kw, verb())
+    envs = file_envs + env_list(env, verb())
+    labels = tuple(file_labels) + tuple(labels)
     for server in dns:
-        check_flag(ip_address, server, "--dns", "run")
+        check_flag(ip_address, server, "--dns", verb())
     try:
         mappings = [p for spec in publish for p in validation.parse_port(spec)]
         exposed_keys = [k for e in expose for k in validation.parse_expose(e)]
     except Exception as ex:  # noqa: BLE001 - validation errors carry Docker's text
-        click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker run --help'.", err=True)
+        click.echo(f"minidocker: {getattr(ex, 'message', ex)}.\nSee 'minidocker {verb()} --help'.", err=True)
         sys.exit(125)
     if network == "host" and mappings:
         click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
@@ -159,6 +171,8 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
                           "PublishAllPorts": publish_all},
            "NetworkingConfig": {"EndpointsConfig": endpoint}}
     cfg["HostConfig"].update(filesystem_config(volumes, mounts, tmpfs, read_only, cfg))
+    cfg.update(verb_config)
+    cfg["HostConfig"].update(verb_host)
     warning = validation.localhost_dns_warning(dns)
     if warning:
         click.echo(warning, err=True)
@@ -168,6 +182,9 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
         cli_error(str(ex))
     client = st.client()
     cid = create_pulling(client, cfg, name, ref, pull)
+    if verb() == "create":
+        click.echo(cid)
+        return
     if detach:  # the docker CLI prints the id before it starts the container
         click.echo(cid)
         with api_errors(run_start_error):

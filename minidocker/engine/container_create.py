@@ -6,7 +6,7 @@ import shutil
 
 from minidocker import faults
 from minidocker import validation
-from minidocker.engine import create_spec, netmode, volume_verbs
+from minidocker.engine import create_spec, netmode, verb_options, volume_verbs
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
@@ -41,8 +41,15 @@ def create(verbs, body: dict, name: str = "") -> Container:
         workdir = cfg["WorkingDir"] or img.get("WorkingDir") or ""  # (a committed image's)
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
-        entrypoint = cfg["Entrypoint"] if cfg["Entrypoint"] is not None else img.get("Entrypoint")
+        entrypoint = cfg["Entrypoint"]
+        if entrypoint is not None and not [a for a in entrypoint if a]:  # --entrypoint "": none at all
+            entrypoint = []
+        elif entrypoint is None and img.get("Entrypoint"):
+            entrypoint = list(img["Entrypoint"])
+        if cfg["StopSignal"]:
+            verb_options.check_stop_signal(cfg["StopSignal"])
         cmd = cfg["Cmd"] if cfg["Cmd"] else (None if entrypoint else img.get("Cmd"))
+        cmd = None if (cfg["Entrypoint"] and not cfg["Cmd"]) else cmd
         argv = list(entrypoint or []) + list(cmd or [])
         if not argv:
             raise InvalidArgument("No command specified")
@@ -52,7 +59,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
         net_request = netmode.request(cfg)
         cid = new_id()
         c = Container(id=cid, name=name, created=now(), image=image, image_id=img["Id"],
-                      argv=argv, entrypoint=entrypoint, cmd=list(cmd) if cmd else None,
+                      argv=argv, entrypoint=entrypoint or None, cmd=list(cmd) if cmd else None,
                       env=runexec.merge_env(img.get("Env") or [DEFAULT_PATH], cfg["Env"]),
                       workdir=workdir, hostname=cfg["Hostname"] or cid[:12],
                       tty=cfg["Tty"], open_stdin=cfg["OpenStdin"], stdin_once=cfg["StdinOnce"],
@@ -65,6 +72,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"],
                       mounts=points, host_mounts=cfg["Mounts"], tmpfs=cfg["Tmpfs"],
                       readonly_rootfs=cfg["ReadonlyRootfs"], config_volumes=cfg["Volumes"])
+        verb_options.apply(c, cfg)
         if mode == "host":
             c.hostname = cfg["Hostname"] or os.uname().nodename
         netmode.place(e, c, net_request)  # what only start can settle waits for it

@@ -13,12 +13,14 @@ import threading
 import time
 
 from minidocker import explain, faults
-from minidocker.engine import container_create, netmode, port_binding
+from minidocker.engine import container_create, launch_options, netmode, port_binding
 from minidocker.engine import volume_verbs
 from minidocker.engine.container_io import Detacher, FdSink, StreamHub
 from minidocker.engine.events import container_attributes
+from minidocker.engine.container_stop import StopVerbs
 from minidocker.engine.exec_verbs import ExecVerbs
-from minidocker.errors import Conflict, InvalidArgument, NotFound
+from minidocker.engine.health import HealthMonitors
+from minidocker.errors import Conflict
 from minidocker.ids import now
 from minidocker.engine.models import Container
 from minidocker.runtime import process
@@ -26,7 +28,7 @@ from minidocker.engine.sandbox import Sandboxes
 
 log = logging.getLogger(__name__)
 
-class ContainerVerbs:
+class ContainerVerbs(StopVerbs):
     def __init__(self, engine):
         self.e = engine
         self.sandbox = Sandboxes(engine)
@@ -34,6 +36,7 @@ class ContainerVerbs:
         self.exits: dict[str, int] = {}  # how many runs ended, by container id (wait next-exit)
         self.hubs: dict[str, StreamHub] = {}  # each container's stdio, owned by the daemon
         self.execs = ExecVerbs(engine)
+        self.health = HealthMonitors(engine, self.execs)
         self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
         self.detacher = Detacher()  # (never closed: copiers may still select on it at exit)
@@ -105,6 +108,7 @@ class ContainerVerbs:
             else:
                 hub.begin(handle.pty_master)
             self._watch(c.id, handle)  # from here on, an exit is always noticed
+            self.health.started(c)
             try:
                 e.store.save_container(c)
                 faults.point("start.running")
@@ -168,13 +172,14 @@ class ContainerVerbs:
             undo.callback(self._quiet_teardown, c)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
             undo.callback(hub.abort)
+            extra = launch_options.for_run(c, e.store.bundle(c.id), img["Rootfs"])
             spec = process.ContainerSpec(
                 id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
-                netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
+                netns=netns, hostname=c.hostname, argv=extra.pop("argv", c.argv), env=c.env, cwd=c.workdir or "/",
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
                 mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]),
-                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [])
+                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], **extra)
             handle = process.start(spec, hold=True)  # ready, not yet running the command
             undo.callback(process.abort, handle)
             faults.point("start.process")
@@ -235,6 +240,7 @@ class ContainerVerbs:
             c = e.containers.get(cid)
             if c is None or c.status != "running" or (e.closed and not self.tearing_down):
                 return
+            self.health.stopped(cid)
             c.status = "exited"
             c.exit_code = code
             c.finished_at = now()
@@ -274,96 +280,6 @@ class ContainerVerbs:
         c = self.start(ref)
         self.e.events.emit("container", "restart", c.id, container_attributes(c))
         return c
-
-    # ---- wait / stop / kill ---------------------------------------------------
-    def waiter(self, ref: str, condition: str = "not-running"):
-        """Docker's wait, in two steps so that the answer's head can go out first:
-        this checks ``ref`` (NotFound) and returns ``poll(timeout) -> code | None``.
-        not-running: now if it is not running; next-exit: the next exit even if it
-        is stopped now; removed: once it is gone (also after a failed start of an
-        AutoRemove container)."""
-        e = self.e
-        with e.lock:
-            try:
-                cid = e.find_container(ref).id
-            except NotFound:
-                if ref not in self.exit_codes:
-                    raise
-                cid = ref  # --rm: already gone, its code kept
-            seen = self.exits.get(cid, 0)
-            hub = self.hubs.get(cid)
-
-        def done():
-            c = e.containers.get(cid)
-            if condition == "removed":
-                return c is None
-            if condition == "next-exit":
-                return self.exits.get(cid, 0) > seen or c is None
-            return c is None or c.status != "running"
-
-        def poll(timeout: float | None = None) -> int | None:
-            with e.lock:
-                if not done():
-                    e.changed.wait(timeout)
-                    if not done():
-                        return None
-                c = e.containers.get(cid)
-                code = c.exit_code if c is not None else self.exit_codes.get(cid, 0)
-            if hub is not None:  # all of the output reaches attached callers before the exit code
-                hub.done.wait(timeout=5)
-            return code
-        return poll
-
-    def wait(self, ref: str, condition: str = "not-running") -> int:
-        poll = self.waiter(ref, condition)
-        while True:
-            code = poll(1.0)
-            if code is not None:
-                return code
-
-    def stop_if_running(self, ref: str, timeout: int | None = None) -> bool:
-        """Stop; False when it was not running (Docker's 304)."""
-        with self.e.lock:
-            if self.e.find_container(ref).status != "running":
-                return False
-        self.stop(ref, timeout)
-        return True
-
-    def stop(self, ref: str, timeout: int | None = None) -> Container:
-        e = self.e
-        with e.lock:
-            c = e.find_container(ref)
-            if c.status != "running":
-                return c
-            run = dict(c.handle)  # this run: a restart meanwhile is another one
-            handle = process.Handle.from_dict(run)
-            self._explain_exit_to_caller(c.id)
-        e.events.emit("container", "kill", c.id, container_attributes(c, signal=int(signals.SIGTERM)))
-        process.stop(handle, 10 if timeout is None else timeout)
-        faults.point("stop.signal")
-        with e.lock:  # until this run's exit has been handled
-            while c.id in e.containers and c.status == "running" and c.handle == run:
-                e.changed.wait(timeout=1)
-            e.events.emit("container", "stop", c.id, container_attributes(c))
-        return c
-
-    def kill(self, ref: str, sig: str = "KILL") -> Container:
-        e = self.e
-        with e.lock:
-            try:
-                c = e.find_container(ref)
-            except NotFound as ex:
-                raise NotFound(f"Cannot kill container: {ref}: {ex.message}")
-            if c.status != "running":
-                raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
-            signum = _signal(sig)
-            e.events.emit("container", "kill", c.id, container_attributes(c, signal=signum))
-            process.kill(process.Handle.from_dict(c.handle), signum)
-            if signum == signals.SIGKILL:  # as Docker: KILL returns once it is gone
-                deadline = time.monotonic() + 10
-                while c.status == "running" and c.id in e.containers and time.monotonic() < deadline:
-                    e.changed.wait(timeout=0.5)
-            return c
 
     # ---- remove ---------------------------------------------------------------
     def remove(self, ref: str, force: bool = False) -> Container:
@@ -429,16 +345,6 @@ class ContainerVerbs:
         from minidocker.engine.reconcile import reconcile
         reconcile(self)
 
-
-def _signal(sig) -> int:
-    """A signal number or name (KILL, SIGKILL), as `docker kill -s` takes it."""
-    try:
-        if isinstance(sig, int) or str(sig).isdigit():
-            return int(signals.Signals(int(sig)))
-        name = str(sig).upper()
-        return int(signals.Signals[name if name.startswith("SIG") else "SIG" + name])
-    except (KeyError, ValueError):
-        raise InvalidArgument(f"Invalid signal: {sig}") from None
 
 
 def _kill_leftover(c: Container) -> None:

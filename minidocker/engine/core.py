@@ -192,6 +192,7 @@ class Engine:
         every container and network and the firewall table, leaving the host clean."""
         with self.lock:
             self.closed = True  # watchers of this engine stop acting on exits...
+            self.ctr.health.close()
             self.ctr.tearing_down = teardown  # ...unless we are removing everything
             if teardown:
                 for c in list(self.containers.values()):

@@ -7,19 +7,20 @@ Types are checked the way Go's encoding/json reports them (status 500, e.g.
 of type string``); unknown keys are ignored. Cmd and Entrypoint are Docker's
 strslice: a list of strings, or one string that becomes a one-element list.
 """
+from minidocker.engine import health_config
 from minidocker.errors import DecodeError, InvalidArgument
 from minidocker.validation import go_json_kind
 
-_GO = {str: "string", bool: "bool", list: "[]string", dict: "map[string]struct {}"}
+_GO = {str: "string", bool: "bool", list: "[]string", dict: "map[string]struct {}", int: "int"}
 
 CONFIG = {"Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,
           "AttachStderr": bool, "Tty": bool, "OpenStdin": bool, "StdinOnce": bool, "Env": list,
           "Cmd": "strslice", "Entrypoint": "strslice", "Image": str, "WorkingDir": str, "Labels": dict,
           "ExposedPorts": dict, "MacAddress": str, "NetworkDisabled": bool, "StopSignal": str,
-          "Volumes": dict}
+          "Volumes": dict, "StopTimeout": int}
 HOST = {"NetworkMode": str, "PortBindings": dict, "PublishAllPorts": bool, "Dns": list, "DnsSearch": list,
         "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list,
-        "Tmpfs": dict, "ReadonlyRootfs": bool}
+        "Tmpfs": dict, "ReadonlyRootfs": bool, "Init": bool}
 
 
 def _check(where: str, body: dict, schema: dict) -> None:
@@ -96,6 +97,9 @@ def parse(body, name: str = "") -> dict:
         "ReadonlyRootfs": bool(host.get("ReadonlyRootfs")), "Volumes": body.get("Volumes") or None,
         "IP": ipam.get("IPv4Address") or "" if isinstance(ipam, dict) else "",
         "Aliases": list(endpoint.get("Aliases") or []) if isinstance(endpoint, dict) else [],
+        # verbs (issue 11): health checks, stop signal/timeout, --init
+        "Healthcheck": health_config.check(body.get("Healthcheck")),
+        "StopTimeout": body.get("StopTimeout"), "Init": host.get("Init"),
     }
 
 

@@ -10,6 +10,7 @@ pty master handed back) stays beside it.
 import logging
 import threading
 
+from minidocker.engine import users as exec_user
 from minidocker.engine.events import container_attributes
 from minidocker.engine.container_io import StreamHub
 from minidocker.errors import Conflict, InvalidArgument, MinidockerError, NotFound, StartError
@@ -27,6 +28,7 @@ class ExecInstance:
         self.argv = list(body.get("Cmd") or [])
         self.env = list(body.get("Env") or [])
         self.cwd = body.get("WorkingDir") or ""
+        self.user = body.get("User") or ""
         self.tty = bool(body.get("Tty"))
         self.stdin, self.stdout, self.stderr = (bool(body.get(k)) for k in
                                                 ("AttachStdin", "AttachStdout", "AttachStderr"))
@@ -34,12 +36,14 @@ class ExecInstance:
         self.started = False
         self.exit_code: int | None = None
         self.pid = 0
+        self.start_error = ""
         self.hub = StreamHub(self.tty, self.stdin, True, end_on_exit=True)
 
     def inspect(self) -> dict:
         return {"ID": self.id, "Running": self.running, "ExitCode": self.exit_code,
                 "ProcessConfig": {"tty": self.tty, "entrypoint": self.argv[0] if self.argv else "",
-                                  "arguments": self.argv[1:], "privileged": False},
+                                  "arguments": self.argv[1:], "privileged": False,
+                                  **({"user": self.user} if self.user else {})},
                 "OpenStdin": self.stdin, "OpenStderr": self.stderr, "OpenStdout": self.stdout,
                 "CanRemove": False, "ContainerID": self.cid, "DetachKeys": "", "Pid": self.pid}
 
@@ -113,11 +117,11 @@ class ExecVerbs:
             self._event(c, inst, "exec_start: " + " ".join(inst.argv))
         if sink is not None:
             inst.hub.subscribe(sink)
-        threading.Thread(target=self._run, args=(inst, handle.pid, cwd), name=f"exec-{inst.id[:12]}",
-                         daemon=True).start()
+        threading.Thread(target=self._run, args=(inst, handle.pid, cwd, c.user, list(c.env)),
+                         name=f"exec-{inst.id[:12]}", daemon=True).start()
         return inst.hub
 
-    def _run(self, inst: ExecInstance, init_pid: int, cwd: str) -> None:
+    def _run(self, inst: ExecInstance, init_pid: int, cwd: str, default_user: str = "", env: list = ()) -> None:
         hub = inst.hub
         fds = hub.child_fds()
         began = []
@@ -133,10 +137,12 @@ class ExecVerbs:
             began.append(True)
             hub.begin(master)
         try:
+            user = exec_user.credentials(inst.user or default_user, init_pid, env)
             code = runexec.exec_(init_pid, inst.argv, inst.env, cwd, inst.tty, fds, stdin_open=inst.stdin,
-                                 on_pty=on_pty, on_start=on_start)
+                                 on_pty=on_pty, on_start=on_start, user=user)
         except MinidockerError as ex:  # it could not start: Docker tells the client in the stream
             code = ex.code if isinstance(ex, StartError) else 126
+            inst.start_error = ex.message  # (a health probe records it as Docker's: -1 and the text)
             if not began:
                 hub.abort()
                 hub.begin(copy_output=False)
@@ -185,8 +191,9 @@ class ExecVerbs:
             self._event(c, inst, "exec_start: " + " ".join(inst.argv))
         code = 126
         try:
+            user = exec_user.credentials(inst.user or c.user, handle.pid, c.env)
             code = runexec.exec_(handle.pid, inst.argv, inst.env, cwd, inst.tty, stdio_fds,
-                                 stdin_open=True, on_pty=on_pty,
+                                 stdin_open=True, on_pty=on_pty, user=user,
                                  on_start=lambda pid: faults.point("exec.process"))
             return code
         finally:

@@ -7,6 +7,7 @@ key are OR-ed, different keys AND-ed, as in Docker.
 import re
 from typing import Callable
 
+from minidocker.engine import health
 from minidocker.engine.models import Container, Network
 from minidocker.errors import InvalidArgument, MinidockerError
 from minidocker.ids import parse_time
@@ -190,7 +191,7 @@ def container_matches(c: Container, filters: dict, networks: dict, image_ids=Non
         "status": lambda v: c.status == v,
         "network": on_network,
         "exited": lambda v: c.status == "exited" and c.exit_code == v,
-        "health": lambda v: v == "none",
+        "health": lambda v: v == health.status_word(c),
         "is-task": lambda v: v == "false",
         "volume": on_volume,
         "publish": lambda v: v in bound,

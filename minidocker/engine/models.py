@@ -127,6 +127,14 @@ class Container:
     netns: str = ""              # sandbox pin path while running (own namespace only)
     sandbox_id: str = ""
     error: str = ""
+    # verbs (issue 11): Config.User, Config.Healthcheck and State.Health,
+    # Config.StopSignal/StopTimeout, HostConfig.Init
+    user: str = ""
+    healthcheck: dict | None = None
+    health: dict | None = None
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    init: bool | None = None
 
     to_dict = asdict
 

@@ -35,6 +35,7 @@ def reconcile(verbs) -> None:
                 log.exception("container %s: could not restore its names and resolver", c.id[:12])
             verbs.hub(c).reopen()  # its output FIFOs are still there: copy them again
             verbs._watch(c.id, handle)
+            verbs.health.started(c)  # probing again, from "starting" (Docker's initHealthMonitor)
             if c.active_ports:
                 holder = e.port_holders[c.id] = port_binding.reserve(c.active_ports)
                 holder.serve_ipv6(c.active_ports, c.eps()[0].ip if c.eps() else "")

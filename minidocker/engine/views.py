@@ -6,7 +6,7 @@ Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
 import os
 import time
 
-from minidocker.engine import port_binding
+from minidocker.engine import health, port_binding
 from minidocker.engine.models import Container, Endpoint, Network
 from minidocker.ids import human_duration, parse_time
 
@@ -101,7 +101,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "State": {"Status": status, "Running": running, "Paused": False, "Restarting": False,
                   "OOMKilled": False, "Dead": False, "Pid": c.pid if running else 0,
                   "ExitCode": c.exit_code, "Error": c.error, "StartedAt": c.started_at,
-                  "FinishedAt": c.finished_at},
+                  "FinishedAt": c.finished_at, **({"Health": c.health} if c.health else {})},
         "Image": image_id,
         "ResolvConfPath": os.path.join(bundle, "resolv.conf"),
         "HostnamePath": os.path.join(bundle, "hostname"),
@@ -116,13 +116,14 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
             "Name": "overlay"},
         "Mounts": mount_views(c),
         "Config": {
-            "Hostname": c.hostname, "Domainname": "", "User": "", "AttachStdin": c.attach[0],
+            "Hostname": c.hostname, "Domainname": "", "User": c.user, "AttachStdin": c.attach[0],
             "AttachStdout": c.attach[1], "AttachStderr": c.attach[2],
             **({"ExposedPorts": go_map(c.exposed_ports)} if c.exposed_ports else {}),
             "Tty": c.tty, "OpenStdin": c.open_stdin,
-            "StdinOnce": c.stdin_once, "Env": list(c.env), "Cmd": list(c.cmd) if c.cmd else None, "Image": c.image,
+            "StdinOnce": c.stdin_once, "Env": list(c.env), "Cmd": list(c.cmd) if c.cmd else None,
+            **({"Healthcheck": dict(c.healthcheck)} if c.healthcheck is not None else {}), "Image": c.image,
             "Volumes": c.config_volumes or None, "WorkingDir": c.workdir, "Entrypoint": list(c.entrypoint) if c.entrypoint else None,
-            "OnBuild": None, "Labels": dict(c.labels),
+            "OnBuild": None, "Labels": dict(c.labels), **_stop_settings(c),
             **({"MacAddress": c.mac_address} if c.mac_address else {}),
         },
         "NetworkSettings": {
@@ -173,8 +174,12 @@ def _host_config(c: Container) -> dict:
         "OomKillDisable": False, "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0,
         "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         **({"Mounts": [dict(m) for m in c.host_mounts]} if c.host_mounts else {}), "MaskedPaths": list(MASKED_PATHS),
-        "ReadonlyPaths": list(READONLY_PATHS),
+        "ReadonlyPaths": list(READONLY_PATHS), **({"Init": c.init} if c.init is not None else {}),
     }
+
+
+def _stop_settings(c: Container) -> dict:
+    return {k: v for k, v in (("StopSignal", c.stop_signal), ("StopTimeout", c.stop_timeout)) if v not in ("", None)}
 
 
 def _ports_view(c: Container) -> dict:
@@ -217,7 +222,7 @@ def _shell_word(arg: str) -> str:
 def status_text(c: Container, now: float) -> str:
     """The daemon's human state: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"."""
     if c.status == "running":
-        return "Up " + human_duration(now - parse_time(c.started_at))
+        return "Up " + human_duration(now - parse_time(c.started_at)) + health.ps_suffix(c)
     if c.status == "exited":
         return f"Exited ({c.exit_code}) {human_duration(now - parse_time(c.finished_at))} ago"
     return "Created"

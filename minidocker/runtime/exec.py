@@ -33,7 +33,8 @@ def merge_env(base: list[str], extra: list[str]) -> list[str]:
 
 
 def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None, tty: bool = False,
-          stdio_fds: tuple | None = None, stdin_open: bool = False, on_pty=None, on_start=None) -> int:
+          stdio_fds: tuple | None = None, stdin_open: bool = False, on_pty=None, on_start=None,
+          user: dict | None = None) -> int:
     """Run ``argv`` in the container of ``init_pid``; block until it exits; its exit code.
 
     stdio_fds: (stdin, stdout, stderr); with tty a (slave,) tuple, or None to
@@ -41,6 +42,7 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
     (from this thread) once the process has started; the caller owns the fd.
     Without tty, None means all stdio on /dev/null (``exec -d``).
     ``on_start(pid)`` is called once the process runs (before ``on_pty``).
+    ``user``: the ids to run as (engine/users.py), None for root.
     Raises StartError(126, Docker's "OCI runtime exec failed: ..." text).
     """
     if not argv or not argv[0]:
@@ -48,9 +50,11 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
     if cwd and not os.path.isabs(cwd):
         raise InvalidArgument(f"the working directory '{cwd}' is invalid, it needs to be an absolute path")
     base = container_env(init_pid)
+    if user is not None:  # HOME comes from the user's passwd entry (runc's rule)
+        base = [e for e in base if not e.startswith("HOME=")]
     spec = {"mode": "exec", "init_pid": init_pid, "argv": list(argv), "env": merge_env(base, env),
             "cwd": cwd or "/", "tty": tty, "stdin_open": stdin_open, "log_path": None,
-            "fds": None, "tty_fd": None, "alloc_pty": False, "hostname": None}
+            "fds": None, "tty_fd": None, "alloc_pty": False, "hostname": None, "user": user}
     fds: list[int] = []
     if tty and stdio_fds is None:
         spec["alloc_pty"] = True

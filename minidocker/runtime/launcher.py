@@ -26,6 +26,7 @@ import sys
 NEWNS, NEWUTS, NEWIPC, NEWNET, NEWPID = 0x20000, 0x4000000, 0x8000000, 0x40000000, 0x20000000
 RDONLY, NOSUID, NODEV, NOEXEC, BIND, REC, PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
 DETACH = 2
+REMOUNT = 32
 SYS_PIVOT_ROOT = 155  # x86_64
 TIOCSCTTY, TIOCSPTLCK, TIOCGPTN = 0x540E, 0x40045431, 0x80045430
 GO_LOST = 137  # exit of a container init whose daemon died before it said go
@@ -224,7 +225,7 @@ def build_env(spec):
     if spec.get("tty") and "TERM" not in keys:
         env.append("TERM=xterm")
     if "HOME" not in keys:
-        env.append("HOME=/root")
+        env.append("HOME=" + ((spec.get("user") or {}).get("home") or "/root"))
     return env
 
 
@@ -248,9 +249,35 @@ def lookup(arg0, env):
     raise Fail(f'exec: "{arg0}": executable file not found in $PATH')
 
 
+def switch_user(spec):
+    """run -u / exec -u: the ids the daemon resolved from the container's files."""
+    u = spec.get("user")
+    if u:
+        os.setgroups(list(u["groups"]))
+        os.setgid(u["gid"])
+        os.setuid(u["uid"])
+
+
+def mount_init(spec, root):
+    """--init: the host's static init, read-only at /sbin/docker-init (as Docker)."""
+    src = spec.get("init")
+    if not src:
+        return
+    if os.path.islink(root + "/sbin"):
+        raise Fail("rootfs_linux.go: /sbin in the image is a symlink, refusing to mount docker-init", 125)
+    mkdirs(root + "/sbin")
+    dst = root + "/sbin/docker-init"
+    if os.path.islink(dst):
+        os.unlink(dst)
+    touch(dst, 0o755)
+    mount(src, dst, None, BIND)
+    mount(None, dst, None, BIND | REMOUNT | RDONLY)
+
+
 def do_exec(spec):
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec would keep that
         signal.signal(sig, signal.SIG_DFL)
+    switch_user(spec)
     env = build_env(spec)
     argv = spec["argv"]
     path = lookup(argv[0], env)
@@ -301,6 +328,7 @@ def container_init(spec, sync_fd):
         os.close(fd)
     check(libc.unshare(NEWNS | NEWUTS | NEWIPC), "unshare")
     root = build_rootfs(spec)
+    mount_init(spec, root)
     slave = None
     if spec.get("alloc_pty"):
         slave = "/dev/pts/%d" % alloc_pty(spec, sync_fd, root + "/dev/pts")

@@ -53,6 +53,8 @@ class ContainerSpec:
     mounts: list = field(default_factory=list)
     readonly_rootfs: bool = False
     lower_dirs: list = field(default_factory=list)  # image layers, top first (default: image_rootfs)
+    user: dict | None = None          # {"uid", "gid", "groups", "home"} (engine/users.py), None: root
+    init: str | None = None           # --init: host path of a static init, mounted at /sbin/docker-init
 
 
 @dataclass
@@ -124,7 +126,7 @@ def start(spec: ContainerSpec, hold: bool = False) -> Handle:
         "netns": spec.netns, "hostname": spec.hostname, "argv": list(spec.argv),
         "env": list(spec.env), "cwd": spec.cwd or "/", "tty": spec.tty,
         "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
-        "fds": None, "tty_fd": None, "alloc_pty": False,
+        "fds": None, "tty_fd": None, "alloc_pty": False, "user": spec.user, "init": spec.init,
         "mounts": [dict(m) for m in spec.mounts], "readonly_rootfs": spec.readonly_rootfs,
     }
     fds: list[int] = []
@@ -293,10 +295,13 @@ def kill(handle: Handle, sig: int = _signal.SIGKILL) -> bool:
     return pids.send_signal(handle.pid, handle.start_time, sig)
 
 
-def stop(handle: Handle, timeout: float = 10) -> int | None:
-    """SIGTERM, then SIGKILL after ``timeout`` s (PID 1 of a pid ns ignores
-    SIGTERM unless it handles it, as in Docker). Returns the exit code."""
-    if kill(handle, _signal.SIGTERM) and not pids.wait_gone(handle.pid, handle.start_time, timeout):
+def stop(handle: Handle, timeout: float = 10, signum: int = _signal.SIGTERM, on_kill=None) -> int | None:
+    """``signum`` (SIGTERM, or the container's --stop-signal), then SIGKILL after
+    ``timeout`` s (PID 1 of a pid ns ignores a signal unless it handles it, as in
+    Docker); ``on_kill()`` is called just before that SIGKILL. Returns the exit code."""
+    if kill(handle, signum) and not pids.wait_gone(handle.pid, handle.start_time, timeout):
+        if on_kill is not None:
+            on_kill()
         kill(handle, _signal.SIGKILL)
     try:
         return wait(handle, timeout=30)
