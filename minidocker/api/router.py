@@ -205,6 +205,15 @@ class Router:
             if out.started:
                 log.warning("%s %s failed after its answer began: %s", req.method, req.path, ex.message)
             return ex.status, error_body(ex), True
+        except framing.BodyTooLarge as ex:
+            req.keep_alive = out.keep_alive = False  # the rest of it is not read: the connection ends
+            return 413, {"message": str(ex)}, True
+        except framing.BadRequest as ex:
+            req.keep_alive = out.keep_alive = False
+            return ex.status, {"message": f"bad request: {ex}"}, True
+        except framing.BadJSON as ex:  # a handler that read the body as JSON itself
+            from minidocker.api.schema import bad_json_message
+            return 400, {"message": bad_json_message(ex)}, True
         except Exception as ex:  # noqa: BLE001 - a bug: log it, answer 500, keep serving
             log.exception("%s %s failed", req.method, req.path)
             return 500, {"message": f"{type(ex).__name__}: {ex}"}, True
