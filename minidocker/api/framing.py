@@ -34,6 +34,10 @@ class BodyTooLarge(ValueError):
     status = 413
 
 
+class ClientTimeout(TimeoutError):
+    """The client sent nothing within a limit: the connection is closed unanswered."""
+
+
 class Limits:
     """How long a server waits for a client, in seconds: ``idle`` for the first
     byte of a request (keep-alive), ``head`` for the rest of the head once it
@@ -137,12 +141,14 @@ class Reader:
             if self.deadline is not None:
                 left = self.deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError("the client did not finish its request head in time")
+                    raise ClientTimeout("the client did not finish its request head in time")
                 self.sock.settimeout(left)
             else:
                 self.sock.settimeout(self.wait)
             try:
                 data, anc, _, _ = self.sock.recvmsg(262144, socket.CMSG_SPACE(MAX_FDS * 4))
+            except TimeoutError:
+                raise ClientTimeout("the client sent nothing in time") from None
             finally:
                 self.sock.settimeout(None)  # handlers that take the socket over block as usual
         else:

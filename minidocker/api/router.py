@@ -205,6 +205,8 @@ class Router:
             if out.started:
                 log.warning("%s %s failed after its answer began: %s", req.method, req.path, ex.message)
             return ex.status, error_body(ex), True
+        except framing.ClientTimeout:
+            raise  # a half-sent request: the server closes the connection
         except framing.BodyTooLarge as ex:
             req.keep_alive = out.keep_alive = False  # the rest of it is not read: the connection ends
             return 413, {"message": str(ex)}, True
