@@ -16,8 +16,11 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker import explain
-from minidocker.errors import KernelError
+from minidocker.errors import KernelError, LimitReached
 from minidocker.network.namespaces import NetnsThread
+
+
+BRIDGE_MAX_PORTS = 1023  # the kernel's BR_MAX_PORTS (1024) port numbers, 0 reserved
 
 
 def _fail(what: str, e: Exception) -> KernelError:
@@ -109,7 +112,16 @@ class Handle:
 
     def set_master(self, ifname: str, bridge: str) -> None:
         self._explain("link", "set", ifname, "master", bridge)
-        self._run(lambda: self._ipr.link("set", index=self._index(ifname), master=self._index(bridge)))
+
+        def work():
+            try:
+                self._ipr.link("set", index=self._index(ifname), master=self._index(bridge))
+            except NetlinkError as e:
+                if e.code == errno.EXFULL:  # BR_MAX_PORTS: port numbers 1..1023
+                    raise LimitReached(f"bridge {bridge} has reached the Linux bridge's limit of "
+                                       f"{BRIDGE_MAX_PORTS} ports") from None
+                raise
+        self._run(work)
 
     def set_hairpin(self, ifname: str) -> None:
         """Let the bridge send a frame back out of the port it came in on (a

@@ -1,0 +1,58 @@
+"""Limits said clearly, nothing left half-created: the Linux bridge's port limit
+(filled for real), a network's address pool, and the daemon's open-files limit."""
+import subprocess
+
+import pytest
+
+from minidocker.errors import Exhausted, LimitReached
+
+from .enginehelp import docker_body, kernel_snapshot, run
+
+
+def _batch(lines: list[str]) -> None:
+    subprocess.run(["ip", "-force", "-batch", "-"], input="\n".join(lines) + "\n", text=True,
+                   capture_output=True)
+
+
+def _ports(bridge: str) -> int:
+    out = subprocess.run(["ip", "-o", "link", "show", "master", bridge], capture_output=True, text=True).stdout
+    return len(out.splitlines())
+
+
+def test_bridge_port_limit_is_named_and_nothing_is_left(engine):
+    engine.net.create("full", subnet="10.69.0.0/16")
+    bridge = engine.find_network("full").bridge
+    n = 1030  # more than the kernel takes: the bridge fills up
+    try:
+        _batch([f"link add fp{i} type veth peer name fq{i}" for i in range(n)] +
+               [f"link set fp{i} master {bridge}" for i in range(n)])
+        full = _ports(bridge)
+        assert full == 1023  # BR_MAX_PORTS 1024, port 0 reserved
+        before = kernel_snapshot(engine)
+        c = engine.ctr.create(docker_body(Image="busybox", Cmd=["sleep", "60"], NetworkMode="full"), name="late")
+        before = kernel_snapshot(engine)
+        with pytest.raises(LimitReached) as info:
+            engine.ctr.start(c.id)
+        assert info.value.message == "network full has reached the Linux bridge's limit of 1023 ports"
+        after = kernel_snapshot(engine)
+        assert (after["links"], after["addrs"], after["pins"], after["nft"]) == \
+            (before["links"], before["addrs"], before["pins"], before["nft"])
+        assert engine.containers[c.id].status == "created"
+        assert _ports(bridge) == full
+        _batch([f"link del fp{i}" for i in range(n)])  # a port frees up: the same container starts
+        engine.ctr.start(c.id)
+        assert engine.containers[c.id].status == "running"
+    finally:
+        _batch([f"link del fp{i}" for i in range(n)])
+
+
+def test_address_exhaustion_names_the_network(engine):
+    n = engine.net.create("tiny", subnet="10.70.0.0/30")  # one address beside the gateway
+    run(engine, name="t1", network="tiny")
+    c = engine.ctr.create(docker_body(Image="busybox", Cmd=["sleep", "60"], NetworkMode="tiny"), name="t2")
+    before = kernel_snapshot(engine)
+    with pytest.raises(Exhausted) as info:
+        engine.ctr.start(c.id)
+    assert info.value.message == f"no available IPv4 addresses on this network's address pools: tiny ({n.id})"
+    after = kernel_snapshot(engine)
+    assert (after["links"], after["addrs"], after["pins"]) == (before["links"], before["addrs"], before["pins"])
