@@ -163,14 +163,13 @@ class Engine:
         gone or its rules changed (flushed, deleted, added), ip_forward turned off,
         or Docker (re)started and its DOCKER-USER chain lacks the accepts we put there."""
         from minidocker.firewall import coexist
-        from minidocker.network import sysctl
         fp, forward = getattr(self, "fw_applied", (None, False))
         now = drift.fingerprint(nft.TABLE)
         if now is None:
             return f"table {nft.TABLE} deleted"
         if fp is not None and now != fp:
             return f"rules of table {nft.TABLE} changed"
-        if forward and sysctl.read("net.ipv4.ip_forward") == "0":
+        if forward and drift.ip_forward_off():
             return "net.ipv4.ip_forward turned off"
         bridges = [n.bridge for n in self.networks.values() if drivers.lookup(n.driver).firewalled]
         p = coexist.plan(bridges)

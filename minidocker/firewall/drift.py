@@ -65,3 +65,9 @@ class Monitor:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def ip_forward_off() -> bool:
+    """net.ipv4.ip_forward turned off (by someone: apply turns it on when needed)."""
+    from minidocker.network import sysctl
+    return sysctl.read("net.ipv4.ip_forward") == "0"
