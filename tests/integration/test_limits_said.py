@@ -1,5 +1,6 @@
 """Limits said clearly, nothing left half-created: the Linux bridge's port limit
 (filled for real), a network's address pool, and the daemon's open-files limit."""
+import os
 import subprocess
 
 import pytest
@@ -56,3 +57,50 @@ def test_address_exhaustion_names_the_network(engine):
     assert info.value.message == f"no available IPv4 addresses on this network's address pools: tiny ({n.id})"
     after = kernel_snapshot(engine)
     assert (after["links"], after["addrs"], after["pins"]) == (before["links"], before["addrs"], before["pins"])
+
+
+@pytest.fixture
+def low_fd_daemon(cli):
+    """The test's daemon, its open-files limit lowered to 64 once it runs."""
+    import resource
+    resource.prlimit(cli.daemon.pid, resource.RLIMIT_NOFILE, (64, 64))
+    return cli
+
+
+def _veths() -> list:
+    import json as _json
+    out = subprocess.run(["ip", "-j", "link", "show", "type", "veth"], capture_output=True, text=True).stdout
+    return [l["ifname"] for l in _json.loads(out or "[]")]
+
+
+def test_fd_exhaustion_names_the_limit_and_leaves_nothing(low_fd_daemon):
+    cli = low_fd_daemon
+    started, failure = [], None
+    for i in range(40):
+        p = cli("run", "-d", "--name", f"fd{i}", "busybox", "sleep", "600")
+        if p.returncode != 0:
+            failure = p.stderr
+            break
+        started.append(f"fd{i}")
+    print(f"\n{len(started)} containers ran under an open-files limit of 64; then: {failure}")
+    assert failure is not None and "open-files limit (RLIMIT_NOFILE 64)" in failure
+    running = cli.ok("ps", "-q").split()
+    assert len(running) == len(started)
+    assert len(_veths()) == len(started)  # no veth of the failed one
+    pins = os.listdir(os.path.join(cli.run_dir, "netns"))
+    assert len([p for p in pins if not p.startswith(".")]) <= len(started) + 1
+    cli.ok("rm", "-f", *started[:5])
+    cli.ok("run", "-d", "--name", "fd-after", "busybox", "sleep", "600")  # room again: it works
+
+
+def test_a_running_container_costs_the_daemon_three_fds(cli):
+    """Its two output pipes (read by the daemon) and a pidfd (its exit); the log is
+    opened per write."""
+    pid = cli.daemon.pid
+    cli.ok("ps")
+    before = len(os.listdir(f"/proc/{pid}/fd"))
+    for i in range(10):
+        cli.ok("run", "-d", "--name", f"fdc{i}", "busybox", "sleep", "600")
+    after = len(os.listdir(f"/proc/{pid}/fd"))
+    print(f"\nfds: {before} with no container, {after} with 10")
+    assert after - before <= 30
