@@ -203,7 +203,8 @@ def main(argv=None) -> int:
     ap.add_argument("--debug", action="store_true", help="log at debug level, with one line per request")
     ap.add_argument("--max-connections", type=int,
                     default=int(os.environ.get("MINIDOCKER_MAX_CONNECTIONS", MAX_CONNECTIONS)),
-                    help="connections served at once; more get 503 (default $MINIDOCKER_MAX_CONNECTIONS or %(default)s)")
+                    help="connections served at once; more get 503 "
+                         "(default $MINIDOCKER_MAX_CONNECTIONS or %(default)s)")
     ap.add_argument("--request-timeout", type=float,
                     default=float(os.environ.get("MINIDOCKER_REQUEST_TIMEOUT", DEFAULT_LIMITS.head)),
                     help="seconds for a request's head once it began, and between pieces of a body "

@@ -67,6 +67,27 @@ class Handle:
             return out
         return self._run(work)
 
+    def links_view(self) -> dict:
+        """name -> {"master": name or "", "up": bool, "addrs": ["ip/len", ...]} of
+        every link, and "default" -> the IPv4 default route's gateway ("" if none)."""
+        def work():
+            links = self._ipr.get_links()
+            names = {l["index"]: l.get_attr("IFLA_IFNAME") for l in links}
+            out = {}
+            for l in links:
+                out[l.get_attr("IFLA_IFNAME")] = {"master": names.get(l.get_attr("IFLA_MASTER"), ""),
+                                                  "up": bool(l["flags"] & 1), "addrs": []}
+            for a in self._ipr.get_addr(family=2):
+                name = names.get(a["index"])
+                if name in out:
+                    out[name]["addrs"].append(f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")
+            default = ""
+            for r in self._ipr.get_routes(family=2, table=254):
+                if r["dst_len"] == 0:
+                    default = r.get_attr("RTA_GATEWAY") or ""
+            return out, default
+        return self._run(work)
+
     # ---- links ------------------------------------------------------------------
     def create_bridge(self, name: str, mtu: int = 1500) -> None:
         self._explain("link", "add", name, "type", "bridge")
