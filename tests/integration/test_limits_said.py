@@ -104,3 +104,32 @@ def test_a_running_container_costs_the_daemon_three_fds(cli):
     after = len(os.listdir(f"/proc/{pid}/fd"))
     print(f"\nfds: {before} with no container, {after} with 10")
     assert after - before <= 30
+
+
+def test_accept_survives_running_out_of_fds(low_fd_daemon, tmp_path):
+    """More connections than fds: accept() fails with EMFILE, the daemon logs it,
+    waits a little, and serves again once they are gone."""
+    import socket
+    import time
+    held = []
+    for _ in range(100):
+        s = socket.socket(socket.AF_UNIX)
+        s.setblocking(False)
+        try:
+            s.connect(os.path.join(low_fd_daemon.run_dir, "minidocker.sock"))
+        except (BlockingIOError, ConnectionRefusedError):  # the backlog is full
+            s.close()
+            break
+        held.append(s)
+    log = tmp_path / "daemon.log"
+    deadline = time.monotonic() + 30
+    while "accept failed (Too many open files)" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "accept failed (Too many open files), retrying in" in log.read_text()
+    for s in held:
+        s.close()
+    assert low_fd_daemon.daemon.poll() is None
+    deadline = time.monotonic() + 30
+    while low_fd_daemon("ps").returncode != 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert low_fd_daemon("ps").returncode == 0
