@@ -181,7 +181,11 @@ class Engine:
         return bool(self.firewall_drift())
 
     def repair_firewall(self) -> str:
-        """Restore the firewall if it drifted (one transaction); what was found, or ""."""
+        """Restore the firewall if it drifted (one transaction); what was found, or "".
+        A first look without the lock (verbs are not held up every half second),
+        a second one with it before acting."""
+        if self.closed or not self.firewall_drift():
+            return ""
         with self.lock:
             if self.closed:
                 return ""
