@@ -41,6 +41,12 @@ class Exhausted(MinidockerError):
     status = 503
 
 
+class LimitReached(MinidockerError):
+    """A limit of the kernel's or of the daemon's (a bridge's ports, open files):
+    the message names it."""
+    status = 503
+
+
 class UntypedInvalid(InvalidArgument):
     """Bad input that Docker 20.10 nevertheless answers with 500, because the
     libnetwork error behind it carries no type (`invalid name: `, `Invalid subnet

@@ -14,11 +14,38 @@ import json
 import os
 import select
 import socket
+import time
 from urllib.parse import parse_qs, urlsplit
 
 MAX_FDS = 8
 MAX_HEADER = 64 * 1024
+MAX_BODY = 64 << 20  # a body read whole (JSON); streamed ones (`docker import -`) have no limit
 JSON = "application/json"
+
+
+class BadRequest(ValueError):
+    """A request that cannot be read (its head, its framing): answered 400
+    (``status``) and the connection closed."""
+    status = 400
+
+
+class BodyTooLarge(ValueError):
+    """A body bigger than the server reads into memory."""
+    status = 413
+
+
+class ClientTimeout(TimeoutError):
+    """The client sent nothing within a limit: the connection is closed unanswered."""
+
+
+class Limits:
+    """How long a server waits for a client, in seconds: ``idle`` for the first
+    byte of a request (keep-alive), ``head`` for the rest of the head once it
+    began, ``body`` between two pieces of a body (a half-sent request must not
+    hold a thread for ever)."""
+
+    def __init__(self, idle: float | None = None, head: float | None = None, body: float | None = None):
+        self.idle, self.head, self.body = idle, head, body
 
 
 # ---- heads -------------------------------------------------------------------------
@@ -101,15 +128,33 @@ def send_request(sock: socket.socket, method: str, target: str, body=None, fds=(
 class Reader:
     """The incoming bytes of one connection, and the fds that arrived with them."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, limits: Limits | None = None):
         self.sock = sock
         self.buf = b""
         self.fds: list[int] = []
+        self.limits = limits
+        self.deadline: float | None = None  # the head's: the whole head within limits.head
+        self.wait: float | None = None  # for each recv (the body's idle limit)
 
     def _fill(self) -> bool:
-        data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
+        if self.limits is not None:
+            if self.deadline is not None:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise ClientTimeout("the client did not finish its request head in time")
+                self.sock.settimeout(left)
+            else:
+                self.sock.settimeout(self.wait)
+            try:
+                data, anc, _, _ = self.sock.recvmsg(262144, socket.CMSG_SPACE(MAX_FDS * 4))
+            except TimeoutError:
+                raise ClientTimeout("the client sent nothing in time") from None
+            finally:
+                self.sock.settimeout(None)  # handlers that take the socket over block as usual
+        else:
+            data, anc, _, _ = self.sock.recvmsg(262144, socket.CMSG_SPACE(MAX_FDS * 4))
         _collect_fds(anc, self.fds)
-        self.buf += data
+        self.buf = self.buf + data if self.buf else data
         return bool(data)
 
     def take_fds(self) -> list[int]:
@@ -117,15 +162,30 @@ class Reader:
         return fds
 
     def head(self) -> bytes | None:
-        """The next message's head; None when the peer closed before starting one."""
-        while b"\r\n\r\n" not in self.buf:
-            if len(self.buf) > MAX_HEADER:
-                raise ValueError("request header too large")
+        """The next message's head; None when the peer closed before starting one.
+        With limits: the first byte within ``idle``, the whole head ``head`` after it."""
+        lim = self.limits
+        if lim is not None and not self.buf:
+            self.wait = lim.idle
             if not self._fill():
-                if self.buf:
-                    raise ConnectionError("the peer closed the connection inside a message head")
                 return None
+        if lim is not None and lim.head is not None:
+            self.deadline = time.monotonic() + lim.head
+        try:
+            while b"\r\n\r\n" not in self.buf:
+                if len(self.buf) > MAX_HEADER:
+                    raise BadRequest("request header too large")
+                if not self._fill():
+                    if self.buf:
+                        raise ConnectionError("the peer closed the connection inside a message head")
+                    return None
+        finally:
+            self.deadline = None
+            if lim is not None:
+                self.wait = lim.body
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        if len(head) > MAX_HEADER:
+            raise BadRequest("request header too large")
         return head
 
     def _line(self) -> bytes:
@@ -147,7 +207,7 @@ class Reader:
         (``until_close``, a response without either) up to the end of the stream."""
         if "chunked" in headers.get("transfer-encoding", "").lower():
             while True:
-                size = int(self._line().split(b";")[0].strip() or b"0", 16)
+                size = _chunk_size(self._line())
                 if size == 0:
                     while self._line():  # trailers, up to the empty line
                         pass
@@ -161,7 +221,7 @@ class Reader:
                     yield data
                 self._line()
         elif "content-length" in headers:
-            left = int(headers["content-length"])
+            left = content_length(headers)
             while left:
                 data = self._some(min(left, 1 << 20))
                 if not data:
@@ -174,6 +234,25 @@ class Reader:
                 if not data:
                     return
                 yield data
+
+
+def content_length(headers: dict) -> int:
+    """The Content-Length, as Go's server reads it: digits only."""
+    text = headers["content-length"].strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise BadRequest(f"invalid Content-Length {text!r}")
+    return int(text)
+
+
+def _chunk_size(line: bytes) -> int:
+    text = line.split(b";")[0].strip() or b"0"
+    try:
+        size = int(text, 16)
+    except ValueError:
+        raise BadRequest(f"invalid chunk size {text[:20]!r}") from None
+    if size < 0 or len(text) > 15:
+        raise BadRequest(f"invalid chunk size {text[:20]!r}")
+    return size
 
 
 def _collect_fds(anc, out: list) -> None:
@@ -202,8 +281,17 @@ class Request:
 
     @property
     def body(self) -> bytes:
+        """The whole body (up to MAX_BODY: beyond, BodyTooLarge), read in linear time."""
         if self._body is None:
-            self._body = b"".join(self.body_pieces())
+            if "content-length" in self.headers and content_length(self.headers) > MAX_BODY:
+                raise BodyTooLarge(f"request body too large: the limit is {MAX_BODY} bytes")
+            parts, size = [], 0
+            for piece in self.body_pieces():
+                size += len(piece)
+                if size > MAX_BODY:
+                    raise BodyTooLarge(f"request body too large: the limit is {MAX_BODY} bytes")
+                parts.append(piece)
+            self._body = b"".join(parts)
         return self._body
 
     def body_pieces(self):
@@ -226,13 +314,56 @@ class Request:
             pass
 
     def json(self):
-        return json.loads(self.body) if self.body else {}
+        """The body as JSON ({} when empty); BadJSON with Go's words when it is not."""
+        return loads(self.body) if self.body.strip() else {}
 
     def arg(self, name, default=None):
         return self.query.get(name, [default])[0]
 
     def flag(self, name) -> bool:
         return bool_value(self.arg(name))
+
+
+class BadJSON(ValueError):
+    """A body that is not JSON: Go's encoding/json words, or the JSONDecodeError
+    (``syntax``) that schema.syntax_message words."""
+
+    def __init__(self, message, syntax: json.JSONDecodeError | None = None):
+        super().__init__(message)
+        self.syntax = syntax
+
+
+GO_MAX_DEPTH = 10000
+
+
+def loads(data: bytes):
+    """json.loads, with Go's messages for what it refuses (schema.py words the syntax
+    errors; nesting deeper than Python recurses is Go's `exceeded max depth`)."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise BadJSON("invalid character in request body") from None
+    except json.JSONDecodeError as ex:
+        raise BadJSON(str(ex), ex) from None
+    except RecursionError:
+        raise BadJSON(f"invalid character {_too_deep(data)!r} exceeded max depth") from None
+
+
+def _too_deep(data: bytes) -> str:
+    """The opening bracket that makes the nesting too deep (outside strings)."""
+    depth, in_str, esc, last = 0, False, False, "["
+    for ch in data.decode("utf-8", "replace"):
+        if in_str:
+            esc, in_str = (False, True) if esc else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth, last = depth + 1, ch
+            if depth > GO_MAX_DEPTH:
+                return ch
+        elif ch in "]}":
+            depth -= 1
+    return last
 
 
 def read_request(reader: Reader) -> Request | None:
@@ -243,6 +374,11 @@ def read_request(reader: Reader) -> Request | None:
         if raw is None:
             return None
         (method, target, *rest), headers = parse_head(raw)
+        if not method or not target.startswith("/") and target != "*" and "://" not in target:
+            first = raw.split(b"\r\n", 1)[0][:80]
+            raise BadRequest(f"malformed request line {first!r}")
+        if "content-length" in headers and "chunked" not in headers.get("transfer-encoding", "").lower():
+            content_length(headers)
         pieces = reader.body(headers)
         if headers.get("expect", "").lower() == "100-continue":
             pieces = _continue_first(reader.sock, pieces)

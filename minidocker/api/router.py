@@ -18,9 +18,11 @@ errors are ``{"message": ...}\n`` JSON, or Go's text/plain for paths of API
 and Date.
 """
 import email.utils
+import errno
 import json
 import logging
 import re
+import resource
 from urllib.parse import unquote
 
 from minidocker import explain
@@ -125,6 +127,24 @@ def json_query(req, name: str) -> dict:
     return value
 
 
+def _out_of_fds(ex: BaseException) -> bool:
+    """EMFILE, raised as it is or carried in a typed error's message."""
+    while ex is not None:
+        if isinstance(ex, OSError) and ex.errno == errno.EMFILE:
+            return True
+        if "Too many open files" in (getattr(ex, "message", None) or str(ex)):
+            return True
+        ex = ex.__cause__ or ex.__context__
+    return False
+
+
+def fd_limit_message(message: str) -> str:
+    """What ran out, and the limit's name and value."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return (f"{message}: the daemon reached its open-files limit (RLIMIT_NOFILE {soft}); "
+            f"raise it (ulimit -n, or LimitNOFILE= in its service) or remove containers")
+
+
 def error_body(ex: MinidockerError) -> dict:
     body = {"message": ex.message}
     if getattr(ex, "client_side", False):
@@ -204,7 +224,23 @@ class Router:
         except MinidockerError as ex:
             if out.started:
                 log.warning("%s %s failed after its answer began: %s", req.method, req.path, ex.message)
+            if _out_of_fds(ex):
+                return 503, {"message": fd_limit_message(ex.message)}, True
             return ex.status, error_body(ex), True
+        except framing.ClientTimeout:
+            raise  # a half-sent request: the server closes the connection
+        except framing.BodyTooLarge as ex:
+            req.keep_alive = out.keep_alive = False  # the rest of it is not read: the connection ends
+            return 413, {"message": str(ex)}, True
+        except framing.BadRequest as ex:
+            req.keep_alive = out.keep_alive = False
+            return ex.status, {"message": f"bad request: {ex}"}, True
+        except framing.BadJSON as ex:  # a handler that read the body as JSON itself
+            from minidocker.api.schema import bad_json_message
+            return 400, {"message": bad_json_message(ex)}, True
         except Exception as ex:  # noqa: BLE001 - a bug: log it, answer 500, keep serving
+            if _out_of_fds(ex):
+                log.warning("%s %s failed: %s", req.method, req.path, ex)
+                return 503, {"message": fd_limit_message(str(ex))}, True
             log.exception("%s %s failed", req.method, req.path)
             return 500, {"message": f"{type(ex).__name__}: {ex}"}, True

@@ -5,12 +5,14 @@ start request (its stdio) get the output, `?pty=1` hands a terminal's master bac
 import json
 import threading
 
-from minidocker.api import hijack
+from minidocker.api import framing, hijack
+from minidocker.api.container_bodies import CREATE
 from minidocker.api.router import PassFds, Routes, Stream, Takeover, json_query
+from minidocker.api.schema import bad_json_message, check
 from minidocker.engine import queries, rename
 from minidocker.engine import volume_verbs
 from minidocker.engine.outputs import frame
-from minidocker.errors import InvalidArgument, MinidockerError, NotFound
+from minidocker.errors import DecodeError, InvalidArgument, MinidockerError, NotFound
 
 routes = Routes()
 
@@ -55,7 +57,13 @@ def containers_list(e, req):
 
 @routes("POST", r"/containers/create")
 def containers_create(e, req):
-    c = e.ctr.create(req.json(), name=req.arg("name", "") or "")
+    """Go's decoder's words for a body it would not read, with dockerd's 500."""
+    try:
+        body = req.json()
+    except framing.BadJSON as ex:
+        raise DecodeError(bad_json_message(ex)) from None
+    check(body, CREATE, DecodeError)
+    c = e.ctr.create(body, name=req.arg("name", "") or "")
     return 201, {"Id": c.id, "Warnings": []}
 
 

@@ -7,7 +7,9 @@ import json
 import os
 
 from minidocker.api import hijack
-from minidocker.api.router import Routes, Takeover
+from minidocker.api.container_bodies import EXEC, EXEC_START
+from minidocker.api.router import Routes, Takeover, check_json
+from minidocker.api.schema import decode
 from minidocker.errors import InvalidArgument
 
 routes = Routes()
@@ -15,14 +17,14 @@ routes = Routes()
 
 @routes("POST", r"/containers/(?P<ref>[^/]+)/exec")
 def containers_exec(e, req, ref):
+    check_json(req)
+    decode(req.body, EXEC)
     return 201, {"Id": e.ctr.execs.create(ref, req.json())}
 
 
 @routes("POST", r"/exec/(?P<eid>[^/]+)/start")
 def exec_start(e, req, eid):
-    b = req.json() or {}
-    if not isinstance(b, dict):
-        raise InvalidArgument("exec start configuration must be a JSON object")
+    b = decode(req.body, EXEC_START) if req.body.strip() else {}
     inst = e.ctr.execs.check_start(eid)
     if b.get("Detach"):
         e.ctr.execs.start_detached(inst)

@@ -29,6 +29,7 @@ ENDPOINT = Struct("EndpointSettings", "*network.EndpointSettings", {
     "DriverOpts": STRINGS})
 CONNECT = Struct("NetworkConnect", "types.NetworkConnect", {"Container": "string", "EndpointConfig": ENDPOINT})
 DISCONNECT = Struct("NetworkDisconnect", "types.NetworkDisconnect", {"Container": "string", "Force": "bool"})
+CHECK = Struct("Check", "minidocker.Check", {"Networks": ListOf("string"), "Timeout": "float64"})
 
 
 def _body(req, schema: Struct) -> dict:
@@ -106,7 +107,7 @@ def networks_disconnect(e, req, ref):
 
 @routes("POST", r"/minidocker/check")
 def networks_check(e, req):
-    b = req.json()
+    b = decode(req.body, CHECK) if req.body.strip() else {}
     return 200, inspection.check(e, b.get("Networks") or [], timeout=float(b.get("Timeout") or 0.5))
 
 

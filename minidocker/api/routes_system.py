@@ -76,3 +76,10 @@ def plugins_list(e, req):
 @routes("GET", r"/plugins/(?P<name>.+)/json")
 def plugins_inspect(e, req, name):
     raise NotFound(f'plugin "{name}" not found')
+
+
+@routes("POST", r"/minidocker/system/check")
+def system_check(e, req):
+    """minidocker's own: drift between state and kernel, repaired unless ?dry_run=1."""
+    from minidocker.engine import system_check as sc
+    return 200, {"Findings": sc.check(e, repair=not req.flag("dry_run"))}

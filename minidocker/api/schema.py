@@ -11,6 +11,7 @@ spelling), so handlers read them with ``.get``.
 """
 import json
 
+from minidocker.api import framing
 from minidocker.errors import InvalidArgument
 from minidocker.validation import go_json_kind
 
@@ -30,8 +31,8 @@ class ListOf:
 
 
 class MapOf:
-    def __init__(self, kind):
-        self.kind = kind
+    def __init__(self, kind, gotype: str = ""):
+        self.kind, self.gotype = kind, gotype  # gotype: a named map type (nat.PortSet)
 
 
 def gotype(kind) -> str:
@@ -40,8 +41,8 @@ def gotype(kind) -> str:
     if isinstance(kind, ListOf):
         return "[]" + gotype(kind.kind)
     if isinstance(kind, MapOf):
-        return "map[string]" + gotype(kind.kind)
-    return kind
+        return kind.gotype or "map[string]" + gotype(kind.kind)
+    return "string" if kind == "strslice" else kind
 
 
 class _Mismatch(Exception):
@@ -68,6 +69,15 @@ def _value(value, kind, struct: str, path: list):
         if not isinstance(value, dict):
             refuse()
         return {k: _value(v, kind.kind, struct, path) for k, v in value.items()}
+    if kind == "strslice":  # Docker's strslice.StrSlice: one string, or a list of them
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            refuse()
+        for v in value:
+            if not isinstance(v, str):
+                raise _Mismatch(f"json: cannot unmarshal {go_json_kind(v)} into {where} of type string")
+        return value
     accepted = SCALARS[kind]
     if kind in ("int", "int64", "uint16") and isinstance(value, float):
         refuse(f"number {value:g}")
@@ -104,21 +114,29 @@ def syntax_message(body: bytes, ex: json.JSONDecodeError) -> str:
     return f"invalid character {rest[0]!r} looking for beginning of value"
 
 
-def decode(body: bytes, schema: Struct) -> dict:
-    """The body as ``schema`` (Docker's 400 for what Go would not decode)."""
+def bad_json_message(ex: framing.BadJSON) -> str:
+    return syntax_message(ex.syntax.doc, ex.syntax) if ex.syntax is not None else str(ex)
+
+
+def decode(body: bytes, schema: Struct, error=InvalidArgument, empty: str = "got EOF while reading request body"):
+    """The body as ``schema`` (Docker's 400 for what Go would not decode; ``error``
+    another type: containers/create answers 500)."""
     if not body.strip():
-        raise InvalidArgument("got EOF while reading request body")
+        raise error(empty)
     try:
-        obj = json.loads(body)
-    except UnicodeDecodeError:
-        raise InvalidArgument("invalid character in request body") from None
-    except json.JSONDecodeError as ex:
-        raise InvalidArgument(syntax_message(body, ex)) from None
+        obj = framing.loads(body)
+    except framing.BadJSON as ex:
+        raise error(bad_json_message(ex)) from None
+    return check(obj, schema, error)
+
+
+def check(obj, schema: Struct, error=InvalidArgument) -> dict:
+    """Decoded JSON checked as ``schema`` (only the fields given, schema spelling)."""
     if obj is None:
         return {}
     if not isinstance(obj, dict):
-        raise InvalidArgument(f"json: cannot unmarshal {go_json_kind(obj)} into Go value of type {schema.gotype}")
+        raise error(f"json: cannot unmarshal {go_json_kind(obj)} into Go value of type {schema.gotype}")
     try:
         return _struct(obj, schema, [])
     except _Mismatch as ex:
-        raise InvalidArgument(str(ex)) from None
+        raise error(str(ex)) from None

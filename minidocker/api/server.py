@@ -6,9 +6,11 @@ handed to the router. The Engine serialises state changes with its lock. Logs go
 through `logging` to stderr, with one line per request at debug level (--debug).
 """
 import argparse
+import errno
 import fcntl
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -25,17 +27,23 @@ ROUTER = Router(routes_containers.routes, routes_exec.routes, routes_networks.ro
                 routes_volumes.routes, routes_archive.routes, routes_swarm.routes)
 
 
-def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> None:
-    reader = framing.Reader(conn)
+DEFAULT_LIMITS = framing.Limits(idle=120.0, head=10.0, body=30.0)
+MAX_CONNECTIONS = 512  # the docker CLI holds one per attach, `logs -f`, `events` stream
+
+
+def serve_connection(engine, conn: socket.socket, router: Router = ROUTER,
+                     limits: framing.Limits | None = None) -> None:
+    reader = framing.Reader(conn, limits)
     try:
         while True:
             try:
                 req = framing.read_request(reader)
-            except OSError:  # the client went away (handled below)
+            except OSError:  # the client went away, or was too slow (handled below)
                 raise
             except Exception as ex:  # noqa: BLE001 - a malformed request: answer it, keep serving others
                 log.debug("bad request: %s", ex)
-                framing.ResponseWriter(conn).send_json(400, {"message": f"bad request: {ex}"})
+                status = getattr(ex, "status", 400)
+                framing.ResponseWriter(conn).send_json(status, {"message": f"bad request: {ex}"})
                 return
             if req is None:  # the client closed between requests
                 return
@@ -51,7 +59,13 @@ def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> No
                 return
             if not req.body_started and req.headers.get("expect", "").lower() == "100-continue":
                 return  # answered without the body it offered: close rather than ask for it now (as Go)
-            req.drain()  # a body the handler did not read: the next request starts after it
+            try:
+                req.drain()  # a body the handler did not read: the next request starts after it
+            except (framing.BadRequest, framing.BodyTooLarge) as ex:
+                log.debug("connection closed: %s", ex)
+                return
+    except TimeoutError as ex:  # a half-sent request: its thread is not held for ever
+        log.debug("connection closed: %s", ex or "the client sent nothing in time")
     except OSError as ex:  # ConnectionError, BrokenPipeError: the client went away
         log.debug("connection ended: %s", ex)
     except Exception:  # noqa: BLE001 - one connection's failure must not stop the daemon
@@ -60,10 +74,34 @@ def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> No
         conn.close()
 
 
+# accept() errors that say nothing about the listening socket: try again at once
+_ACCEPT_AGAIN = {errno.ECONNABORTED, errno.EINTR, errno.EPROTO, errno.EAGAIN}
+# out of something (fds, memory): wait a little for it to come back, as Go's server does
+_ACCEPT_BACKOFF = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+
+def raise_fd_limit() -> tuple[int, int]:
+    """The soft RLIMIT_NOFILE raised to the hard one (as Go's runtime does for
+    dockerd): every container costs the daemon a few fds. Returns (soft, hard)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (OSError, ValueError) as ex:
+            log.warning("could not raise the open-files limit from %d to %d: %s", soft, hard, ex)
+    return soft, hard
+
+
 class Server:
-    def __init__(self, engine, socket_path: str):
+    def __init__(self, engine, socket_path: str, max_connections: int = MAX_CONNECTIONS,
+                 limits: framing.Limits | None = None):
         self.engine = engine
         self.path = socket_path
+        self.max_connections = max_connections
+        self.limits = limits or DEFAULT_LIMITS
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self._refused_logged = 0.0
         try:
             os.unlink(socket_path)
         except FileNotFoundError:
@@ -78,14 +116,52 @@ class Server:
         self.stopping = False
 
     def serve_forever(self) -> None:
+        backoff = 0.0
         while not self.stopping:
             try:
                 conn, _ = self.sock.accept()
-            except OSError:
+            except OSError as ex:
                 if self.stopping:
                     return
-                raise
-            threading.Thread(target=serve_connection, args=(self.engine, conn), daemon=True).start()
+                if ex.errno in _ACCEPT_AGAIN:
+                    continue
+                if ex.errno not in _ACCEPT_BACKOFF:
+                    raise
+                backoff = min(max(backoff * 2, 0.005), 1.0)
+                log.warning("accept failed (%s), retrying in %.0fms", ex.strerror or ex, backoff * 1000)
+                time.sleep(backoff)
+                continue
+            backoff = 0.0
+            if not self.slots.acquire(blocking=False):
+                self._refuse(conn)
+                continue
+            try:
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            except RuntimeError as ex:  # can't start new thread
+                self.slots.release()
+                log.warning("cannot serve a connection: %s", ex)
+                conn.close()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            serve_connection(self.engine, conn, limits=self.limits)
+        finally:
+            self.slots.release()
+
+    def _refuse(self, conn: socket.socket) -> None:
+        """Beyond the cap: a 503 that names the limit, and the connection closed."""
+        now = time.monotonic()
+        if now - self._refused_logged > 1.0:
+            self._refused_logged = now
+            log.warning("refusing connections: %d are open, the limit (--max-connections)", self.max_connections)
+        try:
+            conn.settimeout(0.2)
+            framing.ResponseWriter(conn).send_json(503, {
+                "message": f"too many connections: the daemon serves at most {self.max_connections} at once"})
+        except OSError as ex:
+            log.debug("refused connection: %s", ex)
+        finally:
+            conn.close()
 
     def shutdown(self) -> None:
         self.stopping = True
@@ -127,11 +203,21 @@ def main(argv=None) -> int:
     ap.add_argument("--run", dest="run_dir", default=default_run(),
                     help="runtime dir: socket, netns pins (default $MINIDOCKER_RUN or %(default)s)")
     ap.add_argument("--debug", action="store_true", help="log at debug level, with one line per request")
+    ap.add_argument("--max-connections", type=int,
+                    default=int(os.environ.get("MINIDOCKER_MAX_CONNECTIONS", MAX_CONNECTIONS)),
+                    help="connections served at once; more get 503 "
+                         "(default $MINIDOCKER_MAX_CONNECTIONS or %(default)s)")
+    ap.add_argument("--request-timeout", type=float,
+                    default=float(os.environ.get("MINIDOCKER_REQUEST_TIMEOUT", DEFAULT_LIMITS.head)),
+                    help="seconds for a request's head once it began, and between pieces of a body "
+                         "(x3); idle connections get x12 (default $MINIDOCKER_REQUEST_TIMEOUT or %(default)s)")
     args = ap.parse_args(argv)
     setup_logging(args.debug)
     if os.geteuid() != 0:
         log.error("must run as root")
         return 1
+    soft, hard = raise_fd_limit()
+    log.debug("open-files limit %d (hard %d)", soft, hard)
     from minidocker.engine.core import Engine
     os.umask(0o022)  # containers' files and layers get the usual modes
     os.makedirs(args.run_dir, exist_ok=True)
@@ -150,7 +236,9 @@ def main(argv=None) -> int:
     except Exception:  # noqa: BLE001 - say why, in the log, and exit
         log.exception("could not start the engine")
         return 1
-    server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"))
+    t = args.request_timeout
+    server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"), max_connections=args.max_connections,
+                    limits=framing.Limits(idle=t * 12, head=t, body=t * 3))
     engine.watch_firewall()
     with open(os.path.join(args.run_dir, "minidockerd.pid"), "w") as f:
         f.write(str(os.getpid()))

@@ -16,6 +16,7 @@ from minidocker.cli.base import CTX, api_errors, cli, fail
 from minidocker.ids import human_duration
 from minidocker.cli import container_commands, network_commands, run_command, verb_commands  # noqa: F401  (register commands)
 from minidocker.cli import fs_commands, volume_commands  # noqa: F401  (register commands)
+from minidocker.cli import system_commands  # noqa: F401  (registers `system`)
 
 
 @cli.command("daemon", context_settings=CTX)

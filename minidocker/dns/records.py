@@ -84,6 +84,12 @@ class Table:
             else:
                 del self._nets[network_id]
 
+    def endpoints(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """network id -> {container id: (container name, address)}: what is registered."""
+        with self._lock:
+            return {nid: {cid: (e.container_name, e.ip) for cid, e in net.endpoints.items()}
+                    for nid, net in self._nets.items()}
+
     def remove_network(self, network_id: str) -> None:
         with self._lock:
             self._nets.pop(network_id, None)

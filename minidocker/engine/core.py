@@ -19,7 +19,7 @@ from minidocker.dns.records import Table
 from minidocker.dns.resolvconf import host_resolvers_from
 from minidocker.dns.embedded import DNSServer
 from minidocker.errors import InvalidArgument, KernelError, NotFound
-from minidocker.firewall import nft
+from minidocker.firewall import drift, nft
 from minidocker.engine.images import Images
 from minidocker.engine.volumes import Volumes
 from minidocker.engine import port_binding
@@ -159,29 +159,69 @@ class Engine:
                 ports.append(nft.DnatRule(proto=proto, host_ip=hip, host_port=int(hport), container_ip=ep.ip,
                                           container_port=cport, bridge=net.bridge if net else ""))
         nft.apply(rules, ports)
+        self.fw_applied = (drift.fingerprint(nft.TABLE), any(not r.internal for r in rules))
 
-    def firewall_drifted(self) -> bool:
-        """True when someone else removed our rules: our table is gone, or Docker
-        (re)started and its DOCKER-USER chain lacks the accepts we put there."""
-        from minidocker.firewall import coexist, libnft
-        if libnft.list_json(f"table {nft.TABLE}") is None:
-            return True
+    def firewall_drift(self) -> str:
+        """What someone else changed in our firewall ("" when nothing): our table
+        gone or its rules changed (flushed, deleted, added), ip_forward turned off,
+        or Docker (re)started and its DOCKER-USER chain lacks the accepts we put there."""
+        from minidocker.firewall import coexist
+        fp, forward = getattr(self, "fw_applied", (None, False))
+        now = drift.fingerprint(nft.TABLE)
+        if now is None:
+            return f"table {nft.TABLE} deleted"
+        if fp is not None and now != fp:
+            return f"rules of table {nft.TABLE} changed"
+        if forward and drift.ip_forward_off():
+            return "net.ipv4.ip_forward turned off"
         bridges = [n.bridge for n in self.networks.values() if drivers.lookup(n.driver).firewalled]
         p = coexist.plan(bridges)
-        return bool(p.rules) and len(p.deletes) != len(p.rules)
+        if p.rules and len(p.deletes) != len(p.rules):
+            return "our accepts missing from Docker's DOCKER-USER chain"
+        return ""
 
-    def watch_firewall(self, interval: float = 5.0) -> threading.Thread:
-        """Re-apply the firewall when it drifted (the daemon runs this; Docker may
-        start after us, or restart and rebuild its chains)."""
+    def firewall_drifted(self) -> bool:
+        return bool(self.firewall_drift())
+
+    def repair_firewall(self) -> str:
+        """Restore the firewall if it drifted (one transaction); what was found, or "".
+        A first look without the lock (verbs are not held up every half second),
+        a second one with it before acting."""
+        if self.closed or not self.firewall_drift():
+            return ""
+        with self.lock:
+            if self.closed:
+                return ""
+            found = self.firewall_drift()
+            if found:
+                self.sync_firewall()
+                log.warning("firewall drift: %s; restored table %s", found, nft.TABLE)
+            return found
+
+    def watch_firewall(self, interval: float = 0.5) -> threading.Thread:
+        """Repair the firewall when it drifted (the daemon runs this): at once on an
+        nftables change event, and every ``interval`` for what sends none
+        (ip_forward) or when events cannot be had."""
+        try:
+            monitor = drift.Monitor()
+        except OSError as ex:
+            log.warning("no nftables change events (%s): checking the firewall every %ss", ex, interval)
+            monitor = None
+
         def loop():
-            while not self.closed:
-                time.sleep(interval)
-                try:
-                    with self.lock:
-                        if not self.closed and self.firewall_drifted():
-                            self.sync_firewall()
-                except Exception as ex:  # noqa: BLE001 - keep watching; the next round retries
-                    log.warning("re-applying the firewall failed (retrying in %ss): %s", interval, ex)
+            try:
+                while not self.closed:
+                    if monitor is None:
+                        time.sleep(interval)
+                    else:
+                        monitor.wait(interval)
+                    try:
+                        self.repair_firewall()
+                    except Exception as ex:  # noqa: BLE001 - keep watching; the next round retries
+                        log.warning("re-applying the firewall failed (retrying in %ss): %s", interval, ex)
+            finally:
+                if monitor is not None:
+                    monitor.close()
         t = threading.Thread(target=loop, name="firewall-watch", daemon=True)
         t.start()
         return t

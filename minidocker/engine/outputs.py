@@ -8,6 +8,7 @@ Bytes that are not UTF-8 survive the round trip (surrogate escapes). A log
 written before this format (raw bytes) reads back as stdout lines.
 """
 import json
+import os
 import threading
 import time
 
@@ -37,8 +38,15 @@ class JsonLog:
     """The writing end: records of one stream, split at line ends, appended whole."""
 
     def __init__(self, path: str):
-        self.f = open(path, "ab", buffering=0)
+        self.path = path
+        self.closed = False
+        os.close(self._open())  # the log exists from the start of the run
         self.lock = threading.Lock()
+
+    def _open(self) -> int:
+        """Opened for each write, not held: a running container costs the daemon
+        one fd fewer (its open-files limit bounds how many can run)."""
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
 
     def write(self, stream: int, data: bytes) -> None:
         name = STREAMS.get(stream, "stdout")
@@ -47,14 +55,19 @@ class JsonLog:
         out = b"".join(json.dumps({"log": ln.decode("utf-8", "surrogateescape"), "stream": name, "time": now})
                        .encode() + b"\n" for ln in lines)
         with self.lock:
-            if self.f is not None:
-                self.f.write(out)
+            if self.closed:
+                return
+            fd = self._open()
+            try:
+                view = memoryview(out)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
 
     def close(self) -> None:
         with self.lock:
-            if self.f is not None:
-                self.f.close()
-                self.f = None
+            self.closed = True
 
 
 def _record(line: bytes) -> tuple[int, str, bytes]:

@@ -67,9 +67,17 @@ def ensure_private_dir(path: str) -> None:
 
 
 def _is_mountpoint(path: str) -> bool:
+    """Whether the mount ``path`` resolves to is mounted at ``path`` itself: the last
+    mount (in mountinfo's order) covering it, so a mount hidden under a later one
+    (the host's /run/netns under a test's tmpfs /run) does not count."""
     real = os.path.realpath(path)
+    covering = ""
     with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == real for line in f)
+        for line in f:
+            point = line.split()[4]
+            if real == point or real.startswith(point.rstrip("/") + "/"):
+                covering = point
+    return covering == real
 
 
 def _thread_ns_path(kind: str) -> str:

@@ -16,8 +16,11 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker import explain
-from minidocker.errors import KernelError
+from minidocker.errors import KernelError, LimitReached
 from minidocker.network.namespaces import NetnsThread
+
+
+BRIDGE_MAX_PORTS = 1023  # the kernel's BR_MAX_PORTS (1024) port numbers, 0 reserved
 
 
 def _fail(what: str, e: Exception) -> KernelError:
@@ -62,6 +65,27 @@ class Handle:
                 out.append((ipaddress.ip_network(f"{dst}/{r['dst_len']}", strict=False),
                             names.get(r.get_attr("RTA_OIF"), "")))
             return out
+        return self._run(work)
+
+    def links_view(self) -> dict:
+        """name -> {"master": name or "", "up": bool, "addrs": ["ip/len", ...]} of
+        every link, and "default" -> the IPv4 default route's gateway ("" if none)."""
+        def work():
+            links = self._ipr.get_links()
+            names = {l["index"]: l.get_attr("IFLA_IFNAME") for l in links}
+            out = {}
+            for l in links:
+                out[l.get_attr("IFLA_IFNAME")] = {"master": names.get(l.get_attr("IFLA_MASTER"), ""),
+                                                  "up": bool(l["flags"] & 1), "addrs": []}
+            for a in self._ipr.get_addr(family=2):
+                name = names.get(a["index"])
+                if name in out:
+                    out[name]["addrs"].append(f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")
+            default = ""
+            for r in self._ipr.get_routes(family=2, table=254):
+                if r["dst_len"] == 0:
+                    default = r.get_attr("RTA_GATEWAY") or ""
+            return out, default
         return self._run(work)
 
     # ---- links ------------------------------------------------------------------
@@ -135,7 +159,16 @@ class Handle:
 
     def set_master(self, ifname: str, bridge: str) -> None:
         self._explain("link", "set", ifname, "master", bridge)
-        self._run(lambda: self._ipr.link("set", index=self._index(ifname), master=self._index(bridge)))
+
+        def work():
+            try:
+                self._ipr.link("set", index=self._index(ifname), master=self._index(bridge))
+            except NetlinkError as e:
+                if e.code == errno.EXFULL:  # BR_MAX_PORTS: port numbers 1..1023
+                    raise LimitReached(f"bridge {bridge} has reached the Linux bridge's limit of "
+                                       f"{BRIDGE_MAX_PORTS} ports") from None
+                raise
+        self._run(work)
 
     def set_hairpin(self, ifname: str) -> None:
         """Let the bridge send a frame back out of the port it came in on (a

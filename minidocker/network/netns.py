@@ -74,3 +74,16 @@ def host_routes() -> list:
     """(destination, device name) of every IPv4 route in the host's main table."""
     with netlink.inside(None) as host:
         return host.routes_with_dev()
+
+
+def links_view(path: str | None) -> tuple[dict, str]:
+    """The links (master, up, addresses) and the default gateway of the namespace
+    pinned at ``path`` (None: the host's), as netlink.Handle.links_view."""
+    with netlink.inside(path) as h:
+        return h.links_view()
+
+
+def delete_host_link(name: str) -> None:
+    """Delete a link of the host's (gone already: nothing to do)."""
+    with netlink.inside(None) as h:
+        h.delete_link(name)

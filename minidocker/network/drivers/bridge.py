@@ -6,7 +6,7 @@ the firewall. Each verb undoes its own partial work when a later step fails.
 import contextlib
 
 from minidocker import faults
-from minidocker.errors import Conflict
+from minidocker.errors import Conflict, LimitReached
 from minidocker.network import netlink
 from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
 
@@ -63,7 +63,11 @@ class BridgeDriver:
             with contextlib.ExitStack() as undo:
                 undo.callback(host.delete_link, ep.host_veth)
                 faults.point("join.veth")
-                host.set_master(ep.host_veth, net.bridge)
+                try:
+                    host.set_master(ep.host_veth, net.bridge)
+                except LimitReached:
+                    raise LimitReached(f"network {net.name} has reached the Linux bridge's limit of "
+                                       f"{netlink.BRIDGE_MAX_PORTS} ports") from None
                 if hairpin:
                     host.set_hairpin(ep.host_veth)
                 host.set_up(ep.host_veth)
