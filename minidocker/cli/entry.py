@@ -2,18 +2,18 @@
 
 Importing the click command tree costs tens of milliseconds; `minidocker --version`
 (and `-v`, as the docker CLI has) needs none of it, so it is answered here with
-only this module and minidocker/__init__.py imported. Every other command line
+only this module imported. Every other command line
 goes to minidocker.cli.main.
 """
 import sys
 
+VERSION = "0.1.0"  # pyproject.toml's version (tests/unit/test_cli_version.py checks)
 VERSION_FLAGS = ("--version", "-v")
 
 
 def version_line() -> str:
     """What `minidocker --version` prints (one line, like `docker --version`)."""
-    from minidocker import __version__
-    return f"minidocker version {__version__}"
+    return f"minidocker version {VERSION}"
 
 
 def main() -> None:
