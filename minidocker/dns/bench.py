@@ -4,7 +4,8 @@
 parsing in the loop, so the client costs little next to the server) and reports
 queries per second and the latency distribution. ``python -m minidocker.dns.bench``
 runs a DNSServer of its own in a throwaway netns against it (to profile the server
-without a daemon: py-spy record -- python -m minidocker.dns.bench ...).
+without a daemon: py-spy record -- python -m minidocker.dns.bench ...), or with
+``--netns /proc/PID/ns/net`` measures the resolver a container sees (any daemon's).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import struct
 import time
 
 from minidocker.network import namespaces
+
+LISTEN = "127.0.0.11"
 
 
 def question(name: str, qtype: int = 1) -> bytes:
@@ -100,8 +103,24 @@ def measure(netns_path: str | None, name: str | list[str], n: int = 1000, server
     return namespaces.run_in_netns(netns_path, _run, names, n, server, timeout, outstanding)
 
 
-def _standalone(n: int, outstanding: int, name: str) -> dict:
-    """A DNSServer in a netns of its own, measured from that netns."""
+def _dnsperf(path: str, name: str, outstanding: int, seconds: float) -> dict:
+    import re
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".dnsperf") as f:
+        f.write(f"{name} A\n")
+        f.flush()
+        out = subprocess.run(["nsenter", f"--net={path}", "dnsperf", "-s", LISTEN, "-d", f.name, "-l", str(seconds),
+                              "-q", str(outstanding), "-c", "1", "-t", "1"], capture_output=True, text=True).stdout
+    grab = lambda rx: float(re.search(rx, out).group(1))  # noqa: E731
+    return {"outstanding": outstanding, "qps": grab(r"Queries per second:\s+([\d.]+)"),
+            "avg_us": round(grab(r"Average Latency \(s\):\s+([\d.]+)") * 1e6, 1),
+            "lost": int(grab(r"Queries lost:\s+(\d+)"))}
+
+
+def _standalone(n: int, outstanding: int, name: str, dnsperf_seconds: float = 0) -> dict:
+    """A DNSServer in a netns of its own, measured from that netns (by our client, or
+    by dnsperf for ``dnsperf_seconds``)."""
     import tempfile
     from minidocker.dns.embedded import DNSServer
     from minidocker.dns.records import Table
@@ -117,6 +136,8 @@ def _standalone(n: int, outstanding: int, name: str) -> dict:
         srv.start()
         srv.attach("c", path, ["n1"], [], False)
         measure(path, name, min(n, 2000), outstanding=outstanding)  # warm-up
+        if dnsperf_seconds:
+            return _dnsperf(path, name, outstanding, dnsperf_seconds)
         return measure(path, name, n, outstanding=outstanding)
     finally:
         srv.stop()
@@ -132,5 +153,11 @@ if __name__ == "__main__":
     ap.add_argument("-n", type=int, default=50000)
     ap.add_argument("-q", "--outstanding", type=int, default=50)
     ap.add_argument("--name", default="web")
+    ap.add_argument("--dnsperf", type=float, default=0, metavar="SECONDS", help="measure with dnsperf instead")
+    ap.add_argument("--netns", metavar="PATH", help="measure the server of this netns (/proc/PID/ns/net) instead")
     a = ap.parse_args()
-    print(json.dumps(_standalone(a.n, a.outstanding, a.name)))
+    if a.netns:
+        measure(a.netns, a.name, min(a.n, 500), outstanding=a.outstanding)  # warm-up
+        print(json.dumps(measure(a.netns, a.name, a.n, outstanding=a.outstanding)))
+    else:
+        print(json.dumps(_standalone(a.n, a.outstanding, a.name, a.dnsperf)))

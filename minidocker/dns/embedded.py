@@ -10,6 +10,7 @@ socket would keep its netns alive.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -76,6 +77,19 @@ def _valid_servers(servers: list[str]) -> list[str]:
             out.append(str(ipaddress.ip_address(s)))
         except ValueError:
             raise InvalidArgument(f"{s} is not an ip address") from None
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _canonical(ips: tuple[str, ...]) -> list[str]:
+    """The valid addresses among ``ips``, as canonical text (the host's resolvers are
+    re-read per forward, so their parsing is remembered)."""
+    out = []
+    for ip in ips:
+        try:
+            out.append(str(ipaddress.ip_address(ip)))
+        except ValueError:
+            continue
     return out
 
 
@@ -332,12 +346,7 @@ class DNSServer:
             except Exception:
                 log.exception("reading host resolvers failed")
                 hosts = []
-            found = []
-            for ip in hosts:
-                try:
-                    found.append((str(ipaddress.ip_address(ip)), False))
-                except ValueError:
-                    continue
+            found = [(ip, False) for ip in _canonical(tuple(hosts))]
         return found[:MAX_SERVERS]
 
     def _forward(self, sb: _Sandbox, msg: wire.Message, raw: bytes, tcp: bool, sink) -> None:
