@@ -32,7 +32,7 @@ log = logging.getLogger("minidocker.dns")
 
 LISTEN_IP = "127.0.0.11"
 TURN_QUOTA = 32       # queries one sandbox gets answered per turn of the loop (UDP and TCP together)
-CACHE_MAX = 1024      # encoded answers kept per sandbox and transport
+CACHE_MAX = 128       # encoded answers kept per sandbox and transport (then cleared)
 
 
 class _Sandbox:
