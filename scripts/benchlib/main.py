@@ -45,8 +45,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return opts
 
 
-def docker_present() -> bool:
-    return bool(shutil.which("docker")) and subprocess.run(["docker", "version"], capture_output=True).returncode == 0
+def docker_cli() -> str | None:
+    """Debian's docker 20.10 CLI (/usr/bin/docker) before any other on PATH, if the daemon answers it."""
+    for cand in ("/usr/bin/docker", shutil.which("docker")):
+        if cand and os.access(cand, os.X_OK) and subprocess.run([cand, "version"], capture_output=True).returncode == 0:
+            return cand
+    return None
 
 
 def progress(msg: str) -> None:
@@ -66,8 +70,9 @@ def run(opts: argparse.Namespace) -> int:
         print(f"bench: scripts/setup failed:\n{p.stdout}{p.stderr}", file=sys.stderr)
         return 2
     sides = [Side("minidocker", [MINIDOCKER], 231)]
-    if not opts.no_docker and docker_present():
-        sides.append(Side("docker", ["docker"], 232))
+    docker = None if opts.no_docker else docker_cli()
+    if docker:
+        sides.append(Side("docker", [docker], 232))
     wanted = [g for g, words in GROUPS.items() if not opts.rows or re.search(opts.rows, f"{g} {words}")]
     res = Results()
     jobs = {
