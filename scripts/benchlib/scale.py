@@ -94,7 +94,8 @@ def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, prog
             for side in (active if i % 2 == 0 else active[::-1]):
                 ms = side.timed("run", "-d", "--name", name(i), "--network", NET, "busybox", "sleep", "36000")
                 started[side.name] += ms
-                res.add(f"run -d, one of {n} on one network", side.name, ms)
+                span = f"1–{n}" if i < n else f"{n + 1}–{total}"
+                res.add(f"run -d, containers {span} on one network (each)", side.name, ms)
                 if i + 1 == n:
                     res.add(f"{n} sequential run -d, total", side.name, started[side.name] / 1000, "s")
                 if i + 1 == scale:
