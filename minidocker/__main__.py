@@ -1,4 +1,4 @@
 """`python -m minidocker ...` is the `minidocker` command."""
-from minidocker.cli.main import main
+from minidocker.cli.entry import main
 
 main()

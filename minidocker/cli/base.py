@@ -14,6 +14,7 @@ from typing import Callable, NoReturn
 import click
 
 from minidocker.api.client import APIError, Client
+from minidocker.cli.entry import version_line
 
 CTX = {"help_option_names": ["--help"]}
 RUN_CTX = dict(CTX, allow_interspersed_args=False)  # run/exec: what follows the command is its own
@@ -129,6 +130,8 @@ def dump_json(obj) -> str:
 @click.group(context_settings=CTX)
 @click.option("--explain", is_flag=True, default=os.environ.get("MINIDOCKER_EXPLAIN") == "1",
               help="Print every kernel change as the equivalent shell command (or MINIDOCKER_EXPLAIN=1)")
+@click.version_option(version_line(), "-v", "--version", message="%(version)s",
+                      help="Print version information and quit")
 @click.pass_context
 def cli(ctx, explain):
     """minidocker: Docker's single-host networking on raw Linux primitives."""

@@ -86,30 +86,38 @@ def _pack(rec: DNSRecord, limit: int, tcp: bool) -> bytes:
 
 def local_answer(table: Table, networks: list[str], msg: wire.Message, tcp: bool) -> bytes | None:
     """Our own answer for ``msg``, or None if the name is not ours."""
+    return _local_answer(table, networks, msg, tcp)[0]
+
+
+def _local_answer(table: Table, networks: list[str], msg: wire.Message, tcp: bool) -> tuple[bytes | None, bool]:
+    """(our answer or None, whether the same query always gets the same answer
+    while the table does not change: not when several addresses are shuffled)."""
     name = msg.qname
     qtype = msg.qtype
     if qtype in (QTYPE.A, QTYPE.AAAA, QTYPE.MX):
         ips = table.lookup(networks, msg.qname_as_asked)
         if ips is None:
-            return None
+            return None, False
         rec = _reply(msg)
+        stable = True
         if qtype != QTYPE.MX:
             want = 4 if qtype == QTYPE.A else 6
             fam = [ip for ip in ips if ipaddress.ip_address(ip).version == want]
             _rng.shuffle(fam)
+            stable = len(fam) < 2
             rdata = A if want == 4 else AAAA
             for ip in fam:
                 rec.add_answer(RR(rec.q.qname, qtype, ttl=TTL, rdata=rdata(ip)))
-        return _pack(rec, max_size(msg, tcp), tcp)
+        return _pack(rec, max_size(msg, tcp), tcp), stable
     if qtype == QTYPE.PTR:
         ip = _ptr_ip(name)
         host = table.reverse(networks, ip) if ip else None
         if host is None:
-            return None
+            return None, False
         rec = _reply(msg)
         rec.add_answer(RR(rec.q.qname, QTYPE.PTR, ttl=TTL, rdata=PTR(host + ".")))
-        return _pack(rec, max_size(msg, tcp), tcp)
-    return None
+        return _pack(rec, max_size(msg, tcp), tcp), True
+    return None, False
 
 
 def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message, tcp: bool,
@@ -117,12 +125,19 @@ def decide(table: Table, networks: list[str], internal: bool, msg: wire.Message,
     """Bytes to send back, or FORWARD. As Docker 20.10, when the container set an
     ``ndots`` option itself, an unknown A/AAAA name without a dot is not forwarded:
     it gets an empty NOERROR (the client then tries its search domains)."""
+    return respond(table, networks, internal, msg, tcp, ndots_set)[0]
+
+
+def respond(table: Table, networks: list[str], internal: bool, msg: wire.Message, tcp: bool,
+            ndots_set: bool = False):
+    """``decide``'s answer and whether it may be cached: the same query bytes (but
+    for the id) get the same answer bytes until the table or the sandbox changes."""
     try:
-        data = local_answer(table, networks, msg, tcp)
+        data, stable = _local_answer(table, networks, msg, tcp)
     except Exception:  # a name dnslib cannot encode, etc.: treat as malformed
-        return wire.error_reply(msg.id, msg.flags, wire.FORMERR, msg.question)
+        return wire.error_reply(msg.id, msg.flags, wire.FORMERR, msg.question), False
     if data is not None:
-        return data
+        return data, stable
     if ndots_set and msg.qtype in (QTYPE.A, QTYPE.AAAA) and "." not in msg.qname:
-        return _pack(_reply(msg), max_size(msg, tcp), tcp)
-    return FORWARD
+        return _pack(_reply(msg), max_size(msg, tcp), tcp), True
+    return FORWARD, False

@@ -10,6 +10,7 @@ socket would keep its netns alive.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -22,6 +23,7 @@ from typing import Callable
 from minidocker.network import namespaces
 from minidocker.errors import InvalidArgument, KernelError, NotFound
 from minidocker.dns import answer, packet as wire
+from minidocker.dns.clients import TcpConn, UdpPeer
 from minidocker.dns.forward import MAX_SERVERS, Forward
 from minidocker.dns.loop import Loop
 from minidocker.dns.records import Table
@@ -29,7 +31,8 @@ from minidocker.dns.records import Table
 log = logging.getLogger("minidocker.dns")
 
 LISTEN_IP = "127.0.0.11"
-OUTBUF_MAX = 256 * 1024
+TURN_QUOTA = 32       # queries one sandbox gets answered per turn of the loop (UDP and TCP together)
+CACHE_MAX = 128       # encoded answers kept per sandbox and transport (then cleared)
 
 
 class _Sandbox:
@@ -38,109 +41,16 @@ class _Sandbox:
         self.udp, self.tcp = udp, tcp
         self.networks, self.dns_servers, self.internal = list(networks), list(dns_servers), internal
         self.ndots_set = False  # the container's --dns-option has ndots:N
-        self.conns: OrderedDict[int, _Conn] = OrderedDict()
+        self.conns: OrderedDict[int, TcpConn] = OrderedDict()
         self.pending: set[Forward] = set()
         self.listen_paused = False
-
-
-class _UdpPeer:
-    __slots__ = ("sb", "addr")
-
-    def __init__(self, sb, addr):
-        self.sb, self.addr = sb, addr
-
-    def send(self, data: bytes) -> None:
-        if self.sb.udp.fileno() < 0:
-            return
-        try:
-            self.sb.udp.sendto(data, self.addr)
-        except OSError:
-            pass  # client gone or buffer full: UDP may drop
-
-
-class _Conn:
-    def __init__(self, srv, sb, sock):
-        self.srv, self.sb, self.sock = srv, sb, sock
-        self.inbuf = bytearray()
-        self.outbuf = bytearray()
-        self.closed = False
-        self.deadline = time.monotonic() + srv.tcp_first_timeout
-        self.timer = srv.loop.call_later(srv.tcp_first_timeout, self._check_deadline)
-
-    def _check_deadline(self) -> None:
-        if self.closed:
-            return
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            self.close()
-        else:
-            self.timer = self.srv.loop.call_later(left, self._check_deadline)
-
-    def on_event(self, mask) -> None:
-        if mask & selectors.EVENT_WRITE:
-            self._flush()
-        if self.closed or not mask & selectors.EVENT_READ:
-            return
-        try:
-            chunk = self.sock.recv(65537)
-        except BlockingIOError:
-            return
-        except OSError:
-            self.close()
-            return
-        if not chunk:
-            self.close()
-            return
-        self.inbuf += chunk
-        while len(self.inbuf) >= 2 and not self.closed:
-            n = int.from_bytes(self.inbuf[:2], "big")
-            if n < wire.HEADER.size:
-                self.close()  # not even a header: nothing to answer
-                return
-            if len(self.inbuf) < 2 + n:
-                break
-            data = bytes(self.inbuf[2:2 + n])
-            del self.inbuf[:2 + n]
-            self.deadline = time.monotonic() + self.srv.tcp_idle_timeout
-            self.srv._touch(self)
-            self.srv._handle(self.sb, data, True, self)
-
-    def send(self, data: bytes) -> None:
-        if self.closed:
-            return
-        self.outbuf += len(data).to_bytes(2, "big") + data
-        if len(self.outbuf) > OUTBUF_MAX:
-            self.close()  # the client does not read its answers
-            return
-        self._flush()
-
-    def _flush(self) -> None:
-        try:
-            while self.outbuf:
-                n = self.sock.send(self.outbuf)
-                del self.outbuf[:n]
-        except BlockingIOError:
-            pass
-        except OSError:
-            self.close()
-            return
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.outbuf else 0)
-        self.srv.loop.sel.modify(self.sock, events, self.on_event)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.timer.cancel()
-        try:
-            self.srv.loop.sel.unregister(self.sock)
-        except (KeyError, ValueError):
-            pass
-        self.sock.close()
-        self.sb.conns.pop(id(self), None)
-        self.srv._conns.pop(id(self), None)
-        for fwd in [f for f in self.sb.pending if f.sink is self]:
-            fwd.cancel()
+        self.turn = -1       # the loop turn ``spent`` counts for
+        self.spent = 0
+        # query bytes but the id -> answer bytes but the id, per transport; valid for
+        # one version of the table and one set of networks (cleared on either change)
+        self.cache: tuple[dict[bytes, bytes], dict[bytes, bytes]] = ({}, {})
+        self.cache_version = -1
+        self.dropped = 0     # forwards not made: the sandbox's budget was spent
 
 
 def _listeners() -> tuple[socket.socket, socket.socket]:
@@ -174,9 +84,23 @@ def _valid_servers(servers: list[str]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _canonical(ips: tuple[str, ...]) -> list[str]:
+    """The valid addresses among ``ips``, as canonical text (the host's resolvers are
+    re-read per forward, so their parsing is remembered)."""
+    out = []
+    for ip in ips:
+        try:
+            out.append(str(ipaddress.ip_address(ip)))
+        except ValueError:
+            continue
+    return out
+
+
 class DNSServer:
     def __init__(self, table: Table, host_resolvers: Callable[[], list[str]], *,
-                 upstream_timeout: float = 4.0, max_inflight: int = 1024,
+                 upstream_timeout: float = 4.0, max_inflight: int = 4096,
+                 max_inflight_per_sandbox: int = 256,
                  tcp_first_timeout: float = 2.0, tcp_idle_timeout: float = 8.0,
                  max_tcp_per_sandbox: int = 64, max_tcp_total: int = 1024,
                  upstream_port: int = 53):
@@ -184,6 +108,7 @@ class DNSServer:
         self.host_resolvers = host_resolvers
         self.upstream_timeout = upstream_timeout
         self.max_inflight = max_inflight
+        self.max_inflight_per_sandbox = max_inflight_per_sandbox
         self.tcp_first_timeout = tcp_first_timeout
         self.tcp_idle_timeout = tcp_idle_timeout
         self.max_tcp_per_sandbox = max_tcp_per_sandbox
@@ -191,7 +116,7 @@ class DNSServer:
         self.upstream_port = upstream_port
         self.loop = Loop()
         self._sandboxes: dict[str, _Sandbox] = {}
-        self._conns: OrderedDict[int, _Conn] = OrderedDict()  # least recently active first
+        self._conns: OrderedDict[int, TcpConn] = OrderedDict()  # least recently active first
         self._inflight = 0
         self._host_fd = -1
 
@@ -251,6 +176,7 @@ class DNSServer:
                 raise NotFound(f"no DNS resolver attached for {key}")
             sb.networks, sb.dns_servers, sb.internal = list(networks), servers, internal
             sb.ndots_set = ndots_set
+            sb.cache_version = -1
         self.loop.call(do)
 
     def detach(self, key: str) -> None:
@@ -293,15 +219,38 @@ class DNSServer:
         finally:
             namespaces.setns(self._host_fd, namespaces.CLONE_NEWNET)
 
+    # -- fairness: each sandbox gets TURN_QUOTA queries per turn of the loop ----------
+    def take_turn(self, sb: _Sandbox) -> bool:
+        """Count one query against ``sb``'s quota for this turn; False once it is spent
+        (the query waits: in the kernel's socket buffer, or in the connection's inbuf)."""
+        tick = self.loop.tick
+        if sb.turn != tick:
+            sb.turn, sb.spent = tick, 0
+        if sb.spent >= TURN_QUOTA:
+            return False
+        sb.spent += 1
+        return True
+
     def _on_udp(self, sb: _Sandbox) -> None:
-        for _ in range(256):
+        udp = sb.udp
+        table = self.table
+        while self.take_turn(sb):
             try:
-                data, addr = sb.udp.recvfrom(65535)
-            except (BlockingIOError, InterruptedError):
+                data, addr = udp.recvfrom(65535)
+            except OSError:  # BlockingIOError: drained
                 return
-            except OSError:
-                return
-            self._handle(sb, data, False, _UdpPeer(sb, addr))
+            if sb.cache_version != table.version:
+                sb.cache[0].clear()
+                sb.cache[1].clear()
+                sb.cache_version = table.version
+            hit = sb.cache[0].get(data[2:])
+            if hit is not None:  # the fast path: a known name asked before
+                try:
+                    udp.sendto(data[:2] + hit, addr)
+                except OSError:
+                    pass
+                continue
+            self.handle(sb, data, False, UdpPeer(sb, addr))
             if sb.key not in self._sandboxes:
                 return
 
@@ -321,15 +270,20 @@ class DNSServer:
                 self._evict(sb)
             elif len(self._conns) >= self.max_tcp_total:
                 self._evict(None)
-            conn = _Conn(self, sb, sock)
+            conn = TcpConn(self, sb, sock)
             sb.conns[id(conn)] = conn
             self._conns[id(conn)] = conn
             self.loop.sel.register(sock, selectors.EVENT_READ, conn.on_event)
 
     def _evict(self, sb: _Sandbox | None, force: bool = False) -> bool:
-        """Close the least recently active connection (of ``sb`` if given)."""
-        pool = sb.conns if sb is not None and not force else self._conns
-        for conn in pool.values():
+        """Close the least recently active connection of ``sb``, or (None, or
+        ``force``) of the sandbox that holds the most: one sandbox's connections
+        never push out another's while it holds more."""
+        if sb is None or force:
+            sb = max(self._sandboxes.values(), key=lambda s: len(s.conns), default=None)
+            if sb is None:
+                return False
+        for conn in sb.conns.values():
             conn.close()
             return True
         return False
@@ -346,23 +300,41 @@ class DNSServer:
                 self.loop.sel.register(sb.tcp, selectors.EVENT_READ, lambda m: self._on_accept(sb))
         self.loop.call_later(0.2, resume)
 
-    def _touch(self, conn: _Conn) -> None:
+    def touch(self, conn: TcpConn) -> None:
         conn.sb.conns.move_to_end(id(conn))
         self._conns.move_to_end(id(conn))
 
+    def forget(self, conn: TcpConn) -> None:
+        self._conns.pop(id(conn), None)
+
     # -- queries -----------------------------------------------------------------
-    def _handle(self, sb: _Sandbox, data: bytes, tcp: bool, sink) -> None:
+    def handle(self, sb: _Sandbox, data: bytes, tcp: bool, sink) -> None:
+        cache = sb.cache[tcp]
+        if sb.cache_version != self.table.version:
+            sb.cache[0].clear()
+            sb.cache[1].clear()
+            sb.cache_version = self.table.version
+        key = data[2:]
+        hit = cache.get(key)
+        if hit is not None:
+            sink.send(data[:2] + hit)
+            return
         res = answer.parse_or_reject(data)
         if res is None:
             return
         if isinstance(res, bytes):
             sink.send(res)
             return
-        out = answer.decide(self.table, sb.networks, sb.internal, res, tcp, ndots_set=sb.ndots_set)
+        version = sb.cache_version
+        out, stable = answer.respond(self.table, sb.networks, sb.internal, res, tcp, ndots_set=sb.ndots_set)
         if out is answer.FORWARD:
             self._forward(sb, res, data, tcp, sink)
-        else:
-            sink.send(out)
+            return
+        if stable and version == self.table.version:
+            if len(cache) >= CACHE_MAX:
+                cache.clear()
+            cache[key] = out[2:]
+        sink.send(out)
 
     def _upstreams(self, sb: _Sandbox) -> list[tuple[str, bool]]:
         """Docker 20.10 forwards from the container's namespace, so a sandbox only
@@ -385,16 +357,16 @@ class DNSServer:
         except Exception:
             log.exception("reading host resolvers failed")
             return []
-        found = []
-        for ip in hosts:
-            try:
-                found.append(str(ipaddress.ip_address(ip)))
-            except ValueError:
-                continue
-        return found
+        return _canonical(tuple(hosts))
 
     def _forward(self, sb: _Sandbox, msg: wire.Message, raw: bytes, tcp: bool, sink) -> None:
-        if self._inflight >= self.max_inflight:
-            sink.send(wire.error_reply(msg.id, msg.flags, wire.REFUSED, msg.question))
+        """Beyond the sandbox's budget of forwards in flight (or the server's), the
+        query gets no answer at all, as from Docker 20.10 past its limit of
+        concurrent queries: the client times out and retries, never REFUSED."""
+        if len(sb.pending) >= self.max_inflight_per_sandbox or self._inflight >= self.max_inflight:
+            sb.dropped += 1
+            if sb.dropped & (sb.dropped - 1) == 0:  # 1, 2, 4, 8...: a flood logs a few lines
+                log.warning("dns: more than %d queries in flight from %s: %d dropped",
+                            len(sb.pending), sb.key[:12], sb.dropped)
             return
         Forward(self, sb, msg, raw, tcp, sink, self._upstreams(sb)).start()

@@ -6,7 +6,6 @@ daemon's own netns."""
 from __future__ import annotations
 
 import errno
-import ipaddress
 import random
 import selectors
 import socket
@@ -89,7 +88,7 @@ class Forward:
         while self.idx < len(self.servers):
             ip, in_container = self.servers[self.idx]
             self.idx += 1
-            fam = socket.AF_INET6 if ipaddress.ip_address(ip).version == 6 else socket.AF_INET
+            fam = socket.AF_INET6 if ":" in ip else socket.AF_INET  # servers arrive validated, canonical
             kind = socket.SOCK_STREAM if self.tcp else socket.SOCK_DGRAM
             try:
                 self.sock = self.srv._new_socket(self.sb if in_container else None, fam, kind)

@@ -37,6 +37,7 @@ class Loop:
         self.thread: threading.Thread | None = None
         self._stopping = False
         self._lock = threading.Lock()
+        self.tick = 0  # turns of the loop so far (handlers share work per turn by it)
 
     # -- timers -----------------------------------------------------------
     def call_later(self, delay: float, fn) -> Timer:
@@ -125,6 +126,7 @@ class Loop:
 
     def _run(self) -> None:
         while not self._stopping:
+            self.tick += 1
             timeout = None
             now = time.monotonic()
             while self._timers and self._timers[0][2].cancelled:

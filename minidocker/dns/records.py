@@ -58,6 +58,7 @@ class Table:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._nets: dict[str, _Network] = {}
+        self.version = 0  # bumped on every change: answers cached under an older one are stale
 
     def set_endpoint(self, network_id: str, network_name: str, container_id: str,
                      container_name: str, ip: str, names: list[str]) -> None:
@@ -73,6 +74,7 @@ class Table:
             net.name = network_name
             net.endpoints[container_id] = _Entry(cname, addr, frozenset(all_names))
             net.reindex()
+            self.version += 1
 
     def remove_endpoint(self, network_id: str, container_id: str) -> None:
         with self._lock:
@@ -83,6 +85,7 @@ class Table:
                 net.reindex()
             else:
                 del self._nets[network_id]
+            self.version += 1
 
     def endpoints(self) -> dict[str, dict[str, tuple[str, str]]]:
         """network id -> {container id: (container name, address)}: what is registered."""
@@ -93,6 +96,7 @@ class Table:
     def remove_network(self, network_id: str) -> None:
         with self._lock:
             self._nets.pop(network_id, None)
+            self.version += 1
 
     def lookup(self, networks: list[str], qname: str) -> list[str] | None:
         """Addresses of ``qname`` seen from a sandbox on ``networks``; None if unknown."""

@@ -80,9 +80,18 @@ class Engine:
 
     # ---- lookups ---------------------------------------------------------
     def host_resolvers(self) -> list[str]:
+        """The host's resolvers; asked by the DNS server per forwarded query, so the
+        file is re-read only when it changed (a stat instead of a read and a parse)."""
         try:
+            st = os.stat(self.host_resolv_conf)
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            cached = getattr(self, "_host_resolvers", None)
+            if cached is not None and cached[0] == stamp:
+                return list(cached[1])
             with open(self.host_resolv_conf) as f:
-                return host_resolvers_from(f.read())
+                found = host_resolvers_from(f.read())
+            self._host_resolvers = (stamp, found)
+            return list(found)
         except OSError:
             return []
 

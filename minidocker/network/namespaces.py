@@ -67,17 +67,18 @@ def ensure_private_dir(path: str) -> None:
 
 
 def _is_mountpoint(path: str) -> bool:
-    """Whether the mount ``path`` resolves to is mounted at ``path`` itself: the last
-    mount (in mountinfo's order) covering it, so a mount hidden under a later one
-    (the host's /run/netns under a test's tmpfs /run) does not count."""
+    """Whether the mount ``path`` resolves to is mounted at ``path`` itself: by the
+    mount id of the path (fdinfo), since mountinfo also lists mounts hidden under a
+    later one (a host's /run/netns under a tmpfs on /run)."""
     real = os.path.realpath(path)
-    covering = ""
+    fd = os.open(real, os.O_PATH)
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            mnt_id = next(line.split()[1] for line in f if line.startswith("mnt_id:"))
+    finally:
+        os.close(fd)
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            point = line.split()[4]
-            if real == point or real.startswith(point.rstrip("/") + "/"):
-                covering = point
-    return covering == real
+        return any(line.split()[0] == mnt_id and line.split()[4] == real for line in f)
 
 
 def _thread_ns_path(kind: str) -> str:

@@ -1,7 +1,7 @@
 import struct
 
 import pytest
-from dnslib import DNSRecord, EDNS0, QTYPE
+from dnslib import A, DNSRecord, EDNS0, QTYPE
 
 from minidocker.dns import answer, packet as wire
 from minidocker.dns.records import Table
@@ -193,3 +193,39 @@ def test_ndots_set_answers_single_labels_empty(table):
     assert answer.decide(table, ["n1"], False, wire.parse(q("zz")), False) == answer.FORWARD
     r = DNSRecord.parse(answer.decide(table, ["n1"], False, wire.parse(q("web")), False, ndots_set=True))
     assert [str(x.rdata) for x in r.rr] == ["10.1.0.2"]
+
+
+# -- what the server's answer cache may keep -----------------------------------------
+
+def test_table_version_moves_on_every_change():
+    t = Table()
+    seen = [t.version]
+    t.set_endpoint("n1", "net1", "aa" * 32, "web", "10.1.0.2", [])
+    seen.append(t.version)
+    t.set_endpoint("n1", "net1", "aa" * 32, "web", "10.1.0.3", [])
+    seen.append(t.version)
+    t.remove_endpoint("n1", "aa" * 32)
+    seen.append(t.version)
+    t.set_endpoint("n2", "net2", "bb" * 32, "db", "10.2.0.2", [])
+    t.remove_network("n2")
+    seen.append(t.version)
+    assert seen == sorted(set(seen))  # strictly increasing
+    before = t.version
+    t.remove_endpoint("n9", "cc" * 32)  # nothing changed
+    assert t.version == before
+
+
+def respond(table, data, networks=("n1",)):
+    return answer.respond(table, list(networks), False, answer.parse_or_reject(data), False)
+
+
+def test_only_answers_that_never_vary_are_cacheable():
+    t = Table()
+    t.set_endpoint("n1", "net1", "aa" * 32, "web", "10.1.0.2", ["both"])
+    t.set_endpoint("n1", "net1", "bb" * 32, "db", "10.1.0.3", ["both"])
+    out, stable = respond(t, q("web"))
+    assert stable and DNSRecord.parse(out).rr[0].rdata == A("10.1.0.2")
+    assert respond(t, q("both"))[1] is False  # two addresses: shuffled per answer
+    assert respond(t, q("web", "AAAA"))[1] is True  # empty NOERROR
+    assert respond(t, q("2.0.1.10.in-addr.arpa", "PTR"))[1] is True
+    assert respond(t, q("nx.example")) == (answer.FORWARD, False)

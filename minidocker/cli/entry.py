@@ -1,0 +1,24 @@
+"""The `minidocker` console entry: answers `--version` before anything heavy loads.
+
+Importing the click command tree costs tens of milliseconds; `minidocker --version`
+(and `-v`, as the docker CLI has) needs none of it, so it is answered here with
+only this module imported. Every other command line
+goes to minidocker.cli.main.
+"""
+import sys
+
+VERSION = "0.1.0"  # pyproject.toml's version (tests/unit/test_cli_version.py checks)
+VERSION_FLAGS = ("--version", "-v")
+
+
+def version_line() -> str:
+    """What `minidocker --version` prints (one line, like `docker --version`)."""
+    return f"minidocker version {VERSION}"
+
+
+def main() -> None:
+    if len(sys.argv) == 2 and sys.argv[1] in VERSION_FLAGS:
+        sys.stdout.write(version_line() + "\n")
+        return
+    from minidocker.cli.main import main as click_main
+    click_main()

@@ -1,0 +1,22 @@
+"""Floor rows: what the kernel and the interpreter cost for the same work, for
+comparison (measured by floor_probe.py in the venv's python, and by spawning it)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from .common import VENV_PY, Results, timed_ms
+
+
+def measure(runs: int, res: Results) -> None:
+    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor_probe.py")
+    out = subprocess.run([VENV_PY, probe, str(max(runs, 5))], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "floor probe failed")
+    for label, samples in json.loads(out.stdout).items():
+        for ms in samples:
+            res.add(label, "minidocker", ms)
+    for _ in range(max(runs, 10)):
+        res.add("floor: python3 -I -S -c pass", "minidocker",
+                timed_ms(subprocess.run, [VENV_PY, "-I", "-S", "-c", "pass"]))

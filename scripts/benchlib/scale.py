@@ -1,0 +1,120 @@
+"""Scale rows: N sequential `run -d` on one user network (both sides interleaved,
+one container each in turn), with `ps`, memory and `exec` measured at 1, 100 and N
+existing containers; then `rm -f` of all of them in one command.
+
+Memory is read from /proc/PID/smaps_rollup: the daemon (minidockerd; dockerd and
+containerd) and the shims (the parents of the containers' first processes).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from .common import PREFIX, Results, Side, interleave
+
+NET = PREFIX + "_scale"
+
+
+def name(i: int) -> str:
+    return f"{PREFIX}_s{i}"
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(Rss, Pss) in kB of one process; (0, 0) when it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def daemon_pids(side: Side) -> list[int]:
+    if side.name == "docker":
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and comm(int(p)) in ("dockerd", "containerd")]
+        return pids
+    run_dir = os.environ.get("MINIDOCKER_RUN", "/run/minidocker")
+    with open(os.path.join(run_dir, "minidockerd.pid")) as f:
+        return [int(f.read().strip())]
+
+
+def memory(side: Side, names: list[str], res: Results, at: int) -> None:
+    mb = lambda kb: kb / 1024  # noqa: E731
+    d = [memory_kb(p) for p in daemon_pids(side)]
+    res.add(f"daemon RSS @{at} containers", side.name, mb(sum(r for r, _ in d)), "MB")
+    res.add(f"daemon PSS @{at} containers", side.name, mb(sum(p for _, p in d)), "MB")
+    pids = side("inspect", "-f", "{{.State.Pid}}", *names).split()
+    shims = {ppid(int(p)) for p in pids if int(p) > 0}
+    daemons = set(daemon_pids(side))
+    shims -= daemons  # a runtime whose containers are the daemon's children has no shims
+    m = [memory_kb(p) for p in shims]
+    res.add(f"shims RSS per container @{at}", side.name, mb(sum(r for r, _ in m)) / len(names), "MB")
+    res.add(f"shims PSS per container @{at}", side.name, mb(sum(p for _, p in m)) / len(names), "MB")
+
+
+def checkpoint(sides: list[Side], at: int, runs: int, res: Results) -> None:
+    names = [name(i) for i in range(at)]
+    for side in sides:
+        memory(side, names, res, at)
+    interleave(sides, runs, lambda s: {f"ps @{at} containers": s.timed("ps"),
+                                       f"exec true @{at} containers": s.timed("exec", name(0), "true")}, res)
+
+
+def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, progress) -> None:
+    n = min(n, scale) if scale else n
+    total = max(n, scale)
+    marks = {m for m in (1, 100, n, scale) if m and m <= total}
+    active = list(sides)
+    started = {s.name: 0.0 for s in sides}
+    try:
+        for side in sides:
+            teardown(side, 0)
+            side("network", "create", "--subnet", f"10.{side.octet}.128.0/17", NET)
+        for i in range(total):
+            if i == n and scale > n:
+                active = [s for s in sides if s.name == "minidocker"]
+            for side in (active if i % 2 == 0 else active[::-1]):
+                ms = side.timed("run", "-d", "--name", name(i), "--network", NET, "busybox", "sleep", "36000")
+                started[side.name] += ms
+                span = f"1–{n}" if i < n else f"{n + 1}–{total}"
+                res.add(f"run -d, containers {span} on one network (each)", side.name, ms)
+                if i + 1 == n:
+                    res.add(f"{n} sequential run -d, total", side.name, started[side.name] / 1000, "s")
+                if i + 1 == scale:
+                    res.add(f"{scale} sequential run -d, total", side.name, started[side.name] / 1000, "s")
+            if i + 1 in marks:
+                progress(f"scale: {i + 1} containers")
+                checkpoint(active, i + 1, runs, res)
+        reach = active[0]("exec", name(0), "ping", "-c", "1", "-W", "2", name(total - 1), check=False)
+        res.notes.append(f"scale: {name(0)} -> {name(total - 1)} by name: "
+                         f"{'reachable' if ' 0% packet loss' in reach else 'NOT reachable'}")
+    finally:
+        for side in sides:
+            t0 = time.perf_counter()
+            teardown(side, total)
+            res.add("rm -f of all scale containers (one command)", side.name, time.perf_counter() - t0, "s")
+
+
+def teardown(side: Side, count: int) -> None:
+    names = [name(i) for i in range(count)]
+    for k in range(0, len(names), 200):
+        side("rm", "-f", *names[k:k + 200], check=False, timeout=1200)
+    side("network", "rm", NET, check=False)
