@@ -241,3 +241,30 @@ def container_prune(st, force, filters):
     if gone:
         click.echo("Deleted Containers:\n" + "".join(f"{n}\n" for n in gone))
     click.echo(f"Total reclaimed space: {human_size(res.get('SpaceReclaimed') or 0)}")
+
+
+@cli.group("image", context_settings=CTX)
+def image():
+    """Manage images."""
+
+
+@image.command("inspect", context_settings=CTX)
+@click.option("-f", "--format", "fmt", default="", help="Format the output using the given Go template")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def image_inspect(st, fmt, names):
+    """Display detailed information on one or more images."""
+    from minidocker.cli.base import get_or_none
+    from minidocker.cli.container_commands import inspect_each
+    client = st.client()
+    inspect_each(names, lambda ref: get_or_none(client, f"/images/{q(ref)}/json"), "image", fmt)
+
+
+@image.command("rm", context_settings=CTX)
+@click.option("-f", "--force", is_flag=True, help="Force removal of the image")
+@click.option("--no-prune", is_flag=True, help="Do not delete untagged parents")
+@click.argument("images", nargs=-1, required=True)
+@click.pass_context
+def image_rm(ctx, force, no_prune, images):
+    """Remove one or more images."""
+    ctx.invoke(rmi_cmd, force=force, no_prune=no_prune, images=images)

@@ -16,7 +16,7 @@ from minidocker.cli.base import CTX, api_errors, cli, fail
 from minidocker.ids import human_duration
 from minidocker.cli import container_commands, network_commands, run_command, verb_commands  # noqa: F401  (register commands)
 from minidocker.cli import fs_commands, volume_commands  # noqa: F401  (register commands)
-from minidocker.cli import system_commands  # noqa: F401  (registers `system`)
+from minidocker.cli import swarm_commands, system_commands  # noqa: F401  (register commands)
 
 
 @cli.command("daemon", context_settings=CTX)

@@ -5,6 +5,7 @@ container holds it, with Docker 20.10's conflicts (daemon/images/image_delete.go
 A layer a container was made from is never deleted here (it is that container's
 overlay lower layer): with ``force`` the tag goes and the image stays, untagged.
 """
+import hashlib
 import os
 
 from minidocker.engine import image_views, system
@@ -57,9 +58,21 @@ def remove(e, ref: str, force: bool = False) -> list[dict]:
                 out.append({"Untagged": t})
         if not running and not stopped and not e.images.children(image_id):
             e.images.delete(image_id)
-            out.append({"Deleted": image_id})
+            out += [{"Deleted": image_id}, {"Deleted": _layer_chain_id(img)}]
             out += _collect_parents(e, img.get("Parent") or "")
         return out
+
+
+def _layer_chain_id(img: dict) -> str:
+    """The id Docker prints for the image's own layer when it goes with it: the
+    layer's chain id (sha256 of the chain below it, a space, its diff id)."""
+    diffs = list(img.get("DiffIDs") or ([img["DiffID"]] if img.get("DiffID") else []))
+    if not diffs:
+        return "sha256:" + hashlib.sha256(img["Id"].encode()).hexdigest()
+    chain = diffs[0]
+    for d in diffs[1:]:
+        chain = "sha256:" + hashlib.sha256(f"{chain} {d}".encode()).hexdigest()
+    return chain
 
 
 def _collect_parents(e, parent_id: str) -> list[dict]:
@@ -75,7 +88,7 @@ def _collect_parents(e, parent_id: str) -> list[dict]:
         if e.images.tags_of(parent_id) or running or stopped or e.images.children(parent_id):
             break
         e.images.delete(parent_id)
-        out.append({"Deleted": parent_id})
+        out += [{"Deleted": parent_id}, {"Deleted": _layer_chain_id(p)}]
         parent_id = p.get("Parent") or ""
     return out
 
