@@ -178,11 +178,13 @@ def container_matches(c: Container, filters: dict, networks: dict, image_ids=Non
         return v in names or any(i.startswith(v) for i in c.endpoints)
 
     def on_volume(v: str) -> bool:
+        """A volume's name or a mount's destination (Docker: any mount point's)."""
         for bind in c.binds or []:
             src, _, rest = bind.partition(":")
             if v in (src, rest.split(":", 1)[0]):
                 return True
-        return False
+        return any(v in (p.get("Name"), p.get("Destination"), p.get("Source"))
+                   for p in (getattr(c, "mounts", None) or []))
     bound = {f"{b.get('HostPort')}/{key.split('/')[1]}" for key, bs in (c.active_ports or {}).items()
              for b in (bs or []) if b.get("HostPort")} if c.status == "running" else set()
     tests = {

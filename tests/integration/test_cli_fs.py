@@ -155,3 +155,15 @@ def test_ps_ancestor_follows_committed_images(cli):
     finally:
         cli("rm", "-f", "kid", "base")
         cli("rmi", "anc-child:1")
+
+
+def test_ps_volume_filter_matches_name_destination_and_source(cli, tmp_path):
+    """As Docker 20.10: a volume's name, any mount's destination, a bind's source."""
+    cli.ok("run", "-d", "--name", "vf", "-v", "vfvol:/data", "-v", f"{tmp_path}:/hostt", "busybox", "sleep", "600")
+    try:
+        for v in ("vfvol", "/data", str(tmp_path), "/hostt"):
+            assert cli.ok("ps", "--filter", f"volume={v}", "--format", "{{.Names}}").split() == ["vf"], v
+        assert cli.ok("ps", "--filter", "volume=/nothing", "--format", "{{.Names}}") == ""
+    finally:
+        cli("rm", "-f", "-v", "vf")
+        cli("volume", "rm", "vfvol")
