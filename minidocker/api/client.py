@@ -43,7 +43,7 @@ class Client:
     def __init__(self, explain: bool = False, autostart: bool = True):
         self.socket_path = os.path.join(run_dir(), "minidocker.sock")
         self.explain = explain
-        self.autostart = autostart
+        self.autostart = autostart and os.environ.get("MINIDOCKER_NO_AUTOSTART", "") in ("", "0")
         self.explained: list[str] = []
 
     # ---- connection ---------------------------------------------------------------

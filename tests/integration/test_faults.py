@@ -131,6 +131,7 @@ class Daemon:
     def __init__(self, tmp_path, image_root):
         self.root, self.run, resolv = _fresh_root(tmp_path, image_root)
         self.cli = CLI(self.root, self.run, resolv)
+        self.cli.env["MINIDOCKER_NO_AUTOSTART"] = "1"  # a CLI that finds it dead must not start another
         self.tmp = tmp_path
         self.proc = None
 
@@ -331,3 +332,41 @@ def test_rm_is_idempotent_and_complete(cli):
     assert cli.ok("rm", "-f", "half") == "half\n"
     cli.ok("rm", "-f", "peer")
     assert [l for l in links() if l.startswith("mdv")] == []
+
+
+def test_random_kills_during_run_leave_no_untracked_process_and_no_double_run(daemon):
+    """The issue's abuse, bounded: SIGKILL of the daemon at a random moment of a
+    `run` (5-150 ms after the CLI starts), then a restart, 12 times. Every shim is
+    tracked by a running container; a container started again runs once."""
+    import random
+    d, cli = daemon, daemon.cli
+    rng = random.Random(13)
+    d.start()
+    cli.ok("network", "create", "--subnet", "10.86.0.0/24", "rnet")
+    names = []
+    for i in range(12):
+        name = f"k{i}"
+        names.append(name)
+        p = subprocess.Popen(cli.cmd("run", "-d", "--name", name, "--network", "rnet", "busybox", "sh", "-c",
+                                     "echo ran >>/tmp/runs; exec sleep 600"),
+                             env=cli.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.005, 0.15))
+        d.proc.kill()
+        d.proc.wait()
+        p.wait(timeout=60)
+        d.start()
+        assert d.untracked() == [], f"kill {i}"
+    for name in names:
+        got = cli(*["inspect", "-f", "{{.State.Running}}", name])
+        if got.returncode != 0:
+            continue  # the kill came before the create was recorded
+        if got.stdout.strip() != "true":
+            assert cli("start", name).returncode == 0
+        assert set(cli.ok("exec", name, "cat", "/tmp/runs").splitlines()) == {"ran"}
+    shims = [cid for cid, _ in pids.shims_in(os.path.join(d.root, "containers")).values()]
+    assert len(shims) == len(set(shims))  # never two processes for one container
+    assert d.untracked() == []
+    for name in names:
+        cli("rm", "-f", name)
+    cli.ok("network", "rm", "rnet")
+    assert pids.shims_in(os.path.join(d.root, "containers")) == {}
