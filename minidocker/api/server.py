@@ -15,12 +15,13 @@ import sys
 import threading
 import time
 
-from minidocker.api import framing, routes_containers, routes_exec, routes_images, routes_networks, routes_system
+from minidocker.api import framing, routes_containers, routes_exec, routes_images, routes_networks, routes_stats, routes_system
 from minidocker.api.router import Router
 
 log = logging.getLogger("minidockerd")
 
-ROUTER = Router(routes_containers.routes, routes_exec.routes, routes_networks.routes, routes_images.routes, routes_system.routes)
+ROUTER = Router(routes_containers.routes, routes_exec.routes, routes_networks.routes, routes_images.routes, routes_system.routes,
+                routes_stats.routes)
 
 
 def serve_connection(engine, conn: socket.socket, router: Router = ROUTER) -> None:

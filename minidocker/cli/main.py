@@ -15,6 +15,7 @@ import click
 from minidocker.cli.base import CTX, api_errors, cli, fail
 from minidocker.ids import human_duration
 from minidocker.cli import container_commands, network_commands, run_command  # noqa: F401  (register commands)
+from minidocker.cli import resource_commands  # noqa: F401  (register commands)
 
 
 @cli.command("daemon", context_settings=CTX)

@@ -5,7 +5,7 @@ import os
 import shutil
 
 from minidocker import validation
-from minidocker.engine import create_spec, netmode
+from minidocker.engine import create_spec, netmode, resources, restart_policy
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
@@ -19,6 +19,8 @@ def create(verbs, body: dict, name: str = "") -> Container:
     """`POST /containers/create` with Docker's body (create_spec.py): validated,
     then the container and its endpoint made; nothing is left if a step fails."""
     cfg = create_spec.parse(body, name or (body.get("Name") if isinstance(body, dict) else "") or "")
+    restart_policy.check(cfg["RestartPolicy"], cfg["AutoRemove"])  # settings first, as Docker checks them
+    res = resources.from_create(body.get("HostConfig") or {})
     e = verbs.e
     with e.lock:
         name = (cfg.get("Name") or "").lstrip("/")
@@ -60,7 +62,8 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       exposed_ports={**(img.get("ExposedPorts") or {}), **cfg["ExposedPorts"]},
                       port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
                       labels=cfg["Labels"], mac_address=cfg["MacAddress"],
-                      restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"])
+                      restart_policy=restart_policy.normal(cfg["RestartPolicy"]), binds=cfg["Binds"],
+                      resources=res)
         if mode == "host":
             c.hostname = cfg["Hostname"] or os.uname().nodename
         netmode.place(e, c, net_request)  # what only start can settle waits for it

@@ -13,7 +13,7 @@ import threading
 import time
 
 from minidocker import explain
-from minidocker.engine import container_create, netmode, port_binding
+from minidocker.engine import container_create, netmode, pause, port_binding, resources, restart_policy
 from minidocker.engine.container_io import FdSink, StreamHub
 from minidocker.engine.events import container_attributes
 from minidocker.engine.exec_verbs import ExecVerbs
@@ -35,6 +35,7 @@ class ContainerVerbs:
         self.execs = ExecVerbs(engine)
         self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
+        self.restarts = restart_policy.Restarts(self)  # pending policy restarts (restart_policy.py)
 
     # ---- create (container_create.py) ----------------------------------------------
     def create(self, body: dict, name: str = "") -> Container:
@@ -61,7 +62,7 @@ class ContainerVerbs:
                                             os.path.join(bundle, "container.log"), fifo_dir=bundle)
         return h
 
-    def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
+    def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None, _policy: bool = False) -> Container:
         """Start (a running container is left alone). The daemon owns the stdio;
         ``stdio_fds`` (the minidocker CLI's stdin, stdout, stderr) get the output
         too, and its stdin is the container's."""
@@ -70,6 +71,8 @@ class ContainerVerbs:
             c = e.find_container(ref)
             if c.status == "running":
                 return c
+            if not _policy:  # `docker start`: a fresh restart count
+                self.restarts.on_user_start(c)
             hub = self.hub(c)
             try:
                 handle, active_ports = self._launch(c, hub, stdio_fds)
@@ -91,6 +94,7 @@ class ContainerVerbs:
             c.status = "running"
             c.exit_code = 0
             c.error = ""
+            c.oom_killed = c.paused = False
             c.started_at = now()
             c.finished_at = "0001-01-01T00:00:00Z"
             self.exit_codes.pop(c.id, None)
@@ -155,13 +159,16 @@ class ContainerVerbs:
             e.store.save_container(c)  # before plumbing: a crash leaves what reconcile can sweep
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
+            procs = resources.create_cgroup(e, c)  # the process joins it before it execs
+            undo.callback(resources.remove_cgroup, e, c.id)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
             undo.callback(hub.abort)
             spec = process.ContainerSpec(
                 id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
                 netns=netns, hostname=c.hostname, argv=c.argv, env=c.env, cwd=c.workdir or "/",
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
-                log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c))
+                log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
+                cgroup_procs=procs)
             handle = process.start(spec)
             undo.pop_all()
         e.port_holders[c.id] = holder
@@ -218,6 +225,7 @@ class ContainerVerbs:
             c.exit_code = code
             c.finished_at = now()
             c.pid = 0
+            c.oom_killed, c.paused = resources.oom_killed(e, cid), False
             self.exit_codes[cid] = code
             self.exits[cid] = self.exits.get(cid, 0) + 1
             e.events.emit("container", "die", cid, container_attributes(c, exitCode=code))
@@ -231,6 +239,7 @@ class ContainerVerbs:
             if holder is not None:
                 holder.close()
             steps = [lambda: self.sandbox.teardown(c), lambda: e.net.release_addresses(c),
+                     lambda: resources.remove_cgroup(e, cid), lambda: self.restarts.after_exit(c, code),
                      lambda: e.store.save_container(c)]
             if had_ports:
                 steps.append(e.sync_firewall)
@@ -310,11 +319,14 @@ class ContainerVerbs:
         e = self.e
         with e.lock:
             c = e.find_container(ref)
+            self.restarts.cancel(c)  # manually stopped: no policy restart
             if c.status != "running":
                 return c
             run = dict(c.handle)  # this run: a restart meanwhile is another one
             handle = process.Handle.from_dict(run)
             self._explain_exit_to_caller(c.id)
+            if c.paused:  # the signal reaches it once thawed
+                pause.signal(e, c, signals.SIGTERM)
         e.events.emit("container", "kill", c.id, container_attributes(c, signal=int(signals.SIGTERM)))
         process.stop(handle, 10 if timeout is None else timeout)
         with e.lock:  # until this run's exit has been handled
@@ -330,11 +342,14 @@ class ContainerVerbs:
                 c = e.find_container(ref)
             except NotFound as ex:
                 raise NotFound(f"Cannot kill container: {ref}: {ex.message}")
+            if self.restarts.cancel(c):  # restarting: no process to signal, the loop ends
+                return c
             if c.status != "running":
                 raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
             signum = _signal(sig)
+            c.manually_stopped = True
             e.events.emit("container", "kill", c.id, container_attributes(c, signal=signum))
-            process.kill(process.Handle.from_dict(c.handle), signum)
+            pause.signal(e, c, signum)
             if signum == signals.SIGKILL:  # as Docker: KILL returns once it is gone
                 deadline = time.monotonic() + 10
                 while c.status == "running" and c.id in e.containers and time.monotonic() < deadline:
@@ -346,12 +361,18 @@ class ContainerVerbs:
         e = self.e
         with e.lock:
             c = e.find_container(ref)
+            if c.paused and not force:
+                raise Conflict(f"You cannot remove a paused container {c.id}. "
+                               "Unpause and then stop the container before attempting removal or force remove")
+            if not force:
+                restart_policy.remove_check(c)
+            self.restarts.cancel(c)
             if c.status == "running":
                 if not force:
                     raise Conflict(f"You cannot remove a running container {c.id}. "
                                    "Stop the container before attempting removal or force remove")
                 self._explain_exit_to_caller(c.id)
-                process.kill(process.Handle.from_dict(c.handle), signals.SIGKILL)
+                pause.signal(e, c, signals.SIGKILL)
                 cid = c.id
                 handle = process.Handle.from_dict(c.handle)
                 gone_since = None
@@ -373,6 +394,7 @@ class ContainerVerbs:
         hub = self.hubs.pop(c.id, None)
         if hub is not None:
             hub.close()
+        self.restarts.forget(c.id)
         self.execs.forget_container(c.id)
         e.changed.notify_all()
         for ep in c.eps():

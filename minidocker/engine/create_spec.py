@@ -10,14 +10,16 @@ strslice: a list of strings, or one string that becomes a one-element list.
 from minidocker.errors import DecodeError, InvalidArgument
 from minidocker.validation import go_json_kind
 
-_GO = {str: "string", bool: "bool", list: "[]string", dict: "map[string]struct {}"}
+_GO = {str: "string", bool: "bool", list: "[]string", dict: "map[string]struct {}", int: "int64"}
 
 CONFIG = {"Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,
           "AttachStderr": bool, "Tty": bool, "OpenStdin": bool, "StdinOnce": bool, "Env": list,
           "Cmd": "strslice", "Entrypoint": "strslice", "Image": str, "WorkingDir": str, "Labels": dict,
           "ExposedPorts": dict, "MacAddress": str, "NetworkDisabled": bool, "StopSignal": str}
 HOST = {"NetworkMode": str, "PortBindings": dict, "PublishAllPorts": bool, "Dns": list, "DnsSearch": list,
-        "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list}
+        "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list,
+        "Memory": int, "MemorySwap": int, "MemoryReservation": int, "NanoCpus": int, "CpuShares": int,
+        "CpuPeriod": int, "CpuQuota": int, "PidsLimit": int}
 
 
 def _check(where: str, body: dict, schema: dict) -> None:

@@ -116,6 +116,12 @@ class Container:
     netns: str = ""              # sandbox pin path while running (own namespace only)
     sandbox_id: str = ""
     error: str = ""
+    # resources.py / restart_policy.py / pause
+    resources: dict = field(default_factory=dict)   # HostConfig's Memory, NanoCpus, PidsLimit...
+    restart_count: int = 0
+    manually_stopped: bool = False   # stop/kill: no restart policy applies (until the next start)
+    oom_killed: bool = False
+    paused: bool = False             # frozen (status stays "running")
 
     to_dict = asdict
 

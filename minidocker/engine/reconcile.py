@@ -9,7 +9,7 @@ import logging
 import os
 import shutil
 
-from minidocker.engine import port_binding
+from minidocker.engine import port_binding, resources
 from minidocker.network import netns
 from minidocker.network.drivers import registry as drivers
 from minidocker.runtime import process
@@ -38,6 +38,8 @@ def reconcile(verbs) -> None:
             status = process.exit_status(e.store.bundle(c.id)) or {}
             verbs.finalize(c.id, int(status.get("ExitCode", 137)))
     sweep_orphans(e)
+    resources.sweep(e)  # cgroups of no running container
+    verbs.restarts.at_daemon_start()  # restart policies, as Docker's restore
 
 def sweep_orphans(e) -> None:
     """Kernel objects and files a crash left without an owner: netns pins and

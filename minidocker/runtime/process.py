@@ -49,6 +49,7 @@ class ContainerSpec:
     stdio_fds: tuple | None = None
     log_path: str | None = None
     etc_files: dict | None = None     # {"hosts": path, ...}; default: bundle's own files
+    cgroup_procs: list | None = None  # cgroup.procs files the init writes itself into before exec
 
 
 @dataclass
@@ -118,7 +119,7 @@ def start(spec: ContainerSpec) -> Handle:
         "netns": spec.netns, "hostname": spec.hostname, "argv": list(spec.argv),
         "env": list(spec.env), "cwd": spec.cwd or "/", "tty": spec.tty,
         "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
-        "fds": None, "tty_fd": None, "alloc_pty": False,
+        "fds": None, "tty_fd": None, "alloc_pty": False, "cgroup_procs": list(spec.cgroup_procs or []),
     }
     fds: list[int] = []
     if spec.tty and spec.stdio_fds is None:
