@@ -189,7 +189,7 @@ def test_update_changes_the_live_cgroup(engine, cg):
 def test_stats_and_top_read_the_cgroup(engine, cg):
     from minidocker.engine import stats
     c = run(engine, "sleep", "600", Memory=64 * MiB, PidsLimit=50)
-    ex(engine, c, "sh", "-c", "sleep 600 &")
+    ex(engine, c, "sh", "-c", "sleep 600 >/dev/null 2>&1 &")
     rec = next(stats.records(engine, c.id, stream=False, one_shot=True))
     assert rec["memory_stats"]["limit"] == 64 * MiB and rec["memory_stats"]["usage"] > 0
     assert rec["pids_stats"] == {"current": 2, "limit": 50}
