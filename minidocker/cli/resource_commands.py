@@ -269,11 +269,9 @@ def stats_cmd(st, show_all, no_stream, no_trunc, containers):
     for cid, (name, resp) in streams.items():
         threading.Thread(target=follow, args=(cid, name, resp), daemon=True).start()
     try:
-        while True:
-            time.sleep(1.0)
-            tty = sys.stdout.isatty()
-            if tty:
-                sys.stdout.write("\033[2J\033[H")
+        while True:  # as the docker CLI: every 500 ms, clear the screen and print the table
+            time.sleep(0.5)
+            sys.stdout.write("\033[2J\033[H")
             sys.stdout.write(_table([latest[c] for c in streams]))
             sys.stdout.flush()
     except KeyboardInterrupt:

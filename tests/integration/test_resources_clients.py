@@ -3,6 +3,7 @@ CLI, the real docker CLI 20.10 and docker-py, with Docker's words and shapes."""
 import json
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -85,6 +86,17 @@ def test_cli_pause_top_stats(cli, cgroup_parent):
     row = re.split(r"\s{2,}", out[1])
     assert row[0] == cid[:12] and row[1] == "pz" and row[2].endswith("%")
     assert row[3].endswith(" / 64MiB") and row[7] == "1"
+    # streaming: the table again and again, each after a clear-screen, until interrupted
+    proc = subprocess.Popen(cli.cmd("stats", "pz"), env=cli.env, stdout=subprocess.PIPE)
+    buf = b""
+    while buf.count(b"\033[2J\033[H") < 3 or buf.count(b"pz") < 2:
+        chunk = proc.stdout.read1(4096)
+        assert chunk, buf
+        buf += chunk
+    proc.terminate()
+    proc.wait()
+    proc.stdout.close()
+    assert b"CONTAINER ID   NAME" in buf
     cli.ok("rm", "-f", "pz")
 
 

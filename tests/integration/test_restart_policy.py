@@ -106,7 +106,16 @@ def test_policy_honoured_when_the_daemon_starts(no_leaks, tmp_path, image_root):
         for c in (died, failed, plain):
             os.kill(c.pid, signal.SIGKILL)
             _until(lambda c=c: not os.path.exists(f"/proc/{c.pid}"))
+        stray = "f" * 64  # what a crash mid-start leaves: a cgroup no container owns
+        if e1.cgroups is not None:
+            from minidocker.runtime.cgroups import Limits
+            e1.cgroups.create(stray, Limits())
         e2 = Engine(root, run_dir, host_resolv_conf=resolv)
+        if e2.cgroups is not None:
+            assert not e2.cgroups.exists(stray)  # swept
+            assert sorted(e2.cgroups.children()) == sorted(
+                e2.find_container(n).id for n in ("died", "stopped-always", "failed")
+                if e2.find_container(n).status == "running")
         for name in ("died", "stopped-always", "failed"):
             _until(lambda n=name: e2.find_container(n).status == "running")
         assert e2.find_container("died").restart_count == 1
