@@ -154,6 +154,8 @@ def top(e, ref: str, ps_args: str = "") -> dict:
     """`GET /containers/{id}/top`: {"Titles": [...], "Processes": [[...], ...]}."""
     with e.lock:
         c = e.find_container(ref)
+        if c.status == "restarting":
+            raise Conflict(f"Container {c.id} is restarting, wait until the container is running")
         if c.status != "running":
             raise Conflict(f"Container {c.id} is not running")
         cid, pid = c.id, c.pid
