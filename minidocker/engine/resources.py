@@ -139,8 +139,8 @@ def apply_update(e, c, res: dict) -> None:
     cg = e.cgroups
     if cg is None or c.status != "running" or not cg.exists(c.id):
         return
-    try:
-        cg.apply(c.id, limits(res), update=True)
+    try:  # the whole new state: a limit lifted (-1) is written as unlimited
+        cg.apply(c.id, limits(res))
     except KernelError as ex:
         raise Conflict(f"Cannot update container {c.id}: {ex.message}") from None
 

@@ -173,6 +173,11 @@ def test_update_changes_the_live_cgroup(engine, cg):
     hc = engine.inspect_container(c)["HostConfig"]
     assert (hc["Memory"], hc["MemorySwap"], hc["NanoCpus"], hc["PidsLimit"]) == (32 * MiB, 64 * MiB, 10 ** 9, 20)
     assert hc["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
+    resources.update(engine, c.name, {"PidsLimit": -1})  # lifted
+    if cg.version == 1:
+        assert _file(cg, "pids", c.id, "pids.max") == "max"
+        assert _file(cg, "memory", c.id, "memory.limit_in_bytes") == str(32 * MiB)  # the rest kept
+    assert engine.inspect_container(c)["HostConfig"]["PidsLimit"] is None
     with pytest.raises(Conflict) as err:
         resources.update(engine, c.name, {"Memory": 100 * MiB})
     assert err.value.message == (f"Cannot update container {c.id}: Memory limit should be smaller than already "
