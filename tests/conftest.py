@@ -24,7 +24,13 @@ def _isolate_process() -> None:
 
     ns.unshare(ns.CLONE_NEWNET | ns.CLONE_NEWNS)
     ns.mount("none", "/", None, ns.MS_REC | ns.MS_PRIVATE)
+    # the fresh /sys hides the host's cgroup mounts: bring them back (the
+    # containers' cgroups are real; tests use their own parent, see cgroup_parent)
+    cgroup_fd = os.open("/sys/fs/cgroup", os.O_PATH | os.O_DIRECTORY) if os.path.isdir("/sys/fs/cgroup") else None
     ns.mount("sysfs", "/sys", "sysfs", 0)
+    if cgroup_fd is not None:
+        ns.mount(f"/proc/self/fd/{cgroup_fd}", "/sys/fs/cgroup", None, ns.MS_BIND | ns.MS_REC)
+        os.close(cgroup_fd)
     ns.mount("tmpfs", "/run", "tmpfs", 0, "mode=755")
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     _ISOLATED = True

@@ -17,14 +17,15 @@ import sys
 import threading
 import time
 
-from minidocker.api import framing, routes_containers, routes_exec, routes_images, routes_networks, routes_system
+from minidocker.api import framing, routes_containers, routes_exec, routes_images, routes_networks, routes_stats, routes_system
 from minidocker.api.router import Router
 from minidocker.api import routes_archive, routes_swarm, routes_volumes
 
 log = logging.getLogger("minidockerd")
 
 ROUTER = Router(routes_containers.routes, routes_exec.routes, routes_networks.routes, routes_images.routes, routes_system.routes,
-                routes_volumes.routes, routes_archive.routes, routes_swarm.routes)
+                routes_volumes.routes, routes_archive.routes, routes_swarm.routes,
+                routes_stats.routes)
 
 
 DEFAULT_LIMITS = framing.Limits(idle=120.0, head=10.0, body=30.0)

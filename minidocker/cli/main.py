@@ -17,6 +17,7 @@ from minidocker.ids import human_duration
 from minidocker.cli import container_commands, network_commands, run_command, verb_commands  # noqa: F401  (register commands)
 from minidocker.cli import fs_commands, volume_commands  # noqa: F401  (register commands)
 from minidocker.cli import swarm_commands, system_commands  # noqa: F401  (register commands)
+from minidocker.cli import resource_commands  # noqa: F401  (register commands)
 
 
 @cli.command("daemon", context_settings=CTX)

@@ -13,6 +13,7 @@ from minidocker.cli import run_options
 from minidocker.cli.base import RUN_CTX, api_errors, api_fail, cli, fail
 from minidocker.cli.completion import network_names
 from minidocker.cli.flags import check_flag, env_list, ip_address
+from minidocker.cli.resource_commands import resource_flags
 from minidocker.cli.terminal import copy_winsize, relay_pty
 
 
@@ -128,8 +129,9 @@ def wait_error(ex: APIError) -> NoReturn:
 @run_options.options
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@resource_flags
 @click.pass_obj
-def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
+def run_cmd(st, resources, detach, interactive, tty, auto_remove, name, hostname, env, workdir, network, ip,
             aliases, dns, dns_search, dns_options, add_host, publish, mac_address, expose, publish_all, labels, pull,
             volumes, mounts, tmpfs, read_only, image, command, **verb_kw):
     """Run a command in a new container."""
@@ -168,7 +170,7 @@ def run_cmd(st, detach, interactive, tty, auto_remove, name, hostname, env, work
            "HostConfig": {"NetworkMode": network, "AutoRemove": auto_remove, "Dns": list(dns),
                           "DnsSearch": list(dns_search), "DnsOptions": list(dns_options),
                           "ExtraHosts": extra_hosts, "PortBindings": bindings,
-                          "PublishAllPorts": publish_all},
+                          "PublishAllPorts": publish_all, **resources},
            "NetworkingConfig": {"EndpointsConfig": endpoint}}
     cfg["HostConfig"].update(filesystem_config(volumes, mounts, tmpfs, read_only, cfg))
     cfg.update(verb_config)

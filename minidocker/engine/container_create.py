@@ -6,7 +6,7 @@ import shutil
 
 from minidocker import faults
 from minidocker import validation
-from minidocker.engine import create_spec, netmode, verb_options, volume_verbs
+from minidocker.engine import create_spec, netmode, resources, restart_policy, verb_options, volume_verbs
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument
@@ -20,6 +20,8 @@ def create(verbs, body: dict, name: str = "") -> Container:
     """`POST /containers/create` with Docker's body (create_spec.py): validated,
     then the container and its endpoint made; nothing is left if a step fails."""
     cfg = create_spec.parse(body, name or (body.get("Name") if isinstance(body, dict) else "") or "")
+    restart_policy.check(cfg["RestartPolicy"], cfg["AutoRemove"])  # settings first, as Docker checks them
+    res = resources.from_create(body.get("HostConfig") or {})
     e = verbs.e
     with e.lock:
         name = (cfg.get("Name") or "").lstrip("/")
@@ -69,9 +71,9 @@ def create(verbs, body: dict, name: str = "") -> Container:
                       exposed_ports={**(img.get("ExposedPorts") or {}), **cfg["ExposedPorts"]},
                       port_bindings=cfg["PortBindings"], publish_all=cfg["PublishAllPorts"],
                       labels=cfg["Labels"], mac_address=cfg["MacAddress"],
-                      restart_policy=cfg["RestartPolicy"], binds=cfg["Binds"],
+                      restart_policy=restart_policy.normal(cfg["RestartPolicy"]), binds=cfg["Binds"],
                       mounts=points, host_mounts=cfg["Mounts"], tmpfs=cfg["Tmpfs"],
-                      readonly_rootfs=cfg["ReadonlyRootfs"], config_volumes=cfg["Volumes"])
+                      readonly_rootfs=cfg["ReadonlyRootfs"], config_volumes=cfg["Volumes"], resources=res)
         verb_options.apply(c, cfg)
         if mode == "host":
             c.hostname = cfg["Hostname"] or os.uname().nodename

@@ -5,7 +5,7 @@ import signal as signals
 import time
 
 from minidocker import faults
-from minidocker.engine import verb_options
+from minidocker.engine import pause, verb_options
 from minidocker.engine.events import container_attributes
 from minidocker.engine.models import Container
 from minidocker.errors import Conflict, InvalidArgument, NotFound
@@ -70,6 +70,7 @@ class StopVerbs:
         e = self.e
         with e.lock:
             c = e.find_container(ref)
+            self.restarts.cancel(c)  # manually stopped: no policy restart
             if c.status != "running":
                 return c
             run = dict(c.handle)  # this run: a restart meanwhile is another one
@@ -77,6 +78,8 @@ class StopVerbs:
             self._explain_exit_to_caller(c.id)
             signum = verb_options.stop_signal(c)
             grace = verb_options.stop_timeout(c, timeout)
+            if c.paused:  # the signal reaches it once thawed
+                pause.signal(e, c, signum)
         e.events.emit("container", "kill", c.id, container_attributes(c, signal=signum))
         process.stop(handle, grace, signum, on_kill=lambda: e.events.emit(  # as Docker: a second kill event
             "container", "kill", c.id, container_attributes(c, signal=int(signals.SIGKILL))))
@@ -94,11 +97,14 @@ class StopVerbs:
                 c = e.find_container(ref)
             except NotFound as ex:
                 raise NotFound(f"Cannot kill container: {ref}: {ex.message}")
+            if self.restarts.cancel(c):  # restarting: no process to signal, the loop ends
+                return c
             if c.status != "running":
                 raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")
             signum = _signal(sig)
+            c.manually_stopped = True
             e.events.emit("container", "kill", c.id, container_attributes(c, signal=signum))
-            process.kill(process.Handle.from_dict(c.handle), signum)
+            pause.signal(e, c, signum)
             if signum == signals.SIGKILL:  # as Docker: KILL returns once it is gone
                 deadline = time.monotonic() + 10
                 while c.status == "running" and c.id in e.containers and time.monotonic() < deadline:

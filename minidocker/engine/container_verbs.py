@@ -13,7 +13,7 @@ import threading
 import time
 
 from minidocker import explain, faults
-from minidocker.engine import container_create, launch_options, netmode, port_binding
+from minidocker.engine import container_create, launch_options, netmode, pause, port_binding, resources, restart_policy
 from minidocker.engine import volume_verbs
 from minidocker.engine.container_io import Detacher, FdSink, StreamHub
 from minidocker.engine.events import container_attributes
@@ -40,6 +40,7 @@ class ContainerVerbs(StopVerbs):
         self.exit_explainers: dict[str, list] = {}  # --explain recorders waiting for an exit
         self.tearing_down = False
         self.detacher = Detacher()  # (never closed: copiers may still select on it at exit)
+        self.restarts = restart_policy.Restarts(self)  # pending policy restarts (restart_policy.py)
 
     # ---- create (container_create.py) ----------------------------------------------
     def create(self, body: dict, name: str = "") -> Container:
@@ -67,7 +68,7 @@ class ContainerVerbs(StopVerbs):
             h.detacher = self.detacher
         return h
 
-    def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None) -> Container:
+    def start(self, ref: str, stdio_fds=None, _pty_out: list | None = None, _policy: bool = False) -> Container:
         """Start (a running container is left alone). The daemon owns the stdio;
         ``stdio_fds`` (the minidocker CLI's stdin, stdout, stderr) get the output
         too, and its stdin is the container's."""
@@ -76,6 +77,8 @@ class ContainerVerbs(StopVerbs):
             c = e.find_container(ref)
             if c.status == "running":
                 return c
+            if not _policy:  # `docker start`: a fresh restart count
+                self.restarts.on_user_start(c)
             hub = self.hub(c)
             try:
                 handle, active_ports = self._launch(c, hub, stdio_fds)
@@ -97,6 +100,7 @@ class ContainerVerbs(StopVerbs):
             c.status = "running"
             c.exit_code = 0
             c.error = ""
+            c.oom_killed = c.paused = False
             c.started_at = now()
             c.finished_at = "0001-01-01T00:00:00Z"
             self.exit_codes.pop(c.id, None)
@@ -170,6 +174,8 @@ class ContainerVerbs(StopVerbs):
             faults.point("start.state")
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
+            procs = resources.create_cgroup(e, c)  # the process joins it before it execs
+            undo.callback(resources.remove_cgroup, e, c.id)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
             undo.callback(hub.abort)
             extra = launch_options.for_run(c, e.store.bundle(c.id), img["Rootfs"])
@@ -179,7 +185,7 @@ class ContainerVerbs(StopVerbs):
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
                 mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]),
-                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], **extra)
+                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], cgroup_procs=procs, **extra)
             handle = process.start(spec, hold=True)  # ready, not yet running the command
             undo.callback(process.abort, handle)
             faults.point("start.process")
@@ -245,6 +251,7 @@ class ContainerVerbs(StopVerbs):
             c.exit_code = code
             c.finished_at = now()
             c.pid = 0
+            c.oom_killed, c.paused = resources.oom_killed(e, cid), False
             self.exit_codes[cid] = code
             self.exits[cid] = self.exits.get(cid, 0) + 1
             e.events.emit("container", "die", cid, container_attributes(c, exitCode=code))
@@ -258,7 +265,8 @@ class ContainerVerbs(StopVerbs):
             if holder is not None:
                 holder.close()
             steps = [lambda: self.sandbox.teardown(c), lambda: faults.point("stop.teardown"),
-                     lambda: e.net.release_addresses(c), lambda: e.store.save_container(c),
+                     lambda: e.net.release_addresses(c), lambda: resources.remove_cgroup(e, cid),
+                     lambda: self.restarts.after_exit(c, code), lambda: e.store.save_container(c),
                      lambda: faults.point("stop.state")]
             if had_ports:
                 steps.append(e.sync_firewall)
@@ -286,12 +294,18 @@ class ContainerVerbs(StopVerbs):
         e = self.e
         with e.lock:
             c = e.find_container(ref)
+            if c.paused and not force:
+                raise Conflict(f"You cannot remove a paused container {c.id}. "
+                               "Unpause and then stop the container before attempting removal or force remove")
+            if not force:
+                restart_policy.remove_check(c)
+            self.restarts.cancel(c)
             if c.status == "running":
                 if not force:
                     raise Conflict(f"You cannot remove a running container {c.id}. "
                                    "Stop the container before attempting removal or force remove")
                 self._explain_exit_to_caller(c.id)
-                process.kill(process.Handle.from_dict(c.handle), signals.SIGKILL)
+                pause.signal(e, c, signals.SIGKILL)
                 cid = c.id
                 handle = process.Handle.from_dict(c.handle)
                 gone_since = None
@@ -315,6 +329,7 @@ class ContainerVerbs(StopVerbs):
         hub = self.hubs.pop(c.id, None)
         if hub is not None:
             hub.close()
+        self.restarts.forget(c.id)
         self.execs.forget_container(c.id)
         e.changed.notify_all()
         for ep in c.eps():

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 class Engine:
     def __init__(self, root: str, run_dir: str, host_resolv_conf: str = "/etc/resolv.conf",
-                 dns_timeout: float | None = None):
+                 dns_timeout: float | None = None, cgroup_parent: str | None = None):
         self.root = root
         self.run_dir = run_dir
         self.netns_dir = os.path.join(run_dir, "netns")
@@ -51,6 +51,8 @@ class Engine:
         self.port_holders: dict = {}  # container id -> port_binding.Holder (its host ports' sockets)
         self.port_last: dict = {}  # (proto, host ip) -> the last ephemeral port given (Docker's allocator)
         self.closed = False
+        from minidocker.engine import resources
+        self.cgroups = resources.backend(cgroup_parent)  # runtime/cgroups.py: V1, V2 or None
         os.makedirs(run_dir, exist_ok=True)
         from minidocker.engine import container_verbs as containers, network_verbs as networks  # verbs, bound below
         self.net = networks.NetworkVerbs(self)
@@ -251,6 +253,11 @@ class Engine:
                         self.net.remove(n.id)
                 self.net.delete_builtin_bridge()
                 nft.remove()
+                if self.cgroups is not None:
+                    try:
+                        self.cgroups.remove_parent()
+                    except KernelError as ex:
+                        log.warning("cgroup parent left: %s", ex.message)
         if not teardown:
             self.ctr.detacher.detach()
             for hub in list(self.ctr.hubs.values()):

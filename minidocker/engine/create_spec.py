@@ -20,7 +20,9 @@ CONFIG = {"Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, 
           "Volumes": dict, "StopTimeout": int}
 HOST = {"NetworkMode": str, "PortBindings": dict, "PublishAllPorts": bool, "Dns": list, "DnsSearch": list,
         "DnsOptions": list, "ExtraHosts": list, "AutoRemove": bool, "RestartPolicy": dict, "Binds": list,
-        "Tmpfs": dict, "ReadonlyRootfs": bool, "Init": bool}
+        "Tmpfs": dict, "ReadonlyRootfs": bool, "Init": bool,
+        "Memory": int, "MemorySwap": int, "MemoryReservation": int, "NanoCpus": int, "CpuShares": int,
+        "CpuPeriod": int, "CpuQuota": int, "PidsLimit": int}
 
 
 def _check(where: str, body: dict, schema: dict) -> None:

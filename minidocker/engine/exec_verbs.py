@@ -56,8 +56,12 @@ class ExecVerbs:
     def _running(self, ref: str):
         """The running container ``ref`` and its init's handle (409 otherwise)."""
         c = self.e.find_container(ref)
+        if c.status == "restarting":
+            raise Conflict(f"Container {c.id} is restarting, wait until the container is running")
         if c.status != "running":
             raise Conflict(f"Container {c.id} is not running")
+        if c.paused:
+            raise Conflict(f"Container {ref} is paused, unpause the container before exec")
         handle = process.Handle.from_dict(c.handle)
         if not process.is_running(handle):  # pid + start time: never another process
             raise Conflict(f"Container {c.id} is not running")

@@ -190,7 +190,7 @@ def container_matches(c: Container, filters: dict, networks: dict, image_ids=Non
     tests = {
         "name": lambda v: _regex_or_exact(v, "/" + c.name),
         "id": lambda v: c.id.startswith(v),
-        "status": lambda v: c.status == v,
+        "status": lambda v: (("paused" if c.paused and c.status == "running" else c.status) == v),
         "network": on_network,
         "exited": lambda v: c.status == "exited" and c.exit_code == v,
         "health": lambda v: v == health.status_word(c),

@@ -135,6 +135,12 @@ class Container:
     stop_signal: str = ""
     stop_timeout: int | None = None
     init: bool | None = None
+    # resources.py / restart_policy.py / pause
+    resources: dict = field(default_factory=dict)   # HostConfig's Memory, NanoCpus, PidsLimit...
+    restart_count: int = 0
+    manually_stopped: bool = False   # stop/kill: no restart policy applies (until the next start)
+    oom_killed: bool = False
+    paused: bool = False             # frozen (status stays "running")
 
     to_dict = asdict
 

@@ -71,7 +71,7 @@ def containers(e, show_all: bool = False, filters: dict | None = None, size: boo
                 continue
             if since and c.id == since[0]:
                 break
-            if (show_all or c.status == "running") and flt.container_matches(c, f, e.networks, image_ids):
+            if (show_all or c.status in ("running", "restarting")) and flt.container_matches(c, f, e.networks, image_ids):
                 out.append(views.container_summary(c, e.networks, now, _sizes(e, c) if size else None))
         return out
 

@@ -11,7 +11,7 @@ import shutil
 import signal
 import time
 
-from minidocker.engine import port_binding
+from minidocker.engine import port_binding, resources
 from minidocker.network import netns
 from minidocker.network.drivers import registry as drivers
 from minidocker.runtime import process
@@ -43,6 +43,8 @@ def reconcile(verbs) -> None:
             status = process.exit_status(e.store.bundle(c.id)) or {}
             verbs.finalize(c.id, int(status.get("ExitCode", 137)))
     sweep_orphans(e)
+    resources.sweep(e)  # cgroups of no running container
+    verbs.restarts.at_daemon_start()  # restart policies, as Docker's restore
 
 def kill_untracked(e) -> None:
     """A container process is never running unless its state says so, with that

@@ -28,6 +28,8 @@ def _version() -> str:
 VERSION = _version()
 GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le",
            "s390x": "s390x", "riscv64": "riscv64"}
+SOME_CGROUPS = ("WARNING: minidocker runs containers without cpuset, kernel memory, blkio or "
+                "oom-kill-disable limits")
 NO_CGROUPS = ("WARNING: minidocker runs containers without cgroups: no memory, swap, CPU, cpuset, "
               "pids or OOM-kill limits")
 
@@ -97,33 +99,37 @@ def version() -> dict:
 def info(e, listeners: int = 0) -> dict:
     """`GET /info` for engine ``e``."""
     with e.lock:
-        states = [c.status for c in e.containers.values()]
+        states = [("paused" if c.paused and c.status == "running" else c.status) for c in e.containers.values()]
     images = {m["Id"] for m in e.images.list()}
     rel = _os_release()
     uname = os.uname()
     fwd = _read("/proc/sys/net/ipv4/ip_forward") == "1"
     nf4 = _read("/proc/sys/net/bridge/bridge-nf-call-iptables") == "1"
     nf6 = _read("/proc/sys/net/bridge/bridge-nf-call-ip6tables") == "1"
-    warnings = [NO_CGROUPS]
+    cg = e.cgroups  # runtime/cgroups.py: what the containers' limits go through
+    warnings = [SOME_CGROUPS if cg is not None else NO_CGROUPS]
     if not fwd:
         warnings.append("WARNING: IPv4 forwarding is disabled")
     proxies = {k: os.environ.get(k.upper(), os.environ.get(k, "")) for k in ("http_proxy", "https_proxy", "no_proxy")}
     return {
         "ID": engine_id(e.store),
-        "Containers": len(states), "ContainersRunning": states.count("running"), "ContainersPaused": 0,
-        "ContainersStopped": len(states) - states.count("running"),
+        "Containers": len(states), "ContainersRunning": states.count("running"),
+        "ContainersPaused": states.count("paused"),
+        "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
         "Images": len(images), "Driver": "overlay",
         "DriverStatus": [["Backing Filesystem", _fs_type(e.root) or "unknown"]],
         "Plugins": {"Volume": [], "Network": ["bridge", "host", "null"], "Authorization": None,
                     "Log": ["json-file"]},
-        "MemoryLimit": False, "SwapLimit": False, "KernelMemory": False, "KernelMemoryTCP": False,
-        "CpuCfsPeriod": False, "CpuCfsQuota": False, "CPUShares": False, "CPUSet": False, "PidsLimit": False,
+        "MemoryLimit": cg is not None, "SwapLimit": cg is not None, "KernelMemory": False,
+        "KernelMemoryTCP": False, "CpuCfsPeriod": cg is not None, "CpuCfsQuota": cg is not None,
+        "CPUShares": cg is not None, "CPUSet": False, "PidsLimit": cg is not None,
         "IPv4Forwarding": fwd, "BridgeNfIptables": nf4, "BridgeNfIp6tables": nf6, "Debug": False,
         "NFd": len(os.listdir("/proc/self/fd")), "OomKillDisable": False,
         "NGoroutines": threading.active_count(),
         "SystemTime": datetime.now().astimezone().isoformat(timespec="microseconds"),
-        "LoggingDriver": "json-file", "CgroupDriver": "none",
-        "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
+        "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs" if cg is not None else "none",
+        "CgroupVersion": str(cg.version) if cg is not None else
+        ("2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"),
         "NEventsListener": listeners, "KernelVersion": uname.release,
         "OperatingSystem": rel.get("PRETTY_NAME", "Linux"), "OSVersion": rel.get("VERSION_ID", ""),
         "OSType": "linux", "Architecture": uname.machine, "IndexServerAddress": "",

@@ -7,6 +7,7 @@ import os
 import time
 
 from minidocker.engine import health, port_binding
+from minidocker.engine.resources import host_config_view
 from minidocker.engine.models import Container, Endpoint, Network
 from minidocker.ids import human_duration, parse_time
 
@@ -95,11 +96,12 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
                       image_rootfs: str = "") -> dict:
     running = c.status == "running"
     nets, primary = _networks(c, networks, running)
-    status = c.status
+    status = shown_status(c)
     return {
         "Id": c.id, "Created": c.created, "Path": c.argv[0] if c.argv else "", "Args": c.argv[1:],
-        "State": {"Status": status, "Running": running, "Paused": False, "Restarting": False,
-                  "OOMKilled": False, "Dead": False, "Pid": c.pid if running else 0,
+        "State": {"Status": status, "Running": running or status == "restarting", "Paused": status == "paused",
+                  "Restarting": status == "restarting",
+                  "OOMKilled": c.oom_killed, "Dead": False, "Pid": c.pid if running else 0,
                   "ExitCode": c.exit_code, "Error": c.error, "StartedAt": c.started_at,
                   "FinishedAt": c.finished_at, **({"Health": c.health} if c.health else {})},
         "Image": image_id,
@@ -107,7 +109,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
         "HostnamePath": os.path.join(bundle, "hostname"),
         "HostsPath": os.path.join(bundle, "hosts"),
         "LogPath": os.path.join(bundle, "container.log"),
-        "Name": "/" + c.name, "RestartCount": 0, "Driver": "overlay", "Platform": "linux",
+        "Name": "/" + c.name, "RestartCount": c.restart_count, "Driver": "overlay", "Platform": "linux",
         "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": list(c.exec_ids) or None,
         "HostConfig": _host_config(c),
         "GraphDriver": {
@@ -175,6 +177,7 @@ def _host_config(c: Container) -> dict:
         "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         **({"Mounts": [dict(m) for m in c.host_mounts]} if c.host_mounts else {}), "MaskedPaths": list(MASKED_PATHS),
         "ReadonlyPaths": list(READONLY_PATHS), **({"Init": c.init} if c.init is not None else {}),
+        **host_config_view(c.resources),
     }
 
 
@@ -212,6 +215,11 @@ def _summary_ports(c: Container) -> list:
 
 # ---- container list (ContainerSummary) --------------------------------------------
 
+def shown_status(c: Container) -> str:
+    """State.Status: a frozen running container is "paused"."""
+    return "paused" if c.status == "running" and c.paused else c.status
+
+
 def _shell_word(arg: str) -> str:
     """Docker's ps shows each argument shell-quoted when it needs it."""
     if arg and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in arg):
@@ -222,7 +230,9 @@ def _shell_word(arg: str) -> str:
 def status_text(c: Container, now: float) -> str:
     """The daemon's human state: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"."""
     if c.status == "running":
-        return "Up " + human_duration(now - parse_time(c.started_at)) + health.ps_suffix(c)
+        return "Up " + human_duration(now - parse_time(c.started_at)) + (" (Paused)" if c.paused else health.ps_suffix(c))
+    if c.status == "restarting":
+        return f"Restarting ({c.exit_code}) {human_duration(now - parse_time(c.finished_at))} ago"
     if c.status == "exited":
         return f"Exited ({c.exit_code}) {human_duration(now - parse_time(c.finished_at))} ago"
     return "Created"
@@ -238,7 +248,7 @@ def container_summary(c: Container, networks: dict, now: float | None = None,
         "Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
         "Command": " ".join(_shell_word(a) for a in c.argv), "Created": int(parse_time(c.created)),
         "Ports": _summary_ports(c) if running else [],
-        "Labels": dict(c.labels), "State": c.status, "Status": status_text(c, now),
+        "Labels": dict(c.labels), "State": shown_status(c), "Status": status_text(c, now),
         "HostConfig": {"NetworkMode": c.network_mode},
         "NetworkSettings": {"Networks": _networks(c, networks, running)[0]},
         "Mounts": mount_views(c),

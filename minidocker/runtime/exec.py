@@ -10,7 +10,7 @@ import signal
 from minidocker import explain
 from minidocker.errors import InvalidArgument, NotFound
 from minidocker.errors import StartError
-from minidocker.runtime import pids
+from minidocker.runtime import cgroups, pids
 from minidocker.runtime.spawn import spawn, stderr_tail
 
 
@@ -54,7 +54,8 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
         base = [e for e in base if not e.startswith("HOME=")]
     spec = {"mode": "exec", "init_pid": init_pid, "argv": list(argv), "env": merge_env(base, env),
             "cwd": cwd or "/", "tty": tty, "stdin_open": stdin_open, "log_path": None,
-            "fds": None, "tty_fd": None, "alloc_pty": False, "hostname": None, "user": user}
+            "fds": None, "tty_fd": None, "alloc_pty": False, "hostname": None, "user": user,
+            "cgroup_procs": cgroups.procs_files_of(init_pid)}
     fds: list[int] = []
     if tty and stdio_fds is None:
         spec["alloc_pty"] = True

@@ -321,7 +321,29 @@ def guarded(sync_fd, fn, *args):
         os._exit(125)
 
 
+def join_cgroups(spec):
+    """Move this process into the container's cgroup (fds opened by main()
+    while host paths were visible): before exec, so all it does is counted."""
+    for fd in spec.get("cgroup_fds") or ():
+        try:
+            os.write(fd, b"0")
+        except OSError as e:
+            raise Fail(f"join cgroup: {os.strerror(e.errno).lower()}", 125)
+        os.close(fd)
+
+
+def open_cgroups(spec):
+    fds = []
+    for p in spec.get("cgroup_procs") or ():
+        try:
+            fds.append(os.open(p, os.O_WRONLY))
+        except OSError as e:
+            raise Fail(f"open {p}: {os.strerror(e.errno).lower()}", 125)
+    return fds
+
+
 def container_init(spec, sync_fd):
+    join_cgroups(spec)
     if spec.get("netns"):
         fd = os.open(spec["netns"], os.O_RDONLY)
         check(libc.setns(fd, NEWNET), "setns net")
@@ -345,6 +367,7 @@ def container_init(spec, sync_fd):
 
 
 def exec_child(spec, sync_fd):
+    join_cgroups(spec)
     os.umask(0o022)  # as the container's own processes, whatever the daemon's umask
     slave = None
     if spec.get("alloc_pty"):
@@ -396,6 +419,7 @@ def main():
             os.set_inheritable(fd, False)
     host_proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)  # exec chroots into the container
     try:
+        spec["cgroup_fds"] = open_cgroups(spec)
         open_stdio(spec)
         if spec["mode"] == "exec":
             enter_container(spec["init_pid"])
@@ -410,6 +434,8 @@ def main():
     with open(f"{pid}/stat", opener=lambda p, fl: os.open(p, fl, dir_fd=host_proc)) as f:
         start_time = int(f.read().rsplit(")", 1)[1].split()[19])
     os.close(host_proc)
+    for fd in spec.get("cgroup_fds") or ():
+        os.close(fd)
     send(sync_fd, {"pid": pid, "start_time": start_time})
     os.close(sync_fd)
     for fd in set(passed[1:]) | set(spec.get("fds") or []):

@@ -55,6 +55,7 @@ class ContainerSpec:
     lower_dirs: list = field(default_factory=list)  # image layers, top first (default: image_rootfs)
     user: dict | None = None          # {"uid", "gid", "groups", "home"} (engine/users.py), None: root
     init: str | None = None           # --init: host path of a static init, mounted at /sbin/docker-init
+    cgroup_procs: list | None = None  # cgroup.procs files the init writes itself into before exec
 
 
 @dataclass
@@ -128,6 +129,7 @@ def start(spec: ContainerSpec, hold: bool = False) -> Handle:
         "stdin_open": spec.stdin_open, "log_path": spec.log_path, "etc_files": _etc_files(spec),
         "fds": None, "tty_fd": None, "alloc_pty": False, "user": spec.user, "init": spec.init,
         "mounts": [dict(m) for m in spec.mounts], "readonly_rootfs": spec.readonly_rootfs,
+        "cgroup_procs": list(spec.cgroup_procs or []),
     }
     fds: list[int] = []
     if spec.tty and spec.stdio_fds is None:

@@ -38,6 +38,33 @@ def _fresh_root(tmp_path, image_root) -> tuple[str, str, str]:
     return str(root), run, str(resolv)
 
 
+_PARENTS = iter(range(1, 1 << 30))
+
+
+@pytest.fixture(autouse=True)
+def cgroup_parent(request):
+    """Each test's containers get their cgroups under a parent of its own
+    (MINIDOCKER_CGROUP_PARENT, read by engines and daemons it starts); after the
+    test nothing may be left in it, and it is removed."""
+    from minidocker.runtime import cgroups
+    parent = f"minidocker-test-{os.getpid()}-{next(_PARENTS)}"
+    old = os.environ.get("MINIDOCKER_CGROUP_PARENT")
+    os.environ["MINIDOCKER_CGROUP_PARENT"] = parent
+    yield parent
+    if old is None:
+        os.environ.pop("MINIDOCKER_CGROUP_PARENT", None)
+    else:
+        os.environ["MINIDOCKER_CGROUP_PARENT"] = old
+    cg = cgroups.detect(parent)
+    if cg is None:
+        return
+    left = cg.children()
+    for cid in left:
+        cg.remove(cid)
+    cg.remove_parent()
+    assert not left, f"test leaked cgroups: {left}"
+
+
 @pytest.fixture
 def engine(no_leaks, tmp_path, image_root):
     from minidocker.engine.core import Engine

@@ -47,7 +47,8 @@ def test_version_and_info_are_truthful(docker, cli):
     assert info["Images"] >= 1 and info["DockerRootDir"] == cli.env["MINIDOCKER_ROOT"]
     # no fallback list of capability warnings: only the daemon's own (true) one
     warnings = [line for line in p.stderr.splitlines() if line.startswith("WARNING")]
-    assert warnings == info["Warnings"] and len(warnings) == 1 and "without cgroups" in warnings[0]
+    assert warnings == info["Warnings"] and len(warnings) == 1 and "minidocker runs containers without" in warnings[0]
+    assert info["MemoryLimit"] and info["PidsLimit"] and info["CgroupDriver"] == "cgroupfs"  # runtime/cgroups.py
 
 
 def test_network_create_ls_inspect_rm(docker):
