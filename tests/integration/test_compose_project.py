@@ -85,8 +85,9 @@ def test_compose_project_comes_up_and_heals_as_on_docker(cli, tmp_path):
         assert state("cproj_reader_1")["State"]["Running"]
         assert cli.ok("exec", "cproj_web_1", "cat", "/cfg/index.html") == "page-ok\n"
         os.kill(web["State"]["Pid"], signal.SIGKILL)  # killed from outside: on-failure restarts it
-        healed = wait_for(lambda: (lambda s: s["RestartCount"] == 1 and s["State"]["Running"] and
-                                   (s["State"].get("Health") or {}).get("Status") == "healthy")(state("cproj_web_1")))
+        healed = wait_for(lambda: (lambda s: s["RestartCount"] == 1 and s["State"]["Status"] == "running" and
+                                   (s["State"].get("Health") or {}).get("Status") == "healthy")(state("cproj_web_1"))
+                          and "(healthy)" in cli.ok("ps", "--filter", "name=cproj_web_1", "--format", "{{.Status}}"))
         assert healed, state("cproj_web_1")["State"]
         assert cli.ok("exec", "cproj_reader_1", "cat", "/shared/starts") == "started\nstarted\n"
         assert "(healthy)" in cli.ok("ps", "--filter", "name=cproj_web_1", "--format", "{{.Status}}")
