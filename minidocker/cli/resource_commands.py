@@ -224,9 +224,10 @@ def _table(rows: list[list[str]]) -> str:
 @click.option("-a", "--all", "show_all", is_flag=True, help="Show all containers (default shows just running)")
 @click.option("--no-stream", is_flag=True, help="Disable streaming stats and only pull the first result")
 @click.option("--no-trunc", is_flag=True, help="Do not truncate output")
+@click.option("--format", "fmt", default="", help="Pretty-print images using a Go template")
 @click.argument("containers", nargs=-1, shell_complete=container_names)
 @click.pass_obj
-def stats_cmd(st, show_all, no_stream, no_trunc, containers):
+def stats_cmd(st, show_all, no_stream, no_trunc, fmt, containers):
     """Display a live stream of container(s) resource usage statistics."""
     client = st.client()
     with api_errors(daemon_fail):
@@ -248,6 +249,9 @@ def stats_cmd(st, show_all, no_stream, no_trunc, containers):
             with api_errors(daemon_fail):
                 s = client.get(f"/containers/{cid}/stats", query={"stream": "0"})
             rows.append([ids(cid)] + stats_row(s, cid, name)[1:])
+        if fmt and not fmt.startswith("table"):
+            _formatted(fmt, rows, [ref for ref in containers] or [r[1] for r in rows], targets)
+            return
         sys.stdout.write(_table(rows))
         return
     streams = {}
@@ -276,3 +280,14 @@ def stats_cmd(st, show_all, no_stream, no_trunc, containers):
             sys.stdout.flush()
     except KeyboardInterrupt:
         return
+
+
+def _formatted(fmt: str, rows: list, given: list, targets: list) -> None:
+    """`stats --format`: one line per container, with the docker CLI's fields
+    (.Container is the name or id as given)."""
+    from minidocker.cli.template.executor import render
+    for (cid, _), ref, row in zip(targets, given, rows):
+        values = {"Container": ref, "ID": row[0], "Name": row[1], "CPUPerc": row[2], "MemUsage": row[3],
+                  "MemPerc": row[4], "NetIO": row[5], "BlockIO": row[6], "PIDs": row[7]}
+        click.echo(render(fmt, values))
+

@@ -7,7 +7,7 @@ stats: one sample per second; each carries the previous one as precpu_stats
 """
 import time
 
-from minidocker.errors import Conflict, InvalidArgument
+from minidocker.errors import Conflict, InvalidArgument, MinidockerError
 from minidocker.ids import now as iso_now
 from minidocker.runtime import procinfo
 
@@ -105,6 +105,8 @@ def _columns(ps_args: str) -> list[str]:
         for col in cols:
             if col not in HEADERS:
                 raise InvalidArgument(f"Error running top: unknown ps field '{col}'")
+        if "pid" not in cols:  # Docker finds each process's row by its PID column
+            raise MinidockerError("Couldn't find PID field in ps output")
         return cols
     raise InvalidArgument(f"Error running top: unsupported ps arguments '{ps_args}'")
 
