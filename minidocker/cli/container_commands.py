@@ -247,10 +247,12 @@ def print_objects(objs: list, fmt: str) -> None:
     from minidocker.cli.template.executor import render  # only commands that format pay for it
     for o in objs:
         try:
-            click.echo(render(fmt, o))
-        except TemplateError as ex:
-            click.echo(str(ex), err=True)
-            sys.exit(1)
+            click.echo(render(fmt, typed_zeroes(o)))
+        except TemplateError as ex:  # as the docker CLI: a newline first when it failed while executing
+            if not ex.parse:
+                click.echo("")
+            click.echo(ex.cli_message, err=True)
+            sys.exit(64 if ex.parse else 1)
 
 
 @cli.command("restart", context_settings=CTX)
@@ -282,3 +284,27 @@ def port_cmd(st, container, private_port):
     for key in sorted(ports):
         for b in ports[key] or []:
             click.echo(f"{key} -> {b['HostIp']}:{b['HostPort']}")
+
+
+def typed_zeroes(obj: dict) -> dict:
+    """What the docker CLI's templates see: a container's typed struct, where a
+    field the JSON leaves out (omitempty) is still there as its zero value
+    (`{{.State.Health}}` is <nil>, `{{json .HostConfig.Tmpfs}}` null)."""
+    if not (isinstance(obj, dict) and "State" in obj and "HostConfig" in obj and "Config" in obj):
+        return obj
+    from minidocker.cli.template.values import NIL_PTR, NilMap, NilSlice
+    zero = {"State": {"Health": NIL_PTR},
+            "Config": {"Healthcheck": NIL_PTR, "StopSignal": "", "StopTimeout": NIL_PTR, "MacAddress": "",
+                       "ExposedPorts": NilMap(), "ArgsEscaped": False, "NetworkDisabled": False,
+                       "Shell": NilSlice()},
+            "HostConfig": {"Tmpfs": NilMap(), "Mounts": NilSlice(), "Init": NIL_PTR, "StorageOpt": NilMap(),
+                           "Sysctls": NilMap()},
+            "Node": NIL_PTR}
+    out = dict(obj)
+    for key, fields in zero.items():
+        if not isinstance(fields, dict):
+            out.setdefault(key, fields)
+        elif isinstance(out.get(key), dict):
+            out[key] = {**fields, **out[key]}
+    return out
+

@@ -16,6 +16,21 @@ class Struct(dict):
     """A dict that prints like a Go struct: `{v1 v2}` (values in order)."""
 
 
+class NilMap(dict):
+    """A Go map field left nil: prints `map[]`, marshals to null."""
+
+
+class NilSlice(list):
+    """A Go slice field left nil: prints `[]`, marshals to null."""
+
+
+class _NilPtr:
+    """A Go pointer field left nil: prints `<nil>`, marshals to null."""
+
+
+NIL_PTR = _NilPtr()
+
+
 def go_float(v: float) -> str:
     """fmt %v of a float64 (strconv 'g', shortest digits, %e when exp < -4 or >= 21... 6)."""
     if v != v:
@@ -38,6 +53,8 @@ def go_str(v, top: bool = True) -> str:
     """fmt.Sprint-like printing of one value."""
     if v is MISSING:
         return "<no value>"
+    if v is NIL_PTR:
+        return "<nil>"
     if v is None:
         return "<no value>" if top else "<nil>"
     if isinstance(v, bool):
@@ -56,7 +73,7 @@ def go_str(v, top: bool = True) -> str:
 def go_json(v) -> str:
     """Go json.Marshal (compact, no HTML escaping as docker's json func)."""
     def conv(x):
-        if x is MISSING:
+        if x is MISSING or x is NIL_PTR or isinstance(x, (NilMap, NilSlice)):
             return None
         if isinstance(x, float) and x == int(x) and abs(x) < 1e21:
             return int(x)
@@ -71,7 +88,7 @@ def go_json(v) -> str:
 
 
 def truth(v) -> bool:
-    if v is MISSING or v is None:
+    if v is MISSING or v is None or v is NIL_PTR:
         return False
     return bool(v)
 
