@@ -70,7 +70,8 @@ def test_wait_start_attach_and_logs(cli, docker):
     assert p.stdout + p.stderr in ("out2\n", "err2\n")
     p = cli("logs", "--since", "2020-01-01", "--until", "2020-01-02", "l1")
     assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
-    second = p = cli("logs", "-t", "l1").stdout.splitlines()[1].split()[0]
+    p = cli("logs", "-t", "l1")  # the later two lines: each stream is copied (and stamped) apart
+    second = min(p.stdout.splitlines()[1].split()[0], p.stderr.splitlines()[1].split()[0])
     p = cli("logs", "--since", second, "l1")
     assert (p.stdout, p.stderr) == ("out2\n", "err2\n")
     p = cli("logs", "--since", "bogus", "l1")
