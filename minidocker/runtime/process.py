@@ -166,9 +166,17 @@ def go(handle: Handle) -> None:
 
 
 def abort(handle: Handle) -> None:
-    """Undo a start with ``hold`` whose go() never came: the init exits unrun."""
+    """Undo a start with ``hold``: before go() the init exits unrun; after it, the
+    running command is killed and its exit waited for (nothing may outlive a
+    start that failed)."""
     rep, handle.held = handle.held, None
     if rep is None:
+        if kill(handle, _signal.SIGKILL):
+            try:
+                wait(handle, timeout=10)
+            except (TimeoutError, KernelError):
+                pass
+        _remove(os.path.join(handle.bundle_dir, EXIT_FILE))
         return
     if rep.sock is not None:
         rep.sock.close()
