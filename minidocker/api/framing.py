@@ -528,3 +528,22 @@ class ResponseWriter:
             return self.sock.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
+
+
+class PiecesReader:
+    """Pieces of bytes (a chunked body, a stream) as a file object for tarfile's
+    stream mode: ``read(n)`` returns up to n bytes, b"" at the end."""
+
+    def __init__(self, pieces):
+        self.pieces, self.buf = iter(pieces), b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self.buf) < n:
+            piece = next(self.pieces, None)
+            if piece is None:
+                break
+            self.buf += piece
+        if n < 0:
+            n = len(self.buf)
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data

@@ -6,6 +6,7 @@ import json
 import os
 
 from minidocker.api.router import Raw, Routes, Stream, json_query
+from minidocker.api.framing import PiecesReader
 from minidocker.engine import archive, commit as commits, container_prune
 from minidocker.errors import InvalidArgument
 
@@ -29,22 +30,6 @@ def _pieces(f):
         f.close()
 
 
-class _BodyReader:
-    def __init__(self, pieces):
-        self.pieces, self.buf = pieces, b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self.buf) < n:
-            piece = next(self.pieces, None)
-            if piece is None:
-                break
-            self.buf += piece
-        if n < 0:
-            n = len(self.buf)
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
-
 @routes("HEAD", r"/containers/(?P<ref>[^/]+)/archive")
 def archive_head(e, req, ref):
     return 200, Raw(b"", _stat_header(archive.stat_path(e, ref, req.arg("path", ""))))
@@ -63,7 +48,7 @@ def archive_put(e, req, ref):
         with os.fdopen(os.dup(req.fds[0]), "rb") as f:
             archive.put_archive(e, ref, req.arg("path", ""), f, no_overwrite)
     else:
-        archive.put_archive(e, ref, req.arg("path", ""), _BodyReader(req.body_pieces()), no_overwrite)
+        archive.put_archive(e, ref, req.arg("path", ""), PiecesReader(req.body_pieces()), no_overwrite)
     return 200, None
 
 

@@ -7,27 +7,10 @@ import os
 
 from minidocker.engine import image_verbs, images
 from minidocker.api.router import Raw, Routes, json_query
+from minidocker.api.framing import PiecesReader
 from minidocker.errors import InvalidArgument, MinidockerError, NotFound
 
 routes = Routes()
-
-
-class _BodyReader:
-    """The request body's pieces as a file object (tarfile reads it as a stream)."""
-
-    def __init__(self, pieces):
-        self.pieces, self.buf = pieces, b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self.buf) < n:
-            piece = next(self.pieces, None)
-            if piece is None:
-                break
-            self.buf += piece
-        if n < 0:
-            n = len(self.buf)
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
 
 
 def _changes(req) -> list[str]:
@@ -66,7 +49,7 @@ def images_create(e, req):
         with os.fdopen(os.dup(req.fds[0]), "rb") as f:
             meta = e.images.import_tar(name, f, env=env, cmd=cmd, comment=comment)
     else:
-        meta = e.images.import_tar(name, _BodyReader(req.body_pieces()), env=env, cmd=cmd, comment=comment)
+        meta = e.images.import_tar(name, PiecesReader(req.body_pieces()), env=env, cmd=cmd, comment=comment)
     # Docker's progress stream: one JSON message, \r\n-terminated
     return 200, Raw((json.dumps({"status": meta["Id"]}, separators=(",", ":")) + "\r\n").encode(),
                     {"Content-Type": "application/json"})

@@ -9,6 +9,7 @@ import tarfile
 import click
 
 from minidocker.api.client import APIError, q
+from minidocker.api.framing import PiecesReader
 from minidocker.cli.base import CTX, api_errors, cli, fail, filters_query
 from minidocker.cli.volume_commands import human_size
 
@@ -80,7 +81,7 @@ def _copy_from(client, container: str, path: str, dest: str) -> None:
         if not os.path.isdir(parent):
             fail("no such directory", prefix=False)
         target_dir, rename = parent, os.path.basename(dest.rstrip("/"))
-    with tarfile.open(fileobj=_ChunkReader(resp.chunks()), mode="r|") as tar:
+    with tarfile.open(fileobj=PiecesReader(resp.chunks()), mode="r|") as tar:
         for m in tar:
             name = m.name
             if rename is not None and (name == top or name.startswith(top + "/")):
@@ -91,22 +92,6 @@ def _copy_from(client, container: str, path: str, dest: str) -> None:
                     continue
             m.name = name
             tar.extract(m, target_dir, numeric_owner=True)
-
-
-class _ChunkReader:
-    def __init__(self, chunks):
-        self.chunks, self.buf = iter(chunks), b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self.buf) < n:
-            piece = next(self.chunks, None)
-            if piece is None:
-                break
-            self.buf += piece
-        if n < 0:
-            n = len(self.buf)
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
 
 
 def _copy_to(client, src: str, container: str, path: str) -> None:
