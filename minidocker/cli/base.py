@@ -6,6 +6,7 @@ A thin edge: parse, send one request to minidockerd, print. No kernel work and n
 heavy imports here (click and the stdlib client).
 """
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -127,7 +128,24 @@ def dump_json(obj) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-@click.group(context_settings=CTX)
+class LazyGroup(click.Group):
+    """The top-level group: a command's module is imported when that command runs
+    (``lazy``: command name -> module), all of them only to list every command."""
+
+    lazy: dict = {}
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.lazy:
+            importlib.import_module(self.lazy[name])
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        for module in sorted(set(self.lazy.values())):
+            importlib.import_module(module)
+        return super().list_commands(ctx)
+
+
+@click.group(cls=LazyGroup, context_settings=CTX)
 @click.option("--explain", is_flag=True, default=os.environ.get("MINIDOCKER_EXPLAIN") == "1",
               help="Print every kernel change as the equivalent shell command (or MINIDOCKER_EXPLAIN=1)")
 @click.version_option(version_line(), "-v", "--version", message="%(version)s",

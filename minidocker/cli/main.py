@@ -14,10 +14,20 @@ import click
 
 from minidocker.cli.base import CTX, api_errors, cli, fail
 from minidocker.ids import human_duration
-from minidocker.cli import container_commands, network_commands, run_command, verb_commands  # noqa: F401  (register commands)
-from minidocker.cli import fs_commands, volume_commands  # noqa: F401  (register commands)
-from minidocker.cli import swarm_commands, system_commands  # noqa: F401  (register commands)
-from minidocker.cli import resource_commands  # noqa: F401  (register commands)
+
+# where each command lives: only the one that runs is imported (cli.base.LazyGroup)
+_MODULES = {
+    "container_commands": "exec inspect kill logs port ps restart rm start stop",
+    "fs_commands": "commit cp diff export rmi container image",
+    "network_commands": "network",
+    "resource_commands": "pause stats top unpause update",
+    "run_command": "run",
+    "swarm_commands": "node service",
+    "system_commands": "system",
+    "verb_commands": "attach rename wait create",
+    "volume_commands": "volume",
+}
+cli.lazy = {name: f"minidocker.cli.{module}" for module, names in _MODULES.items() for name in names.split()}
 
 
 @cli.command("daemon", context_settings=CTX)
