@@ -174,7 +174,7 @@ class ContainerVerbs:
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
                 mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]),
-                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [])
+                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], run_dir=e.run_dir)
             handle = process.start(spec, hold=True)  # ready, not yet running the command
             undo.callback(process.abort, handle)
             faults.point("start.process")

@@ -1,6 +1,7 @@
 """Container runtime against the real kernel: a busybox rootfs built in tmp."""
 import os
 import select
+import shutil
 import signal
 import subprocess
 import threading
@@ -40,8 +41,9 @@ def image(tmp_path_factory):
 class Box:
     """A bundle dir plus helpers to run one container and read its log."""
 
-    def __init__(self, image, path, name):
+    def __init__(self, image, path, name, run_dir=None):
         self.image = image
+        self.run_dir = run_dir  # the supervisor's; None: a shim per container
         self.bundle = str(path / name)
         os.makedirs(self.bundle)
         self.log = os.path.join(self.bundle, "log")
@@ -51,6 +53,7 @@ class Box:
     def spec(self, *argv, **kw):
         kw.setdefault("hostname", self.hostname)
         kw.setdefault("log_path", self.log)
+        kw.setdefault("run_dir", self.run_dir)
         return process.ContainerSpec(id=self.hostname, image_rootfs=self.image, bundle_dir=self.bundle,
                                      argv=list(argv), **kw)
 
@@ -67,17 +70,25 @@ class Box:
             return ""
 
 
-@pytest.fixture
-def box(image, tmp_path):
+@pytest.fixture(params=["supervisor", "per-container"])
+def box(request, no_leaks, image, tmp_path):
+    """Boxes of one mode: started by the run dir's supervisor, or each with its
+    own shim. (Depends on no_leaks: the supervisor is gone before it looks.)"""
     boxes = []
+    run_dir = f"/run/mdrt-{os.path.basename(tmp_path)}" if request.param == "supervisor" else None
 
     def make(name="c0ffee000001"):
-        b = Box(image, tmp_path, name)
+        b = Box(image, tmp_path, name, run_dir)
         boxes.append(b)
         return b
+    make.mode = request.param
     yield make
     for b in boxes:
         process.cleanup(b.bundle)
+    if run_dir:
+        process.release_supervisor(run_dir)
+        assert not os.path.exists(os.path.join(run_dir, "supervisor.sock")), "supervisor still running"
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def test_echo_to_log(box, no_leaks):
@@ -265,6 +276,8 @@ def test_stop_with_handler_is_fast(box, no_leaks):
 
 def test_wait_after_daemon_forgot_shim(box, no_leaks):
     """A restarted daemon has only the serialized handle: wait/kill still work."""
+    if box.mode == "supervisor":
+        pytest.skip("no shim of its own (see test_supervisor.py)")
     b = box()
     h = process.start(b.spec("sleep", "600"))
     h2 = process.Handle.from_dict(h.to_dict())
