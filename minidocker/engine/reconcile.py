@@ -51,7 +51,7 @@ def kill_untracked(e) -> None:
     supervised inits by asking the supervisor (their key is the init itself)."""
     shims = process.pids.shims_in(os.path.join(e.root, "containers"))
     for shim, (cid, children) in process.container_processes(os.path.join(e.root, "containers"),
-                                                             e.run_dir, dict(shims)).items():
+                                                             e.run_dir, dict(shims), keep=True).items():
         c = e.containers.get(cid)
         running = c is not None and c.status == "running"
         if running and shim in shims and c.handle.get("shim_pid") == shim:

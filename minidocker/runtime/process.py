@@ -285,14 +285,15 @@ poll_exit = exit_status   # the bundle's recorded exit, None while running (or i
 release_supervisor = supervised.release  # (run_dir): the daemon is going; it exits if idle
 
 
-def container_processes(containers_dir: str, run_dir: str | None, shims: dict | None = None) -> dict:
+def container_processes(containers_dir: str, run_dir: str | None, shims: dict | None = None,
+                        keep: bool = False) -> dict:
     """What runs of the containers under ``containers_dir``, whatever their state
     says: {shim pid: (container id, its children)} for shims of their own (``shims``
     if already read), and {init pid: (container id, [init pid])} for those of the
-    run dir's supervisor."""
+    run dir's supervisor (``keep``: the daemon stays connected to it)."""
     found = pids.shims_in(containers_dir) if shims is None else shims
     base = os.path.realpath(containers_dir)
-    for pid, bundle in (supervised.containers(run_dir) if run_dir else {}).items():
+    for pid, bundle in (supervised.containers(run_dir, keep) if run_dir else {}).items():
         if os.path.dirname(os.path.realpath(bundle)) == base:
             found[pid] = (os.path.basename(bundle), [pid])
     return found

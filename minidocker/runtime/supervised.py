@@ -149,14 +149,18 @@ def release(run_dir: str) -> None:
     (c or Client(run_dir)).close()
 
 
-def containers(run_dir: str) -> dict[int, str]:
+def containers(run_dir: str, keep: bool = False) -> dict[int, str]:
     """{init pid: bundle} of every container the supervisor watches ({} if none
-    runs). A connection of its own, closed after: it keeps no supervisor alive."""
-    c = Client(run_dir)
+    runs). With ``keep`` (the daemon) over the connection it keeps; else over one
+    of its own, closed after, which keeps no supervisor alive (tests, tools)."""
+    with _clients_lock:
+        cached = _clients.get(run_dir)
+    c = client(run_dir) if keep else (cached or Client(run_dir))
     try:
         reply = c.request({"op": "list"}, start=False) or {}
     finally:
-        c._drop()
+        if c is not cached and not keep:
+            c._drop()
     return dict(reply.get("containers") or {})
 
 
