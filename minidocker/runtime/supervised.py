@@ -40,7 +40,6 @@ class Client:
         self.sock: socket.socket | None = None
         self.pid: int | None = None
         self.start_time: int | None = None
-        self.proc: subprocess.Popen | None = None  # while we are its parent
 
     def _connect(self) -> bool:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -68,7 +67,7 @@ class Client:
         self._reap()
         os.makedirs(self.run_dir, exist_ok=True)
         with open(os.path.join(self.run_dir, LOG), "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-I", "-S", SUPERVISOR, self.run_dir],
+            _spawned[self.run_dir] = subprocess.Popen([sys.executable, "-I", "-S", SUPERVISOR, self.run_dir],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
                                          start_new_session=True, cwd="/")
         deadline = time.monotonic() + START_WAIT
@@ -85,8 +84,9 @@ class Client:
         self._reap()
 
     def _reap(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            self.proc = None
+        proc = _spawned.get(self.run_dir)
+        if proc is not None and proc.poll() is not None:
+            _spawned.pop(self.run_dir, None)
 
     def request(self, msg: dict, fds=(), start: bool = True) -> dict | None:
         """One request, one reply; None if no supervisor answered it (with
@@ -119,18 +119,19 @@ class Client:
         with self.lock:
             if self.sock is None and not self._connect():
                 return
-            pid, started, proc = self.pid, self.start_time, self.proc
+            pid, started = self.pid, self.start_time
             reply = self._request({"op": "close"}, (), False) or {}
             self._drop()
             if reply.get("exiting"):
-                if proc is not None:
-                    proc.wait(START_WAIT)
-                    self.proc = None
+                proc = _spawned.pop(self.run_dir, None)
+                if proc is not None and proc.pid == pid:
+                    proc.wait(START_WAIT)  # we started it: reap it
                 elif pid is not None:
                     pids.wait_gone(pid, started, START_WAIT)
 
 
 _clients: dict[str, Client] = {}
+_spawned: dict[str, subprocess.Popen] = {}  # run dir -> the supervisor we started (and must reap)
 _clients_lock = threading.Lock()
 
 

@@ -18,18 +18,40 @@ supervisor (PR_SET_CHILD_SUBREAPER), which reaps it and writes
 ``<bundle>/exit.json`` as the per-container shim does. It exits once it
 supervises nothing and no client is connected.
 """
-import ctypes
+import array
 import marshal
 import os
 import select
-import socket
 import sys
 import _signal as signal
+import _socket  # not socket.py: its enum import alone is ~0.8 MB of a long-lived process
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import launcher  # noqa: E402  (a sibling script: -I leaves the script dir off sys.path)
 
-launcher.socket = socket  # the pty hand-over needs it, and nothing is imported after pivot_root
+
+
+def recv_fds(sock, bufsize, maxfds):
+    fds = array.array("i")
+    msg, anc, _flags, _addr = sock.recvmsg(bufsize, _socket.CMSG_LEN(maxfds * fds.itemsize), _socket.MSG_CMSG_CLOEXEC)
+    for level, kind, data in anc:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    return msg, list(fds)
+
+
+def send_fds(sock, buffers, fds):
+    return sock.sendmsg(buffers, [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", fds))])
+
+
+class _SocketModule:
+    """What launcher.send needs of the socket module (for the pty hand-over;
+    nothing can be imported after pivot_root)."""
+    socket = _socket.socket
+    send_fds = staticmethod(send_fds)
+
+
+launcher.socket = _SocketModule
 libc = launcher.libc
 PR_SET_CHILD_SUBREAPER = 36
 SOCK, PIDFILE, LOCK = "supervisor.sock", "supervisor.pid", "supervisor.lock"
@@ -61,7 +83,7 @@ class Supervisor:
             os.unlink(path)
         except FileNotFoundError:
             pass
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
         s.bind(path)
         os.chmod(path, 0o600)
         s.listen(64)
@@ -95,7 +117,7 @@ class Supervisor:
             for s in ready:
                 if s is self.listener:
                     try:
-                        conn, _ = self.listener.accept()
+                        conn = _socket.socket(fileno=self.listener._accept()[0])
                     except OSError:
                         continue
                     self.clients.append(conn)
@@ -111,7 +133,7 @@ class Supervisor:
 
     def serve_one(self, conn):
         try:
-            data, fds, _flags, _addr = socket.recv_fds(conn, MAX_MSG, 16)
+            data, fds = recv_fds(conn, MAX_MSG, 16)
         except OSError:
             data, fds = b"", []
         if not data:
