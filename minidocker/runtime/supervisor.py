@@ -148,7 +148,7 @@ class Supervisor:
                 reply = {"pid": self.me[0], "start_time": self.me[1]}
             elif op == "start":
                 reply = self.start(msg["spec"], fds)
-                fds = []
+                fds = []  # closed by start() once forked
             elif op == "list":
                 reply = {"containers": dict(self.inits)}
             elif op == "close":
@@ -193,9 +193,7 @@ class Supervisor:
         except OSError:
             os.close(r)
             os.close(w)
-            for fd in fds:
-                os.close(fd)
-            raise
+            raise  # the caller closes the fds
         if pid == 0:
             code = 125
             try:
@@ -307,6 +305,8 @@ def main():
     signal.set_wakeup_fd(sup.wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     sup.bind()
+    import gc
+    gc.freeze()  # what is here now stays untouched by collections in the forked children (no copies)
     try:
         sup.serve()
     finally:
