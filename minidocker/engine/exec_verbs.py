@@ -134,7 +134,7 @@ class ExecVerbs:
             hub.begin(master)
         try:
             code = runexec.exec_(init_pid, inst.argv, inst.env, cwd, inst.tty, fds, stdin_open=inst.stdin,
-                                 on_pty=on_pty, on_start=on_start)
+                                 on_pty=on_pty, on_start=on_start, run_dir=self.e.run_dir)
         except MinidockerError as ex:  # it could not start: Docker tells the client in the stream
             code = ex.code if isinstance(ex, StartError) else 126
             if not began:
@@ -187,7 +187,7 @@ class ExecVerbs:
         try:
             code = runexec.exec_(handle.pid, inst.argv, inst.env, cwd, inst.tty, stdio_fds,
                                  stdin_open=True, on_pty=on_pty,
-                                 on_start=lambda pid: faults.point("exec.process"))
+                                 on_start=lambda pid: faults.point("exec.process"), run_dir=self.e.run_dir)
             return code
         finally:
             with self.e.lock:

@@ -151,9 +151,8 @@ class Supervisor:
                 fds = []  # closed by start() once forked
             elif op == "list":
                 reply = {"containers": dict(self.inits)}
-            elif op == "close":
-                idle = not self.inits and not self.launching and len(self.clients) == 1
-                reply = {"exiting": idle}
+            elif op == "close":  # (an exec's helper ends with its container: waited for below)
+                reply = {"exiting": not self.inits and len(self.clients) == 1}
             else:
                 reply = {"error": f"unknown request {op!r}"}
         except Exception as e:  # noqa: BLE001 - a bad request must not end the supervisor
@@ -166,6 +165,9 @@ class Supervisor:
             self.drop(conn)
             return None
         if reply.get("exiting"):
+            for pid in list(self.launching):
+                os.waitpid(pid, 0)
+                os.close(self.launching.pop(pid)[0])
             self.drop(conn)
             return "exit"
         return None
@@ -187,6 +189,8 @@ class Supervisor:
             spec["fds"] = [m[f] for f in spec["fds"]]
         if spec.get("tty_fd") is not None:
             spec["tty_fd"] = m[spec["tty_fd"]]
+        if spec.get("exit_fd") is not None:
+            spec["exit_fd"] = m[spec["exit_fd"]]
         r, w = os.pipe()
         try:
             pid = os.fork()
@@ -198,7 +202,7 @@ class Supervisor:
             code = 125
             try:
                 os.close(r)
-                code = self.launch(spec, w)
+                code = self.launch(spec, w) if spec["mode"] == "run" else self.launch_exec(spec)
             except BaseException as e:  # noqa: BLE001
                 try:
                     launcher.send(spec["sync_fd"], {"error": f"{type(e).__name__}: {e}", "code": 125})
@@ -209,11 +213,11 @@ class Supervisor:
         os.set_blocking(r, False)
         for fd in fds:  # the init holds the sync end now: the daemon sees its EOF, not ours
             os.close(fd)
-        self.launching[pid] = (r, spec["bundle"])
+        self.launching[pid] = (r, spec.get("bundle"))  # an exec's helper reports no init
         return {"ok": pid}
 
-    def launch(self, spec, report_w):
-        """In the forked child: launcher.main's mode "run", minus the waiting."""
+    def forget_parent(self):
+        """In a forked child: nothing of the supervisor's stays open or armed."""
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
@@ -224,6 +228,41 @@ class Supervisor:
         for r, _ in self.launching.values():
             os.close(r)
         os.setsid()  # each container in a session of its own, as under its own shim
+
+    def launch_exec(self, spec):
+        """In the forked child: launcher.main's mode "exec"; the process's exit
+        code goes to ``exit_fd`` once it is gone."""
+        self.forget_parent()
+        sync_fd, exit_fd = spec["sync_fd"], spec["exit_fd"]
+        passed = [sync_fd, exit_fd, spec.get("tty_fd")] + list(spec.get("fds") or [])
+        for fd in passed:
+            if fd is not None:
+                os.set_inheritable(fd, False)
+        host_proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            launcher.open_stdio(spec)
+            launcher.enter_container(spec["init_pid"])
+        except launcher.Fail as e:
+            launcher.send(sync_fd, {"error": e.text, "code": e.code})
+            return e.code
+        pid = os.fork()
+        if pid == 0:
+            launcher.guarded(sync_fd, launcher.exec_child, spec, sync_fd)
+        with open(f"{pid}/stat", opener=lambda p, fl: os.open(p, fl, dir_fd=host_proc)) as f:
+            started = int(f.read().rsplit(")", 1)[1].split()[19])
+        os.close(host_proc)
+        launcher.send(sync_fd, {"pid": pid, "start_time": started})
+        for fd in (set(passed) | set(spec.get("fds") or [])) - {exit_fd, None}:
+            os.close(fd)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        code = launcher.status_of(os.waitpid(pid, 0)[1])
+        os.write(exit_fd, marshal.dumps({"exit": code}))
+        return code
+
+    def launch(self, spec, report_w):
+        """In the forked child: launcher.main's mode "run", minus the waiting."""
+        self.forget_parent()
         log = os.open(spec["bundle"] + "/shim.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         os.dup2(log, 2, inheritable=False)
         os.close(log)

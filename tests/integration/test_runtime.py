@@ -228,7 +228,7 @@ def test_exec_enters_namespaces(box, no_leaks):
         r, w = os.pipe()
         try:
             code = exec_(h.pid, ["sh", "-c", "hostname; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'; echo $$; cat /etc/hostname; pwd"],
-                         [], "/tmp", False, (w, w, w))
+                         [], "/tmp", False, (w, w, w), run_dir=b.run_dir)
         finally:
             os.close(w)
         with os.fdopen(r) as f:
@@ -240,14 +240,14 @@ def test_exec_enters_namespaces(box, no_leaks):
         assert int(lines[2]) <= 4  # sleep, sh, ls, grep: nothing of the host
         assert 1 < int(lines[3]) < 10
         assert lines[4:] == ["feedface0001", "/tmp"]
-        assert exec_(h.pid, ["sh", "-c", "exit 5"], [], "/", False, None) == 5
+        assert exec_(h.pid, ["sh", "-c", "exit 5"], [], "/", False, None, run_dir=b.run_dir) == 5
         with pytest.raises(StartError) as ei:
-            exec_(h.pid, ["nosuch"], [], "/", False, None)
+            exec_(h.pid, ["nosuch"], [], "/", False, None, run_dir=b.run_dir)
         assert ei.value.code == 126
         assert ei.value.message == ('OCI runtime exec failed: exec failed: unable to start container process: '
                                     'exec: "nosuch": executable file not found in $PATH: unknown')
         with pytest.raises(StartError) as ei:
-            exec_(h.pid, ["pwd"], [], "/newdir", False, None)
+            exec_(h.pid, ["pwd"], [], "/newdir", False, None, run_dir=b.run_dir)
         assert ei.value.reason == 'chdir to cwd ("/newdir") set in config.json failed: no such file or directory'
     finally:
         process.stop(h, timeout=0)
@@ -311,7 +311,8 @@ def test_exec_tty_and_env(box, no_leaks):
     h = process.start(b.spec("sleep", "600", env=["PATH=/bin", "A=1"]))
     masters = []
     try:
-        code = exec_(h.pid, ["sh", "-c", "tty; echo $A $B $TERM"], ["B=2"], "/", True, None, on_pty=masters.append)
+        code = exec_(h.pid, ["sh", "-c", "tty; echo $A $B $TERM"], ["B=2"], "/", True, None, on_pty=masters.append,
+                     run_dir=b.run_dir)
         assert code == 0
         out = _drain(masters[0])
         assert out.replace("\r", "").splitlines() == ["/dev/pts/0", "1 2 xterm"]
@@ -329,7 +330,8 @@ def test_exec_stdin(box, no_leaks):
     try:
         os.write(in_w, b"hello\n")
         os.close(in_w)
-        assert exec_(h.pid, ["cat"], [], "/", False, (in_r, out_w, out_w), stdin_open=True) == 0
+        assert exec_(h.pid, ["cat"], [], "/", False, (in_r, out_w, out_w), stdin_open=True,
+                     run_dir=b.run_dir) == 0
         os.close(out_w)
         with os.fdopen(out_r) as f:
             assert f.read() == "hello\n"
