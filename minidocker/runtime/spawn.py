@@ -112,6 +112,8 @@ def _read_reports(sock: socket.socket, rep: Report, until_pid: bool = False) -> 
             data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
         except socket.timeout:
             raise StartError(125, "container process did not report within %ds" % SYNC_TIMEOUT)
+        except ConnectionResetError:  # it exited with our "go" unread (it failed first): EOF all the same
+            return
         if not data and not fds:
             return
         msg = marshal.loads(data)
