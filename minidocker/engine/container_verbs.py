@@ -185,7 +185,8 @@ class ContainerVerbs(StopVerbs):
                 tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
                 mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]),
-                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], cgroup_procs=procs, **extra)
+                readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], cgroup_procs=procs,
+                run_dir=e.run_dir, **extra)
             handle = process.start(spec, hold=True)  # ready, not yet running the command
             undo.callback(process.abort, handle)
             faults.point("start.process")

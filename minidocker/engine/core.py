@@ -26,6 +26,7 @@ from minidocker.engine import port_binding
 from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store
 from minidocker.engine.events import Events
+from minidocker.runtime import process
 
 DEFAULT_BRIDGE = "minidocker0"
 
@@ -263,6 +264,7 @@ class Engine:
             for hub in list(self.ctr.hubs.values()):
                 hub.join_copiers()
         self.dns.stop()
+        process.release_supervisor(self.run_dir)  # it stays while containers run
         if teardown:
             try:
                 netns.release_pin_dir(self.netns_dir)

@@ -143,7 +143,7 @@ class ExecVerbs:
         try:
             user = exec_user.credentials(inst.user or default_user, init_pid, env)
             code = runexec.exec_(init_pid, inst.argv, inst.env, cwd, inst.tty, fds, stdin_open=inst.stdin,
-                                 on_pty=on_pty, on_start=on_start, user=user)
+                                 on_pty=on_pty, on_start=on_start, user=user, run_dir=self.e.run_dir)
         except MinidockerError as ex:  # it could not start: Docker tells the client in the stream
             code = ex.code if isinstance(ex, StartError) else 126
             inst.start_error = ex.message  # (a health probe records it as Docker's: -1 and the text)
@@ -198,7 +198,7 @@ class ExecVerbs:
             user = exec_user.credentials(inst.user or c.user, handle.pid, c.env)
             code = runexec.exec_(handle.pid, inst.argv, inst.env, cwd, inst.tty, stdio_fds,
                                  stdin_open=True, on_pty=on_pty, user=user,
-                                 on_start=lambda pid: faults.point("exec.process"))
+                                 on_start=lambda pid: faults.point("exec.process"), run_dir=self.e.run_dir)
             return code
         finally:
             with self.e.lock:

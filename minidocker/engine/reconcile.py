@@ -50,10 +50,16 @@ def kill_untracked(e) -> None:
     """A container process is never running unless its state says so, with that
     very shim: a crash between a start and its record (or a state file that could
     not be read) leaves one that nothing tracks; it is killed here, so it can
-    never run twice. Shims are found by their working directory, the bundle."""
-    for shim, (cid, children) in process.pids.shims_in(os.path.join(e.root, "containers")).items():
+    never run twice. Shims are found by their working directory, the bundle;
+    supervised inits by asking the supervisor (their key is the init itself)."""
+    shims = process.pids.shims_in(os.path.join(e.root, "containers"))
+    for shim, (cid, children) in process.container_processes(os.path.join(e.root, "containers"),
+                                                             e.run_dir, dict(shims), keep=True).items():
         c = e.containers.get(cid)
-        if c is not None and c.status == "running" and c.handle.get("shim_pid") == shim:
+        running = c is not None and c.status == "running"
+        if running and shim in shims and c.handle.get("shim_pid") == shim:
+            continue
+        if running and shim not in shims and c.handle.get("pid") == shim and c.handle.get("supervised"):
             continue
         log.warning("container %s: killing its process %s, which no state tracks", cid[:12], children or shim)
         started = process.pids.start_time(shim)

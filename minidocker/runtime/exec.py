@@ -2,15 +2,19 @@
 
 The launcher (mode "exec") setns()es into ipc, uts, net, pid and mnt of the
 container init, chroots to its root, forks (a pid ns applies to children) and
-execs. It stays our child and exits with the process's status.
+execs. It stays our child and exits with the process's status. With a run dir
+(and not MINIDOCKER_SHIM=per-container) the run dir's supervisor forks those
+steps instead of a new interpreter; the exit code comes back on a socket.
 """
+import marshal
 import os
 import signal
+import socket
 
 from minidocker import explain
 from minidocker.errors import InvalidArgument, NotFound
 from minidocker.errors import StartError
-from minidocker.runtime import cgroups, pids
+from minidocker.runtime import cgroups, pids, supervised
 from minidocker.runtime.spawn import spawn, stderr_tail
 
 
@@ -34,7 +38,7 @@ def merge_env(base: list[str], extra: list[str]) -> list[str]:
 
 def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None, tty: bool = False,
           stdio_fds: tuple | None = None, stdin_open: bool = False, on_pty=None, on_start=None,
-          user: dict | None = None) -> int:
+          user: dict | None = None, run_dir: str | None = None) -> int:
     """Run ``argv`` in the container of ``init_pid``; block until it exits; its exit code.
 
     stdio_fds: (stdin, stdout, stderr); with tty a (slave,) tuple, or None to
@@ -69,6 +73,8 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
         spec["stdin_open"] = stdin_open
         fds = list(stdio_fds)
     explain.emit("nsenter", "-t", str(init_pid), "-i", "-u", "-n", "-p", "-m", "-r", "-w", "--", *argv)
+    if supervised.enabled(run_dir):
+        return _exec_supervised(run_dir, spec, fds, on_pty, on_start)
     rep = spawn(spec, fds, None, new_session=False)
     if rep.error is not None or rep.pid is None:
         tail = stderr_tail(rep)
@@ -93,3 +99,35 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
     code = rep.proc.wait()
     rep.proc.stderr.close()
     return code
+
+
+def _exec_supervised(run_dir: str, spec: dict, fds: list, on_pty, on_start) -> int:
+    """exec_ through the supervisor: its forked helper waits for the process and
+    sends {"exit": code} on ``exit_fd`` (EOF without it: the helper was killed)."""
+    done, done_w = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        spec = dict(spec, exit_fd=done_w.fileno())
+        try:
+            rep, _pid, _start = supervised.spawn(run_dir, spec, fds + [done_w.fileno()])
+        finally:
+            done_w.close()
+        if rep.error is not None or rep.pid is None:
+            if rep.pty_master is not None:
+                os.close(rep.pty_master)
+            code, reason = rep.error or (126, "exec helper did not start")
+            raise StartError.for_exec(code, reason)
+        try:
+            if on_start is not None:
+                on_start(rep.pid)
+            if rep.pty_master is not None:
+                if on_pty is None:
+                    os.close(rep.pty_master)
+                else:
+                    on_pty(rep.pty_master)
+        except BaseException:  # the caller cannot follow it: it must not run on untracked
+            pids.send_signal(rep.pid, rep.start_time, signal.SIGKILL)
+            raise
+        data = done.recv(64)
+        return marshal.loads(data)["exit"] if data else 137
+    finally:
+        done.close()

@@ -1,9 +1,12 @@
 """Container processes: start, wait, stop, kill, clean up (daemon side).
 
-``start()`` runs launcher.py (see there for the in-container steps). The
-launcher's parent half is the shim: in its own session, it waits for the
-container init and writes ``<bundle>/exit.json``; it is the daemon's child
-until the daemon restarts. After a restart everything is found again from the
+``start()`` has the run dir's supervisor (supervisor.py, a fork server and
+subreaper in its own session) fork launcher.py's steps (see there for the
+in-container steps); the supervisor reaps the container init and writes
+``<bundle>/exit.json``. With MINIDOCKER_SHIM=per-container (or no run dir) it
+runs launcher.py instead, whose parent half stays as the container's shim,
+waits for the init and writes exit.json; it is the daemon's child until the
+daemon restarts. After a restart everything is found again from the
 serialized Handle and the bundle dir: pids are checked with their start time,
 and waiting uses pidfds, which work on non-children.
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 
 from minidocker import explain
 from minidocker.errors import InvalidArgument, KernelError
-from minidocker.runtime import pids
+from minidocker.runtime import pids, supervised
 from minidocker.errors import StartError
 from minidocker.runtime.spawn import release, spawn
 
@@ -56,24 +59,30 @@ class ContainerSpec:
     user: dict | None = None          # {"uid", "gid", "groups", "home"} (engine/users.py), None: root
     init: str | None = None           # --init: host path of a static init, mounted at /sbin/docker-init
     cgroup_procs: list | None = None  # cgroup.procs files the init writes itself into before exec
+    run_dir: str | None = None        # whose supervisor starts it; None: a shim of its own
 
 
 @dataclass
 class Handle:
     pid: int            # host pid of the container init
     start_time: int     # its /proc/PID/stat starttime
-    shim_pid: int
+    shim_pid: int                   # its shim, or the supervisor (supervised)
     shim_start_time: int | None
     bundle_dir: str
     pty_master: int | None = None   # not serialized; the caller owns and closes it
     held: object = None             # not serialized: the launcher's report while it waits for go()
+    supervised: bool = False        # its exit is written by the run dir's supervisor
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("pid", "start_time", "shim_pid", "shim_start_time", "bundle_dir")}
+        d = {k: getattr(self, k) for k in ("pid", "start_time", "shim_pid", "shim_start_time", "bundle_dir")}
+        if self.supervised:
+            d["supervised"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Handle":
-        return cls(**{k: d[k] for k in ("pid", "start_time", "shim_pid", "shim_start_time", "bundle_dir")})
+        return cls(**{k: d[k] for k in ("pid", "start_time", "shim_pid", "shim_start_time", "bundle_dir")},
+                   supervised=bool(d.get("supervised")))
 
 
 ETC_FILES = ("hostname", "hosts", "resolv.conf")
@@ -141,6 +150,13 @@ def start(spec: ContainerSpec, hold: bool = False) -> Handle:
         launch["fds"] = list(spec.stdio_fds)
         fds = list(spec.stdio_fds)
     _explain_start(spec, launch["etc_files"])
+    if supervised.enabled(spec.run_dir):
+        rep, sup_pid, sup_start = supervised.spawn(spec.run_dir, launch, fds, hold=hold)
+        if rep.error is not None or rep.pid is None:
+            _failed(rep, b)
+        h = Handle(rep.pid, rep.start_time, sup_pid, sup_start, b, rep.pty_master, supervised=True)
+        h.held = rep if hold else None
+        return h
     rep = spawn(launch, fds, os.path.join(b, SHIM_LOG), new_session=True, hold=hold, cwd=b)
     if rep.error is not None or rep.pid is None:
         _failed(rep, b)
@@ -159,8 +175,9 @@ def go(handle: Handle) -> None:
         return
     release(rep)
     if rep.error is not None:
-        with _lock:
-            _shims.pop(rep.proc.pid, None)
+        if rep.proc is not None:
+            with _lock:
+                _shims.pop(rep.proc.pid, None)
         _failed(rep, handle.bundle_dir)
     handle.pty_master = rep.pty_master
 
@@ -181,16 +198,26 @@ def abort(handle: Handle) -> None:
     if rep.sock is not None:
         rep.sock.close()
         rep.sock = None
-    rep.proc.wait()
-    with _lock:
-        _shims.pop(rep.proc.pid, None)
+    _reap_launch(rep, handle.bundle_dir)
+    if rep.proc is not None:
+        with _lock:
+            _shims.pop(rep.proc.pid, None)
     if rep.pty_master is not None:
         os.close(rep.pty_master)
     _remove(os.path.join(handle.bundle_dir, EXIT_FILE))
 
 
+def _reap_launch(rep, bundle: str) -> None:
+    """Wait until an init that will not run is gone and its exit recorded."""
+    if rep.proc is not None:
+        rep.proc.wait()
+    elif rep.pid is not None:
+        pids.wait_gone(rep.pid, rep.start_time, 30)
+        supervised.wait_recorded(os.path.join(bundle, EXIT_FILE), None, None, 2.0)
+
+
 def _failed(rep, bundle: str):
-    rep.proc.wait()
+    _reap_launch(rep, bundle)
     if rep.pty_master is not None:
         os.close(rep.pty_master)
     _remove(os.path.join(bundle, EXIT_FILE))
@@ -267,6 +294,21 @@ def is_running(handle: Handle) -> bool:
 
 is_alive = pids.is_alive  # (pid, start_time) -> bool, for reconciliation from stored state
 poll_exit = exit_status   # the bundle's recorded exit, None while running (or if lost)
+release_supervisor = supervised.release  # (run_dir): the daemon is going; it exits if idle
+
+
+def container_processes(containers_dir: str, run_dir: str | None, shims: dict | None = None,
+                        keep: bool = False) -> dict:
+    """What runs of the containers under ``containers_dir``, whatever their state
+    says: {shim pid: (container id, its children)} for shims of their own (``shims``
+    if already read), and {init pid: (container id, [init pid])} for those of the
+    run dir's supervisor (``keep``: the daemon stays connected to it)."""
+    found = pids.shims_in(containers_dir) if shims is None else shims
+    base = os.path.realpath(containers_dir)
+    for pid, bundle in (supervised.containers(run_dir, keep) if run_dir else {}).items():
+        if os.path.dirname(os.path.realpath(bundle)) == base:
+            found[pid] = (os.path.basename(bundle), [pid])
+    return found
 
 
 def _wait_shim(handle: Handle, timeout: float | None) -> bool:
@@ -291,7 +333,10 @@ def wait(handle: Handle, timeout: float | None = None) -> int:
     left = lambda: None if deadline is None else max(0.0, deadline - time.monotonic())
     if not pids.wait_gone(handle.pid, handle.start_time, left()):
         raise TimeoutError(f"container process {handle.pid} still running")
-    if not _wait_shim(handle, left()):
+    if handle.supervised:
+        supervised.wait_recorded(os.path.join(handle.bundle_dir, EXIT_FILE), handle.shim_pid,
+                                 handle.shim_start_time, left())
+    elif not _wait_shim(handle, left()):
         raise TimeoutError(f"shim {handle.shim_pid} still running")
     st = exit_status(handle.bundle_dir)
     if st is None:  # the shim died before it could record the status

@@ -131,6 +131,8 @@ def _read_one(sock: socket.socket, rep: Report) -> bool:
         data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
     except socket.timeout:
         raise StartError(125, "container process did not report within %ds" % SYNC_TIMEOUT)
+    except ConnectionResetError:  # it exited with our "go" unread (it failed first): EOF all the same
+        return False
     if not data and not fds:
         return False
     msg = marshal.loads(data)

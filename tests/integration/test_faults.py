@@ -19,7 +19,7 @@ import pytest
 
 from minidocker import faults
 from minidocker.errors import NotFound
-from minidocker.runtime import pids
+from minidocker.runtime import process
 
 from .conftest import CLI, _fresh_root
 from .enginehelp import drop_created, ex, kernel_snapshot, run
@@ -42,7 +42,7 @@ def dns_names(engine) -> dict:
 def snapshot(engine) -> dict:
     snap = kernel_snapshot(engine)
     snap["dns"] = dns_names(engine)
-    snap["processes"] = sorted(pids.shims_in(os.path.join(engine.root, "containers")))
+    snap["processes"] = sorted(process.container_processes(os.path.join(engine.root, "containers"), engine.run_dir))
     return snap
 
 
@@ -179,7 +179,7 @@ class Daemon:
             st = json.loads(self.cli.ok("inspect", cid))[0]["State"]
             running[cid] = st["Pid"]
         out = []
-        for shim, (cid, children) in pids.shims_in(os.path.join(self.root, "containers")).items():
+        for shim, (cid, children) in process.container_processes(os.path.join(self.root, "containers"), self.run).items():
             if cid not in running or running[cid] not in children:
                 out.append((cid, shim, children))
         return out
@@ -248,7 +248,7 @@ def test_sigkill_after_each_step_then_restart(daemon, verb, step):
         if verb == "run":  # one run at a time: a run the crash cut short was killed first
             assert set(cli.ok("exec", "victim", "cat", "/tmp/runs").splitlines()) == {"ran"}
             vid = json.loads(cli.ok("inspect", "victim"))[0]["Id"]
-            assert [cid for cid, _ in pids.shims_in(os.path.join(d.root, "containers")).values()
+            assert [cid for cid, _ in process.container_processes(os.path.join(d.root, "containers"), d.run).values()
                     ].count(vid) == 1
         assert cli("exec", "peer", "ping", "-c1", "-W2", "victim").returncode == 0
         assert d.untracked() == []
@@ -259,7 +259,7 @@ def test_sigkill_after_each_step_then_restart(daemon, verb, step):
         cli("network", "rm", net)
     assert pins(d) == []
     assert [l for l in links() if l.startswith(("mdv", "mdbr-"))] == []
-    assert pids.shims_in(os.path.join(d.root, "containers")) == {}
+    assert process.container_processes(os.path.join(d.root, "containers"), d.run) == {}
     ruleset = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
     assert "18482" not in ruleset and "10.82.0" not in ruleset
 

@@ -1,6 +1,7 @@
 """Container runtime against the real kernel: a busybox rootfs built in tmp."""
 import os
 import select
+import shutil
 import signal
 import subprocess
 import threading
@@ -40,8 +41,9 @@ def image(tmp_path_factory):
 class Box:
     """A bundle dir plus helpers to run one container and read its log."""
 
-    def __init__(self, image, path, name):
+    def __init__(self, image, path, name, run_dir=None):
         self.image = image
+        self.run_dir = run_dir  # the supervisor's; None: a shim per container
         self.bundle = str(path / name)
         os.makedirs(self.bundle)
         self.log = os.path.join(self.bundle, "log")
@@ -51,6 +53,7 @@ class Box:
     def spec(self, *argv, **kw):
         kw.setdefault("hostname", self.hostname)
         kw.setdefault("log_path", self.log)
+        kw.setdefault("run_dir", self.run_dir)
         return process.ContainerSpec(id=self.hostname, image_rootfs=self.image, bundle_dir=self.bundle,
                                      argv=list(argv), **kw)
 
@@ -67,17 +70,25 @@ class Box:
             return ""
 
 
-@pytest.fixture
-def box(image, tmp_path):
+@pytest.fixture(params=["supervisor", "per-container"])
+def box(request, no_leaks, image, tmp_path):
+    """Boxes of one mode: started by the run dir's supervisor, or each with its
+    own shim. (Depends on no_leaks: the supervisor is gone before it looks.)"""
     boxes = []
+    run_dir = f"/run/mdrt-{os.path.basename(tmp_path)}" if request.param == "supervisor" else None
 
     def make(name="c0ffee000001"):
-        b = Box(image, tmp_path, name)
+        b = Box(image, tmp_path, name, run_dir)
         boxes.append(b)
         return b
+    make.mode = request.param
     yield make
     for b in boxes:
         process.cleanup(b.bundle)
+    if run_dir:
+        process.release_supervisor(run_dir)
+        assert not os.path.exists(os.path.join(run_dir, "supervisor.sock")), "supervisor still running"
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def test_echo_to_log(box, no_leaks):
@@ -217,7 +228,7 @@ def test_exec_enters_namespaces(box, no_leaks):
         r, w = os.pipe()
         try:
             code = exec_(h.pid, ["sh", "-c", "hostname; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'; echo $$; cat /etc/hostname; pwd"],
-                         [], "/tmp", False, (w, w, w))
+                         [], "/tmp", False, (w, w, w), run_dir=b.run_dir)
         finally:
             os.close(w)
         with os.fdopen(r) as f:
@@ -229,14 +240,14 @@ def test_exec_enters_namespaces(box, no_leaks):
         assert int(lines[2]) <= 4  # sleep, sh, ls, grep: nothing of the host
         assert 1 < int(lines[3]) < 10
         assert lines[4:] == ["feedface0001", "/tmp"]
-        assert exec_(h.pid, ["sh", "-c", "exit 5"], [], "/", False, None) == 5
+        assert exec_(h.pid, ["sh", "-c", "exit 5"], [], "/", False, None, run_dir=b.run_dir) == 5
         with pytest.raises(StartError) as ei:
-            exec_(h.pid, ["nosuch"], [], "/", False, None)
+            exec_(h.pid, ["nosuch"], [], "/", False, None, run_dir=b.run_dir)
         assert ei.value.code == 126
         assert ei.value.message == ('OCI runtime exec failed: exec failed: unable to start container process: '
                                     'exec: "nosuch": executable file not found in $PATH: unknown')
         with pytest.raises(StartError) as ei:
-            exec_(h.pid, ["pwd"], [], "/newdir", False, None)
+            exec_(h.pid, ["pwd"], [], "/newdir", False, None, run_dir=b.run_dir)
         assert ei.value.reason == 'chdir to cwd ("/newdir") set in config.json failed: no such file or directory'
     finally:
         process.stop(h, timeout=0)
@@ -265,6 +276,8 @@ def test_stop_with_handler_is_fast(box, no_leaks):
 
 def test_wait_after_daemon_forgot_shim(box, no_leaks):
     """A restarted daemon has only the serialized handle: wait/kill still work."""
+    if box.mode == "supervisor":
+        pytest.skip("no shim of its own (see test_supervisor.py)")
     b = box()
     h = process.start(b.spec("sleep", "600"))
     h2 = process.Handle.from_dict(h.to_dict())
@@ -298,7 +311,8 @@ def test_exec_tty_and_env(box, no_leaks):
     h = process.start(b.spec("sleep", "600", env=["PATH=/bin", "A=1"]))
     masters = []
     try:
-        code = exec_(h.pid, ["sh", "-c", "tty; echo $A $B $TERM"], ["B=2"], "/", True, None, on_pty=masters.append)
+        code = exec_(h.pid, ["sh", "-c", "tty; echo $A $B $TERM"], ["B=2"], "/", True, None, on_pty=masters.append,
+                     run_dir=b.run_dir)
         assert code == 0
         out = _drain(masters[0])
         assert out.replace("\r", "").splitlines() == ["/dev/pts/0", "1 2 xterm"]
@@ -316,7 +330,8 @@ def test_exec_stdin(box, no_leaks):
     try:
         os.write(in_w, b"hello\n")
         os.close(in_w)
-        assert exec_(h.pid, ["cat"], [], "/", False, (in_r, out_w, out_w), stdin_open=True) == 0
+        assert exec_(h.pid, ["cat"], [], "/", False, (in_r, out_w, out_w), stdin_open=True,
+                     run_dir=b.run_dir) == 0
         os.close(out_w)
         with os.fdopen(out_r) as f:
             assert f.read() == "hello\n"

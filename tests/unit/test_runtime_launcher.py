@@ -57,6 +57,9 @@ def test_handle_roundtrip():
     d = h.to_dict()
     assert d == {"pid": 10, "start_time": 20, "shim_pid": 30, "shim_start_time": 40, "bundle_dir": "/b"}
     assert process.Handle.from_dict(d) == process.Handle(10, 20, 30, 40, "/b")
+    s = process.Handle(10, 20, 30, 40, "/b", supervised=True)  # its exit written by the supervisor
+    assert s.to_dict() == dict(d, supervised=True)
+    assert process.Handle.from_dict(s.to_dict()) == s
 
 
 def test_spec_validation(tmp_path):
