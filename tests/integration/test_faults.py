@@ -363,10 +363,10 @@ def test_random_kills_during_run_leave_no_untracked_process_and_no_double_run(da
         if got.stdout.strip() != "true":
             assert cli("start", name).returncode == 0
         assert set(cli.ok("exec", name, "cat", "/tmp/runs").splitlines()) == {"ran"}
-    shims = [cid for cid, _ in pids.shims_in(os.path.join(d.root, "containers")).values()]
+    shims = [cid for cid, _ in process.container_processes(os.path.join(d.root, "containers"), d.run).values()]
     assert len(shims) == len(set(shims))  # never two processes for one container
     assert d.untracked() == []
     for name in names:
         cli("rm", "-f", name)
     cli.ok("network", "rm", "rnet")
-    assert pids.shims_in(os.path.join(d.root, "containers")) == {}
+    assert process.container_processes(os.path.join(d.root, "containers"), d.run) == {}
