@@ -274,10 +274,18 @@ class Engine:
 
 def teardown_host(run_dir: str, bridge: str = DEFAULT_BRIDGE) -> None:
     """Remove what a stopped daemon leaves on purpose (as dockerd leaves docker0):
-    the default bridge, the firewall table and the netns pin directory."""
+    the default bridge, the firewall table, the netns pin directory and the cgroup
+    parent (when no container's cgroup is left in it)."""
     default = Network(id="", name="bridge", driver="bridge", created="", builtin=True, bridge=bridge)
     drivers.lookup(default.driver).delete(default)
     nft.remove()
+    from minidocker.engine import resources
+    groups = resources.backend()
+    if groups is not None:
+        try:
+            groups.remove_parent()
+        except KernelError as ex:  # a container still holds one
+            log.debug("cgroup parent kept: %s", ex.message)
     try:
         netns.release_pin_dir(os.path.join(run_dir, "netns"))
     except KernelError as ex:  # not mounted
