@@ -84,6 +84,21 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
         code, reason = rep.error or (126, tail or "exec helper did not start")
         raise StartError.for_exec(code, reason)
     try:
+        _hand_over(rep, on_start, on_pty)
+    except BaseException:
+        rep.proc.wait()
+        rep.proc.stderr.close()
+        raise
+    code = rep.proc.wait()
+    rep.proc.stderr.close()
+    return code
+
+
+def _hand_over(rep, on_start, on_pty) -> None:
+    """Tell the caller the process runs (``on_start``), then give it the pty
+    master (``on_pty``, or closed); if the caller fails, the process is killed: it
+    must not run on untracked."""
+    try:
         if on_start is not None:
             on_start(rep.pid)
         if rep.pty_master is not None:
@@ -91,14 +106,9 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
                 os.close(rep.pty_master)
             else:
                 on_pty(rep.pty_master)
-    except BaseException:  # the caller cannot follow it: it must not run on untracked
+    except BaseException:
         pids.send_signal(rep.pid, rep.start_time, signal.SIGKILL)
-        rep.proc.wait()
-        rep.proc.stderr.close()
         raise
-    code = rep.proc.wait()
-    rep.proc.stderr.close()
-    return code
 
 
 def _exec_supervised(run_dir: str, spec: dict, fds: list, on_pty, on_start) -> int:
@@ -116,17 +126,7 @@ def _exec_supervised(run_dir: str, spec: dict, fds: list, on_pty, on_start) -> i
                 os.close(rep.pty_master)
             code, reason = rep.error or (126, "exec helper did not start")
             raise StartError.for_exec(code, reason)
-        try:
-            if on_start is not None:
-                on_start(rep.pid)
-            if rep.pty_master is not None:
-                if on_pty is None:
-                    os.close(rep.pty_master)
-                else:
-                    on_pty(rep.pty_master)
-        except BaseException:  # the caller cannot follow it: it must not run on untracked
-            pids.send_signal(rep.pid, rep.start_time, signal.SIGKILL)
-            raise
+        _hand_over(rep, on_start, on_pty)
         data = done.recv(64)
         return marshal.loads(data)["exit"] if data else 137
     finally:

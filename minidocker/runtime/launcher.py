@@ -388,6 +388,14 @@ def enter_container(pid):
     os.close(root)
 
 
+def proc_start_time(pid, proc_dir=None):
+    """Field 22 of /proc/PID/stat; ``proc_dir``: an fd of the host's /proc, for a
+    caller whose root may have changed."""
+    opener = None if proc_dir is None else (lambda p, fl: os.open(p, fl, dir_fd=proc_dir))
+    with open(f"{pid}/stat" if proc_dir is not None else f"/proc/{pid}/stat", opener=opener) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 def status_of(ws):
     return os.waitstatus_to_exitcode(ws) if os.WIFEXITED(ws) else 128 + os.WTERMSIG(ws)
 
@@ -431,8 +439,7 @@ def main():
     pid = os.fork()
     if pid == 0:
         guarded(sync_fd, exec_child if spec["mode"] == "exec" else container_init, spec, sync_fd)
-    with open(f"{pid}/stat", opener=lambda p, fl: os.open(p, fl, dir_fd=host_proc)) as f:
-        start_time = int(f.read().rsplit(")", 1)[1].split()[19])
+    start_time = proc_start_time(pid, host_proc)
     os.close(host_proc)
     for fd in spec.get("cgroup_fds") or ():
         os.close(fd)

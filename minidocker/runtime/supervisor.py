@@ -59,9 +59,7 @@ MAX_MSG = 1 << 17
 FIRST_CLIENT_WAIT = 30.0  # exit if nobody connects (a daemon that died right after starting us)
 
 
-def start_time(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[19])
+start_time = launcher.proc_start_time
 
 
 class Supervisor:
@@ -249,8 +247,7 @@ class Supervisor:
         pid = os.fork()
         if pid == 0:
             launcher.guarded(sync_fd, launcher.exec_child, spec, sync_fd)
-        with open(f"{pid}/stat", opener=lambda p, fl: os.open(p, fl, dir_fd=host_proc)) as f:
-            started = int(f.read().rsplit(")", 1)[1].split()[19])
+        started = launcher.proc_start_time(pid, host_proc)
         os.close(host_proc)
         for fd in spec.get("cgroup_fds") or ():
             os.close(fd)
@@ -286,8 +283,7 @@ class Supervisor:
         if pid == 0:
             os.close(report_w)
             launcher.guarded(sync_fd, launcher.container_init, spec, sync_fd)
-        with open(f"{pid}/stat", opener=lambda p, fl: os.open(p, fl, dir_fd=host_proc)) as f:
-            started = int(f.read().rsplit(")", 1)[1].split()[19])
+        started = launcher.proc_start_time(pid, host_proc)
         for fd in spec.get("cgroup_fds") or ():
             os.close(fd)
         os.write(report_w, b"%d" % pid)  # before the daemon hears of it: it may say go at once
