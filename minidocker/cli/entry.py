@@ -20,5 +20,12 @@ def main() -> None:
     if len(sys.argv) == 2 and sys.argv[1] in VERSION_FLAGS:
         sys.stdout.write(version_line() + "\n")
         return
+    from minidocker.cli import fastpath  # the hot verbs' common forms, without click
+    code = fastpath.main(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    if sys.flags.no_site:  # started by scripts/setup's launcher (python -S): click lives in site-packages
+        import site
+        site.main()
     from minidocker.cli.main import main as click_main
     click_main()
