@@ -12,10 +12,11 @@ import array
 import http
 import json
 import os
-import select
 import socket
 import time
 from urllib.parse import parse_qs, urlsplit
+
+from minidocker.readiness import readable
 
 MAX_FDS = 8
 MAX_HEADER = 64 * 1024
@@ -521,8 +522,7 @@ class ResponseWriter:
 
     def client_gone(self) -> bool:
         """True when the client closed its end of the connection."""
-        readable, _, _ = select.select([self.sock], [], [], 0)
-        if not readable:
+        if not readable([self.sock], 0):
             return False
         try:
             return self.sock.recv(1, socket.MSG_PEEK) == b""

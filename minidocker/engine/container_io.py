@@ -20,11 +20,11 @@ start is kept and written once the process exists.
 import fcntl
 import logging
 import os
-import select
 import struct
 import termios
 import threading
 
+from minidocker.readiness import readable
 from minidocker.engine.outputs import JsonLog
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Detacher:
 
     def stopped(self, fd: int) -> bool:
         """Block until ``fd`` has data (False) or the daemon detaches (True)."""
-        ready, _, _ = select.select([fd, self.r], [], [])
+        ready = readable([fd, self.r])
         return self.r in ready or self.event.is_set()
 
     def detach(self) -> None:

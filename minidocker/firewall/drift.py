@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import select
 import socket
 
+from minidocker.readiness import readable
 from minidocker.firewall import libnft
 
 NETLINK_NETFILTER = 12
@@ -52,7 +52,7 @@ class Monitor:
     def wait(self, timeout: float) -> bool:
         """True when a change came within ``timeout`` (the events queued are drained:
         one look covers them all)."""
-        ready, _, _ = select.select([self.sock], [], [], timeout)
+        ready = readable([self.sock], timeout)
         if not ready:
             return False
         while True:

@@ -8,12 +8,12 @@ means the container process exec'd.
 """
 import marshal
 import os
-import select
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from minidocker.readiness import readable
 from minidocker.errors import StartError
 
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
@@ -98,7 +98,7 @@ def release(rep: Report) -> None:
         return
     went = eof = False
     try:
-        while rep.error is None and select.select([sock], [], [], 0)[0]:  # what it said already
+        while rep.error is None and readable([sock], 0):  # what it said already
             if not _read_one(sock, rep):
                 eof = True
                 break

@@ -62,6 +62,19 @@ FIRST_CLIENT_WAIT = 30.0  # exit if nobody connects (a daemon that died right af
 start_time = launcher.proc_start_time
 
 
+def _readable(items, timeout):
+    """select()'s read half on poll(): select refuses fds from 1024 on, and one
+    supervisor holds a connection per client (minidocker.readiness, inlined: this
+    script runs without the package)."""
+    poller = select.poll()
+    by_fd = {}
+    for item in items:
+        fd = item if isinstance(item, int) else item.fileno()
+        by_fd[fd] = item
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+    return [by_fd[fd] for fd, _ in poller.poll(None if timeout is None else int(timeout * 1000 + 0.999))]
+
+
 class Supervisor:
     def __init__(self, run_dir):
         self.run_dir = run_dir
@@ -111,7 +124,7 @@ class Supervisor:
                 if seen_client or time.monotonic() > first_deadline:
                     return
             timeout = None if seen_client else max(0.0, first_deadline - time.monotonic())
-            ready = select.select([self.listener, self.wake_r] + self.clients, [], [], timeout)[0]
+            ready = _readable([self.listener, self.wake_r] + self.clients, timeout)
             for s in ready:
                 if s is self.listener:
                     try:

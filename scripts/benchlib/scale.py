@@ -1,6 +1,7 @@
 """Scale rows: N sequential `run -d` on one user network (both sides interleaved,
-one container each in turn), with `ps`, memory and `exec` measured at 1, 100 and N
-existing containers; then `rm -f` of all of them in one command.
+one container each in turn), with memory, `ps`, `exec`, `run --rm` and network
+connect/disconnect measured at 1, 100 and N existing containers (how cost grows);
+every container pinged by name; then `rm -f` of all of them.
 
 Memory is read from /proc/PID/smaps_rollup: the daemon (minidockerd; dockerd and
 containerd) and the shims (the parents of the containers' first processes).
@@ -13,6 +14,7 @@ import time
 from .common import PREFIX, Results, Side, interleave
 
 NET = PREFIX + "_scale"
+NET2 = PREFIX + "_scale2"  # what the connect/disconnect rows join and leave
 
 
 def name(i: int) -> str:
@@ -71,11 +73,27 @@ def memory(side: Side, names: list[str], res: Results, at: int) -> None:
 
 
 def checkpoint(sides: list[Side], at: int, runs: int, res: Results) -> None:
+    """Memory, and the single-command rows again, with ``at`` containers running."""
     names = [name(i) for i in range(at)]
     for side in sides:
         memory(side, names, res, at)
-    interleave(sides, runs, lambda s: {f"ps @{at} containers": s.timed("ps"),
-                                       f"exec true @{at} containers": s.timed("exec", name(0), "true")}, res)
+    interleave(sides, runs, lambda s: {
+        f"ps @{at} containers": s.timed("ps"),
+        f"exec true @{at} containers": s.timed("exec", name(0), "true"),
+        f"run --rm busybox true (user network) @{at} containers":
+            s.timed("run", "--rm", "--network", NET, "busybox", "true"),
+        f"network connect @{at} containers": s.timed("network", "connect", NET2, name(0)),
+        f"network disconnect @{at} containers": s.timed("network", "disconnect", NET2, name(0)),
+    }, res)
+
+
+def reachable(side: Side, names: list[str]) -> int:
+    """How many of ``names`` the first container reaches by name (one ping each, from
+    one shell inside it), the first one counted from the last container."""
+    loop = "n=0; for h in $0 \"$@\"; do ping -c 1 -W 2 $h >/dev/null 2>&1 && n=$((n+1)); done; echo $n"
+    others = side("exec", names[0], "sh", "-c", loop, *names[1:], timeout=1200, check=False).strip()
+    back = side("exec", names[-1], "ping", "-c", "1", "-W", "2", names[0], check=False)
+    return int(others or 0) + (" 0% packet loss" in back)
 
 
 def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, progress) -> None:
@@ -88,6 +106,7 @@ def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, prog
         for side in sides:
             teardown(side, 0)
             side("network", "create", "--subnet", f"10.{side.octet}.128.0/17", NET)
+            side("network", "create", "--subnet", f"10.{side.octet}.100.0/24", NET2)
         for i in range(total):
             if i == n and scale > n:
                 active = [s for s in sides if s.name == "minidocker"]
@@ -103,9 +122,10 @@ def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, prog
             if i + 1 in marks:
                 progress(f"scale: {i + 1} containers")
                 checkpoint(active, i + 1, runs, res)
-        reach = active[0]("exec", name(0), "ping", "-c", "1", "-W", "2", name(total - 1), check=False)
-        res.notes.append(f"scale: {name(0)} -> {name(total - 1)} by name: "
-                         f"{'reachable' if ' 0% packet loss' in reach else 'NOT reachable'}")
+        for side in active:
+            count = reachable(side, [name(i) for i in range(total)])
+            res.notes.append(f"scale ({side.name}): {count} of {total} containers reachable by name from another"
+                             f" ({name(0)} pinged the others, {name(total - 1)} pinged {name(0)})")
     finally:
         for side in sides:
             t0 = time.perf_counter()
@@ -117,4 +137,4 @@ def teardown(side: Side, count: int) -> None:
     names = [name(i) for i in range(count)]
     for k in range(0, len(names), 200):
         side("rm", "-f", *names[k:k + 200], check=False, timeout=1200)
-    side("network", "rm", NET, check=False)
+    side("network", "rm", NET, NET2, check=False)

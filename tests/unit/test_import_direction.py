@@ -14,7 +14,8 @@ import pytest
 
 PKG = pathlib.Path(__file__).resolve().parents[2] / "minidocker"
 
-LEAVES = ("minidocker.errors", "minidocker.ids", "minidocker.explain", "minidocker.validation", "minidocker.faults")
+LEAVES = ("minidocker.errors", "minidocker.ids", "minidocker.explain", "minidocker.validation", "minidocker.faults",
+          "minidocker.readiness")
 KERNEL = ("minidocker.network.netlink", "minidocker.network.namespaces", "minidocker.network.sysctl")
 PLUMBING = ("minidocker.network.drivers", "minidocker.network.netns", "minidocker.firewall",
             "minidocker.dns", "minidocker.runtime", "minidocker.observe")
@@ -27,6 +28,7 @@ ALLOWED = {
     "minidocker.explain": (),
     "minidocker.validation": (),
     "minidocker.faults": (),
+    "minidocker.readiness": (),
     "minidocker.__main__": ("minidocker.cli",),
     "minidocker.cli": ("minidocker.cli", "minidocker.api.client", "minidocker.api.framing"),
     "minidocker.api.client": ("minidocker.api.client", "minidocker.api.framing"),
