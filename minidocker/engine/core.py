@@ -19,7 +19,7 @@ from minidocker.dns.records import Table
 from minidocker.dns.resolvconf import host_resolvers_from
 from minidocker.dns.embedded import DNSServer
 from minidocker.errors import InvalidArgument, KernelError, NotFound
-from minidocker.firewall import drift, nft
+from minidocker.firewall import drift, libnft, nft
 from minidocker.engine.images import Images
 from minidocker.engine.volumes import Volumes
 from minidocker.engine import port_binding
@@ -38,6 +38,10 @@ class Engine:
                  dns_timeout: float | None = None, cgroup_parent: str | None = None):
         self.root = root
         self.run_dir = run_dir
+        try:  # before any container's descriptors: libnftables select()s on its socket (fd < 1024)
+            libnft.open_context()
+        except KernelError as ex:
+            log.warning("nftables: %s", ex)
         self.netns_dir = os.path.join(run_dir, "netns")
         self.host_resolv_conf = host_resolv_conf
         self.store = Store(root)

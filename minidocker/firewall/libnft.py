@@ -5,7 +5,11 @@ either every command in it takes effect or none does. Output and error text are
 captured in memory (nft_ctx_buffer_output/error) instead of going to stdout.
 
 The netlink socket is opened when the context is created, in the network
-namespace of the calling thread; a fresh context is made for every call.
+namespace of the calling thread. The daemon's own context is made at start-up
+and kept (``open_context``); other namespaces get one per call. libnftables
+waits on that socket with select(), whose fd_set aborts the whole process
+("bit out of range 0 - FD_SETSIZE on fd_set") when the socket's number is 1024 or
+more, as it was in a daemon holding a thousand containers' descriptors.
 """
 import ctypes
 import json
@@ -22,6 +26,7 @@ OUTPUT_JSON = 1 << 4
 _lib = None
 _lib_lock = threading.Lock()
 _run_lock = threading.Lock()
+_home: list = []  # [(network namespace inode, its context)]: the daemon's own, kept
 
 
 def _load():
@@ -63,22 +68,48 @@ def run(script: str, flags: int = 0) -> str:
     """
     lib = _load()
     with _run_lock:
-        ctx = lib.nft_ctx_new(0)
-        if not ctx:
-            raise KernelError("nftables: cannot create context")
+        netns = _netns()
+        kept = _home and _home[0][0] == netns
+        ctx = _home[0][1] if kept else _new_context(lib)
         try:
-            lib.nft_ctx_buffer_output(ctx)
-            lib.nft_ctx_buffer_error(ctx)
-            if flags:
-                lib.nft_ctx_output_set_flags(ctx, flags)
+            lib.nft_ctx_output_set_flags(ctx, flags)
             rc = _run_script(lib, ctx, script)
-            out = (lib.nft_ctx_get_output_buffer(ctx) or b"").decode(errors="replace")
+            out = (lib.nft_ctx_get_output_buffer(ctx) or b"").decode(errors="replace")  # (and rewound)
             err = (lib.nft_ctx_get_error_buffer(ctx) or b"").decode(errors="replace")
         finally:
-            lib.nft_ctx_free(ctx)
+            if not kept:
+                lib.nft_ctx_free(ctx)
     if rc != 0:
         raise KernelError("nftables: " + (_clean(err) or f"command failed ({rc})"))
     return out
+
+
+def open_context() -> None:
+    """Make the context of the calling thread's namespace now, while the process's
+    descriptor numbers are still small, and keep it (the daemon calls this first
+    thing). Other namespaces get a context per call; one kept context at most, so
+    no namespace is held alive by a forgotten socket."""
+    lib = _load()
+    with _run_lock:
+        netns = _netns()
+        if _home and _home[0][0] == netns:
+            return
+        if _home:
+            lib.nft_ctx_free(_home.pop()[1])
+        _home.append((netns, _new_context(lib)))
+
+
+def _netns() -> int:
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+def _new_context(lib) -> int:
+    ctx = lib.nft_ctx_new(0)
+    if not ctx:
+        raise KernelError("nftables: cannot create context")
+    lib.nft_ctx_buffer_output(ctx)
+    lib.nft_ctx_buffer_error(ctx)
+    return ctx
 
 
 def _run_script(lib, ctx, script: str) -> int:

@@ -7,7 +7,7 @@ import pytest
 
 from minidocker.errors import Exhausted, LimitReached
 
-from .enginehelp import docker_body, kernel_snapshot, run
+from .enginehelp import docker_body, ex, kernel_snapshot, run
 
 
 def _batch(lines: list[str]) -> None:
@@ -134,3 +134,36 @@ def test_accept_survives_running_out_of_fds(low_fd_daemon, tmp_path):
     while low_fd_daemon("ps").returncode != 0 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert low_fd_daemon("ps").returncode == 0
+
+
+def test_a_daemon_holding_over_1024_descriptors_goes_on(engine):
+    """A thousand containers give the daemon several thousand descriptors; select()
+    (Python's: ValueError, libnftables': the whole process aborted) takes none from
+    1024 on. Here the engine runs with 1,100 more open, then creates a network (nft),
+    starts a container on it (the start's handshake), execs in it and reads its
+    output (the copiers)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), hard))
+    ballast = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(ballast) >= 1100
+        engine.net.create("manyfds", subnet="10.68.0.0/24")
+        c = run(engine, "sh", "-c", "echo hello-from-a-high-fd; sleep 600", name="hifd", network="manyfds")
+        assert ex(engine, c, "echo", "exec-ok") == (0, "exec-ok\n")
+        log_path = os.path.join(engine.store.bundle(c.id), "container.log")
+        for _ in range(100):
+            if os.path.exists(log_path) and "hello-from-a-high-fd" in open(log_path).read():
+                break
+            import time
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the container's output never reached its log")
+        engine.ctr.remove(c.id, force=True)
+        engine.net.remove("manyfds")
+    finally:
+        for fd in ballast:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

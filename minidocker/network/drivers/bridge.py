@@ -7,7 +7,7 @@ import contextlib
 
 from minidocker import faults
 from minidocker.errors import Conflict, LimitReached
-from minidocker.network import netlink
+from minidocker.network import netlink, sysctl
 from minidocker.network.drivers.protocol import EndpointInfo, NetworkInfo
 
 
@@ -28,6 +28,7 @@ class BridgeDriver:
         A link of that name that already exists is adopted only when ``adopt`` (the
         default bridge, or a network of ours found again after a restart); a new
         network never takes over a link it did not make (`-o ...bridge.name=eth0`)."""
+        sysctl.ensure_neighbour_room()  # host-wide, only raised: a full bridge's peers must fit
         with netlink.inside(None) as host:
             if host.link_exists(net.bridge):
                 if not adopt:
