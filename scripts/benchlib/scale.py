@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+from . import floor
 from .common import PREFIX, Results, Side, interleave
 
 NET = PREFIX + "_scale"
@@ -77,6 +78,7 @@ def checkpoint(sides: list[Side], at: int, runs: int, res: Results) -> None:
     names = [name(i) for i in range(at)]
     for side in sides:
         memory(side, names, res, at)
+    floor.measure(runs, res, f" @{at} containers")  # does the kernel's own cost grow too?
     interleave(sides, runs, lambda s: {
         f"ps @{at} containers": s.timed("ps"),
         f"exec true @{at} containers": s.timed("exec", name(0), "true"),
