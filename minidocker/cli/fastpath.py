@@ -308,9 +308,8 @@ def _start_error(answer: wire.Answer) -> int:
 def _forward_signals(cid: str) -> None:
     import _signal
 
-    def forward(signum, _frame):
-        wire_answer = _after("POST", f"/containers/{cid}/kill?signal={signum}", {})
-        del wire_answer  # it may be gone already
+    def forward(signum, _frame):  # as run_command's: the container may be gone already, no matter
+        _after("POST", f"/containers/{cid}/kill?signal={signum}", {})
     _signal.signal(_signal.SIGINT, forward)
     _signal.signal(_signal.SIGTERM, forward)
 
