@@ -131,27 +131,27 @@ class Handle:
                     raise _fail(f"delete link {ifname}", e)
         self._run(work)
 
-    def flush_conntrack(self, ip: str) -> int:
+    def flush_conntrack(self, ip: str, filtered: bool = True) -> None:
         """Forget the connections of an address that is going away (`conntrack -D -s
         IP`, and -d, and those DNAT'ed to it): a new owner of the address, or of a
-        published port, must not inherit them. How many were forgotten."""
+        published port, must not inherit them.
+
+        The kernel filters (a delete with CTA_FILTER: one in-kernel walk of the
+        table per tuple field, about 0.2 ms). A kernel that cannot (it wants a full
+        tuple) says EINVAL or EOPNOTSUPP without deleting anything; then, or with
+        ``filtered=False``, the table is dumped and matched here (a netlink dump
+        of the whole table: about 11 ms even when it is empty)."""
         self._explain_conntrack(ip)
 
         def work():
-            from pyroute2 import Conntrack
-            n = 0
-            with contextlib.closing(Conntrack()) as ct:
-                for e in list(ct.dump_entries()):
-                    orig, reply = e.tuple_orig, e.tuple_reply
-                    if ip in (orig.saddr, orig.daddr, reply.saddr, reply.daddr):
-                        try:
-                            ct.entry("del", tuple_orig=orig)
-                            n += 1
-                        except NetlinkError as ex:
-                            if ex.code != errno.ENOENT:  # gone meanwhile
-                                raise _fail(f"delete conntrack entries of {ip}", ex)
-            return n
-        return self._run(work)
+            if filtered:
+                try:
+                    return _flush_conntrack_filtered(ip)
+                except NetlinkError as ex:
+                    if ex.code not in (errno.EINVAL, errno.EOPNOTSUPP):
+                        raise _fail(f"delete conntrack entries of {ip}", ex)
+            _flush_conntrack_by_dump(ip)
+        self._run(work)
 
     def _explain_conntrack(self, ip: str) -> None:
         explain.emit(*([] if self.path is None else ["ip", "netns", "exec", os.path.basename(self.path)]),
@@ -213,6 +213,35 @@ class Handle:
                 if e.code != errno.EEXIST:
                     raise _fail("add default route", e)
         self._run(work)
+
+
+def _flush_conntrack_filtered(ip: str) -> None:
+    """Four filtered deletes: the original direction's source and destination,
+    the reply direction's source and destination (a filter's fields are ANDed)."""
+    from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST
+    from pyroute2.netlink.nfnetlink.nfctsocket import (IPCTNL_MSG_CT_DELETE, NFCTAttrTuple, NFCTSocket,
+                                                       nfct_msg, terminate_error_msg)
+    with contextlib.closing(NFCTSocket()) as s:
+        for direction, flags in (("tuple_orig", "CTA_FILTER_ORIG_FLAGS"), ("tuple_reply", "CTA_FILTER_REPLY_FLAGS")):
+            for field in ("saddr", "daddr"):
+                t = NFCTAttrTuple(**{field: ip})
+                t.attrs()  # sets t.flags: which fields the filter compares
+                msg = nfct_msg.create_from(**{direction: t}, cta_filter={"attrs": [[flags, t.flags]]})
+                s.request(msg, IPCTNL_MSG_CT_DELETE, msg_flags=NLM_F_REQUEST | NLM_F_ACK,
+                          terminate=terminate_error_msg)
+
+
+def _flush_conntrack_by_dump(ip: str) -> None:
+    from pyroute2 import Conntrack
+    with contextlib.closing(Conntrack()) as ct:
+        for e in list(ct.dump_entries()):
+            orig, reply = e.tuple_orig, e.tuple_reply
+            if ip in (orig.saddr, orig.daddr, reply.saddr, reply.daddr):
+                try:
+                    ct.entry("del", tuple_orig=orig)
+                except NetlinkError as ex:
+                    if ex.code != errno.ENOENT:  # gone meanwhile
+                        raise _fail(f"delete conntrack entries of {ip}", ex)
 
 
 def _direct(fn, *args, **kwargs):

@@ -74,3 +74,44 @@ def test_veth_into_an_entered_namespace(pins):
         netns.delete(path)
     with netlink.inside(None) as host:
         assert not host.link_exists("mdtveth0")
+
+
+def _tuples(ns) -> list:
+    from pyroute2 import Conntrack
+
+    def dump():
+        with Conntrack() as ct:
+            return sorted((e.tuple_orig.saddr, e.tuple_orig.daddr, e.tuple_orig.sport) for e in ct.dump_entries())
+    return ns.run(dump)
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_flush_conntrack_forgets_every_direction_of_one_address(pins, filtered):
+    """The address's entries go whichever side of either tuple it is on (as
+    source, as destination, as the DNAT'ed reply's source or destination); the
+    others stay. Filtered in the kernel, or (an older kernel) dumped and matched."""
+    from pyroute2 import Conntrack
+    from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple
+    path = os.path.join(pins, "ct1")
+    me, peer, other, public = "10.202.0.2", "10.202.0.9", "10.202.0.7", "10.202.1.1"
+    flows = [  # (orig src, orig dst, reply src, reply dst): one field each names it
+        (me, public, public, "10.202.1.2"),                # from it, SNAT'ed
+        (peer, me, "10.202.0.8", peer),                    # to it, DNAT'ed elsewhere
+        (peer, public, me, peer),                          # DNAT'ed to it (a published port)
+        (peer, public, public, me),                        # SNAT'ed to it
+        (other, peer, peer, other), (peer, other, other, peer)]
+
+    def add():
+        with Conntrack() as ct:
+            for sport, (os_, od, rs, rd) in enumerate(flows, start=1000):
+                ct.entry("add", timeout=300,
+                         tuple_orig=NFCTAttrTuple(saddr=os_, daddr=od, proto=6, sport=sport, dport=80),
+                         tuple_reply=NFCTAttrTuple(saddr=rs, daddr=rd, proto=6, sport=80, dport=sport))
+    with netns.created(path) as ns:
+        ns.run(add)
+        assert len(_tuples(ns)) == len(flows)
+        ns.flush_conntrack(me, filtered=filtered)
+        assert _tuples(ns) == [(other, peer, 1004), (peer, other, 1005)]
+        ns.flush_conntrack(me, filtered=filtered)  # nothing left of it: not an error
+        assert len(_tuples(ns)) == 2
+    netns.delete(path)
