@@ -27,6 +27,10 @@ def _fail(what: str, e: Exception) -> KernelError:
     return KernelError(f"{what}: {getattr(e, 'args', [None, e])[-1]}")
 
 
+def _bridge_full(bridge: str) -> LimitReached:
+    return LimitReached(f"bridge {bridge} has reached the Linux bridge's limit of {BRIDGE_MAX_PORTS} ports")
+
+
 class Handle:
     """One netlink socket in one namespace (``path``; None = the host's)."""
 
@@ -34,6 +38,7 @@ class Handle:
         self.path = path
         self._ipr = ipr
         self._run = run  # runs a function where the socket lives (the namespace's thread)
+        self._indexes: dict[str, int] = {}  # name -> ifindex, for this handle's step (delete_link forgets)
 
     def run(self, fn, *args, **kwargs):
         """``fn`` on this handle's thread, inside its namespace (e.g. a /proc/sys write)."""
@@ -46,10 +51,15 @@ class Handle:
             explain.emit("ip", "-n", os.path.basename(self.path), *argv)
 
     def _index(self, ifname: str) -> int:
-        idx = self._ipr.link_lookup(ifname=ifname)
-        if not idx:
-            raise KernelError(f"link {ifname} not found")
-        return idx[0]
+        """The link's index, looked up once per handle: one step's links are not
+        renamed, and a link deleted through this handle is forgotten."""
+        idx = self._indexes.get(ifname)
+        if idx is None:
+            found = self._ipr.link_lookup(ifname=ifname)
+            if not found:
+                raise KernelError(f"link {ifname} not found")
+            idx = self._indexes[ifname] = found[0]
+        return idx
 
     # ---- reads ------------------------------------------------------------------
     def link_exists(self, ifname: str) -> bool:
@@ -99,19 +109,31 @@ class Handle:
                 raise _fail(f"create bridge {name}", e)
         self._run(work)
 
-    def create_veth_into(self, host_name: str, peer_name: str, netns_path: str, mtu: int = 1500) -> None:
-        """Create a veth pair whose peer is born inside the namespace pinned at ``netns_path``."""
+    def create_veth_into(self, host_name: str, peer_name: str, netns_path: str, mtu: int = 1500,
+                         master: str | None = None, peer_mac: str | None = None) -> None:
+        """Create a veth pair whose peer is born inside the namespace pinned at
+        ``netns_path``. With ``master`` the host end is born a port of that bridge,
+        and up; ``peer_mac``: the peer's address. One request, where joining the
+        bridge, raising the host end and setting the peer's MAC took one each (and
+        a lookup each): the same kernel state."""
         # txqueuelen 0 on both ends, as Docker creates them (a veth needs no queue)
-        self._explain("link", "add", host_name, "mtu", str(mtu), "txqueuelen", "0", "type", "veth",
-                      "peer", "name", peer_name, "mtu", str(mtu), "txqueuelen", "0",
-                      "netns", os.path.basename(netns_path))
+        self._explain("link", "add", host_name, "mtu", str(mtu), "txqueuelen", "0",
+                      *(["master", master, "up"] if master else []), "type", "veth",
+                      "peer", "name", peer_name, *(["address", peer_mac] if peer_mac else []),
+                      "mtu", str(mtu), "txqueuelen", "0", "netns", os.path.basename(netns_path))
 
         def work():
+            peer = {"ifname": peer_name, "mtu": mtu, "txqlen": 0}
+            if peer_mac:
+                peer["address"] = peer_mac
+            extra = {"master": self._index(master), "state": "up"} if master else {}
             fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
             try:
                 self._ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, txqlen=0,
-                               peer={"ifname": peer_name, "net_ns_fd": fd, "mtu": mtu, "txqlen": 0})
+                               peer=dict(peer, net_ns_fd=fd), **extra)
             except NetlinkError as e:
+                if master and e.code == errno.EXFULL:  # BR_MAX_PORTS (the kernel deletes the pair)
+                    raise _bridge_full(master) from None
                 raise _fail(f"create veth {host_name}", e)
             finally:
                 os.close(fd)
@@ -120,6 +142,7 @@ class Handle:
     def delete_link(self, ifname: str) -> None:
         """Delete a link; a link that is already gone is not an error."""
         def work():
+            self._indexes.pop(ifname, None)
             idx = self._ipr.link_lookup(ifname=ifname)
             if not idx:
                 return
@@ -156,19 +179,6 @@ class Handle:
     def _explain_conntrack(self, ip: str) -> None:
         explain.emit(*([] if self.path is None else ["ip", "netns", "exec", os.path.basename(self.path)]),
                      "conntrack", "-D", "-s", ip)
-
-    def set_master(self, ifname: str, bridge: str) -> None:
-        self._explain("link", "set", ifname, "master", bridge)
-
-        def work():
-            try:
-                self._ipr.link("set", index=self._index(ifname), master=self._index(bridge))
-            except NetlinkError as e:
-                if e.code == errno.EXFULL:  # BR_MAX_PORTS: port numbers 1..1023
-                    raise LimitReached(f"bridge {bridge} has reached the Linux bridge's limit of "
-                                       f"{BRIDGE_MAX_PORTS} ports") from None
-                raise
-        self._run(work)
 
     def set_hairpin(self, ifname: str) -> None:
         """Let the bridge send a frame back out of the port it came in on (a

@@ -59,20 +59,17 @@ class BridgeDriver:
         """Plug a container namespace into the network's bridge: the veth's host
         end through one handle on the host, its container end through ``ns``."""
         with netlink.inside(None) as host:
-            host.create_veth_into(ep.host_veth, ep.ifname, ns.path, net.mtu)
+            try:  # born a port of the bridge, up, its peer with its MAC: one request
+                host.create_veth_into(ep.host_veth, ep.ifname, ns.path, net.mtu, master=net.bridge, peer_mac=ep.mac)
+            except LimitReached:
+                raise LimitReached(f"network {net.name} has reached the Linux bridge's limit of "
+                                   f"{netlink.BRIDGE_MAX_PORTS} ports") from None
             with contextlib.ExitStack() as undo:
                 undo.callback(host.delete_link, ep.host_veth)
                 faults.point("join.veth")
-                try:
-                    host.set_master(ep.host_veth, net.bridge)
-                except LimitReached:
-                    raise LimitReached(f"network {net.name} has reached the Linux bridge's limit of "
-                                       f"{netlink.BRIDGE_MAX_PORTS} ports") from None
                 if hairpin:
                     host.set_hairpin(ep.host_veth)
-                host.set_up(ep.host_veth)
                 faults.point("join.port")
-                ns.set_mac(ep.ifname, ep.mac)
                 ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")
                 ns.set_up(ep.ifname)
                 faults.point("join.addresses")
