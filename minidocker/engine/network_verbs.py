@@ -13,6 +13,7 @@ from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
 from minidocker.errors import Conflict, Forbidden, InvalidArgument, MinidockerError, NotFound
 from minidocker.engine.models import Container, Endpoint, Network
+from minidocker.engine.sandbox import finish as finish_leaving
 
 log = logging.getLogger(__name__)
 
@@ -359,12 +360,16 @@ class NetworkVerbs:
             if net.id not in c.endpoints:
                 raise MinidockerError(f"container {c.id} is not connected to network {net.name}")  # 500, as Docker
             ep = Endpoint.from_dict(c.endpoints[net.id])
-            if c.status == "running":
-                e.ctr.sandbox.leave(c, net, ep)
-            del c.endpoints[net.id]
-            if c.status == "running":
-                e.ctr.sandbox.refresh_names(c)
-            e.store.save_container(c)
+            later: list = []  # the link's delete: the rest runs meanwhile, answered after it
+            try:
+                if c.status == "running":
+                    e.ctr.sandbox.leave(c, net, ep, later)
+                del c.endpoints[net.id]
+                if c.status == "running":
+                    e.ctr.sandbox.refresh_names(c)
+                e.store.save_container(c)
+            finally:
+                finish_leaving(later)
 
     def _forget_removed(self, net_ref: str, ctr_ref: str) -> bool:
         """Docker lets a stopped container leave a network removed since."""

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import ipaddress
 import os
+import threading
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -154,6 +155,27 @@ class Handle:
                     raise _fail(f"delete link {ifname}", e)
         self._run(work)
 
+    def down_and_delete(self, ifname: str) -> "LinkDelete | None":
+        """Set a host link down now (it carries nothing from here on), then delete
+        it on a thread of its own: the kernel answers a delete after an RCU
+        barrier, ~20 ms in which it needs nothing from us. ``wait()`` on the result
+        before anything may see the link gone. None: there was no such link."""
+        if self.path is not None:
+            raise ValueError("down_and_delete: host links only")
+        self._indexes.pop(ifname, None)
+        idx = self._ipr.link_lookup(ifname=ifname)
+        if not idx:
+            return None
+        self._explain("link", "set", ifname, "down")
+        try:
+            self._ipr.link("set", index=idx[0], state="down")
+        except NetlinkError as e:
+            if e.code == errno.ENODEV:
+                return None
+            raise _fail(f"set {ifname} down", e)
+        self._explain("link", "del", ifname)
+        return LinkDelete(ifname, idx[0])
+
     def flush_conntrack(self, ip: str, filtered: bool = True) -> None:
         """Forget the connections of an address that is going away (`conntrack -D -s
         IP`, and -d, and those DNAT'ed to it): a new owner of the address, or of a
@@ -252,6 +274,31 @@ def _flush_conntrack_by_dump(ip: str) -> None:
                 except NetlinkError as ex:
                     if ex.code != errno.ENOENT:  # gone meanwhile
                         raise _fail(f"delete conntrack entries of {ip}", ex)
+
+
+class LinkDelete:
+    """A host link's RTM_DELLINK, sent and answered on a thread of its own."""
+
+    def __init__(self, ifname: str, index: int):
+        self.ifname = ifname
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._delete, args=(index,), name="link-del", daemon=True)
+        self._thread.start()
+
+    def _delete(self, index: int) -> None:
+        try:
+            with IPRoute() as ipr:
+                ipr.link("del", index=index)
+        except NetlinkError as e:
+            if e.code != errno.ENODEV:
+                self._error = _fail(f"delete link {self.ifname}", e)
+        except BaseException as e:  # noqa: BLE001 - re-raised by wait()
+            self._error = e
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _direct(fn, *args, **kwargs):

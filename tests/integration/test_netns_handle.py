@@ -115,3 +115,30 @@ def test_flush_conntrack_forgets_every_direction_of_one_address(pins, filtered):
         ns.flush_conntrack(me, filtered=filtered)  # nothing left of it: not an error
         assert len(_tuples(ns)) == 2
     netns.delete(path)
+
+
+def test_down_and_delete_takes_the_link_down_at_once_and_away_on_wait(pins):
+    """The host end carries nothing from the return on (down, so its peer has no
+    carrier); the pair is gone once wait() returns; a missing link is None."""
+    path = os.path.join(pins, "dd1")
+    with netns.created(path):
+        pass
+    try:
+        with netlink.inside(None) as host, netns.entered(path) as ns:
+            host.create_veth_into("mdtveth1", "eth0", path)
+            host.set_up("mdtveth1")
+            ns.set_up("eth0")
+            with explain.recording() as lines:
+                pending = host.down_and_delete("mdtveth1")
+            assert lines == ["ip link set mdtveth1 down", "ip link del mdtveth1"]
+            now = [l for l in json.loads(subprocess.run(["ip", "-j", "link"], capture_output=True, text=True,
+                                                        check=True).stdout) if l["ifname"] == "mdtveth1"]
+            assert all("UP" not in l["flags"] for l in now)  # down already, or gone already
+            pending.wait()
+            assert not host.link_exists("mdtveth1")
+            assert "eth0" not in _links(path)
+            assert host.down_and_delete("mdtveth1") is None
+    finally:
+        with netlink.inside(None) as host:
+            host.delete_link("mdtveth1")
+        netns.delete(path)

@@ -78,10 +78,17 @@ class BridgeDriver:
                     faults.point("join.routes")
                 undo.pop_all()
 
-    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
+    def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
         """Deleting the host end takes the container end with it; the address's
-        connections are forgotten with it."""
+        connections are forgotten with it. The host end goes down first, so no
+        new connection can start while they are forgotten; the delete itself
+        (~20 ms of waiting in the kernel) runs meanwhile, and with ``later`` it
+        may still run on return: its waitable is appended there."""
         with netlink.inside(None) as host:
-            host.delete_link(ep.host_veth)
-            if ep.ip:
-                host.flush_conntrack(ep.ip)
+            pending = host.down_and_delete(ep.host_veth)
+            try:
+                if ep.ip:
+                    host.flush_conntrack(ep.ip)
+            finally:
+                if pending is not None:
+                    pending.wait() if later is None else later.append(pending)

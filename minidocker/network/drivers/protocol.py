@@ -52,8 +52,11 @@ class Driver(Protocol):
         (netlink.Handle, from netns.created/entered); undo own partial work on failure.
         ``hairpin``: its container publishes ports (it may reach them itself)."""
 
-    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
-        """Unplug the endpoint; one already gone is not an error."""
+    def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
+        """Unplug the endpoint; one already gone is not an error. With ``later``,
+        a last kernel step that only waits may still run on return: something
+        with a ``wait()`` for it is appended there, which the caller calls before
+        anything may see the endpoint gone (before it answers)."""
 
 
 class NoDevice:
@@ -75,5 +78,5 @@ class NoDevice:
     def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool, hairpin: bool = False) -> None:
         pass
 
-    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
+    def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
         pass
