@@ -24,7 +24,7 @@ from minidocker.errors import Conflict
 from minidocker.ids import now
 from minidocker.engine.models import Container
 from minidocker.runtime import process
-from minidocker.engine.sandbox import Sandboxes, finish as finish_leaving
+from minidocker.engine.sandbox import Sandboxes, finish as finish_later
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +275,7 @@ class ContainerVerbs(StopVerbs):
             if c.auto_remove:
                 steps.append(lambda: self._remove_stopped(c))
                 steps.append(lambda: volume_verbs.remove_anonymous(e, c))  # as `docker run --rm`
-            steps.append(lambda: finish_leaving(later))
+            steps.append(lambda: finish_later(later))
             try:
                 for step in steps:  # each runs whatever the others did
                     try:

@@ -181,7 +181,8 @@ class Sandboxes:
 
 
 def finish_errors(later: list) -> list[Exception]:
-    """Wait for every kernel step a leave left running (``later``); their errors."""
+    """Wait for every kernel step left running (``later``: a driver's leave or
+    delete); their errors."""
     errors = []
     while later:
         try:
@@ -192,7 +193,7 @@ def finish_errors(later: list) -> list[Exception]:
 
 
 def finish(later: list) -> None:
-    """Wait for every kernel step a leave left running; raise what failed."""
+    """Wait for every kernel step left running; raise what failed."""
     errors = finish_errors(later)
     if errors:
         raise TeardownError(errors)

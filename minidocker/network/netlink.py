@@ -155,6 +155,18 @@ class Handle:
                     raise _fail(f"delete link {ifname}", e)
         self._run(work)
 
+    def delete_link_begin(self, ifname: str) -> "LinkDelete | None":
+        """Delete a host link on a thread of its own (``wait()`` on the result);
+        None: there was no such link."""
+        if self.path is not None:
+            raise ValueError("delete_link_begin: host links only")
+        self._indexes.pop(ifname, None)
+        idx = self._ipr.link_lookup(ifname=ifname)
+        if not idx:
+            return None
+        self._explain("link", "del", ifname)
+        return LinkDelete(ifname, idx[0])
+
     def down_and_delete(self, ifname: str) -> "LinkDelete | None":
         """Set a host link down now (it carries nothing from here on), then delete
         it on a thread of its own: the kernel answers a delete after an RCU

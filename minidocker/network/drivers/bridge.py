@@ -46,9 +46,16 @@ class BridgeDriver:
                 host.delete_link(net.bridge)
                 raise
 
-    def delete(self, net: NetworkInfo) -> None:
+    def delete(self, net: NetworkInfo, later: list | None = None) -> None:
+        """Delete the bridge: two RCU barriers in the kernel (~35 ms of waiting).
+        With ``later`` that may still run on return (its waitable appended)."""
         with netlink.inside(None) as host:
-            host.delete_link(net.bridge)
+            if later is None:
+                host.delete_link(net.bridge)
+                return
+            pending = host.delete_link_begin(net.bridge)
+        if pending is not None:
+            later.append(pending)
 
     def exists(self, net: NetworkInfo) -> bool:
         with netlink.inside(None) as host:

@@ -41,8 +41,9 @@ class Driver(Protocol):
         """Make the network's device. ``adopt``: take over one of that name that
         already exists (a restart); otherwise such a device is a Conflict."""
 
-    def delete(self, net: NetworkInfo) -> None:
-        """Remove the network's device; one that is already gone is not an error."""
+    def delete(self, net: NetworkInfo, later: list | None = None) -> None:
+        """Remove the network's device; one that is already gone is not an error.
+        ``later``: as for leave."""
 
     def exists(self, net: NetworkInfo) -> bool:
         """Is the network's device there?"""
@@ -69,7 +70,7 @@ class NoDevice:
     def create(self, net: NetworkInfo, adopt: bool = False) -> None:
         pass
 
-    def delete(self, net: NetworkInfo) -> None:
+    def delete(self, net: NetworkInfo, later: list | None = None) -> None:
         pass
 
     def exists(self, net: NetworkInfo) -> bool:
