@@ -24,7 +24,7 @@ from minidocker.errors import Conflict
 from minidocker.ids import now
 from minidocker.engine.models import Container
 from minidocker.runtime import process
-from minidocker.engine.sandbox import Sandboxes
+from minidocker.engine.sandbox import Sandboxes, finish as finish_later
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,8 @@ class ContainerVerbs(StopVerbs):
             holder = e.port_holders.pop(cid, None)
             if holder is not None:
                 holder.close()
-            steps = [lambda: self.sandbox.teardown(c), lambda: faults.point("stop.teardown"),
+            later: list = []  # the links' deletes, waited for below: the rest runs meanwhile
+            steps = [lambda: self.sandbox.teardown(c, later), lambda: faults.point("stop.teardown"),
                      lambda: e.net.release_addresses(c), lambda: resources.remove_cgroup(e, cid),
                      lambda: self.restarts.after_exit(c, code), lambda: e.store.save_container(c),
                      lambda: faults.point("stop.state")]
@@ -274,6 +275,7 @@ class ContainerVerbs(StopVerbs):
             if c.auto_remove:
                 steps.append(lambda: self._remove_stopped(c))
                 steps.append(lambda: volume_verbs.remove_anonymous(e, c))  # as `docker run --rm`
+            steps.append(lambda: finish_later(later))
             try:
                 for step in steps:  # each runs whatever the others did
                     try:

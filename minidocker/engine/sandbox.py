@@ -73,12 +73,14 @@ class Sandboxes:
         for ep in c.eps():
             self.e.dns_table.remove_endpoint(ep.network_id, c.id)
 
-    def teardown(self, c: Container) -> None:
+    def teardown(self, c: Container, later: list | None = None) -> None:
         """Keeps going past failures; at the end raises a TeardownError that
-        carries (and names) every one of them."""
+        carries (and names) every one of them. ``later``: as a driver's leave
+        (the links' deletes may still run on return; see finish)."""
         errors = []
+        pending = [] if later is None else later
         for step in [lambda: self.e.dns.detach(c.id)] + \
-                    [lambda ep=ep: self._leave(c, ep) for ep in c.eps()] + \
+                    [lambda ep=ep: self._leave(c, ep, pending) for ep in c.eps()] + \
                     [lambda ep=ep: self.e.dns_table.remove_endpoint(ep.network_id, c.id) for ep in c.eps()]:
             try:
                 step()
@@ -90,12 +92,14 @@ class Sandboxes:
             except Exception as ex:  # noqa: BLE001
                 errors.append(ex)
             c.netns = ""
+        if later is None:
+            errors += finish_errors(pending)
         if errors:
             raise TeardownError(errors)
 
-    def _leave(self, c: Container, ep: Endpoint) -> None:
+    def _leave(self, c: Container, ep: Endpoint, later: list | None = None) -> None:
         net = self.e.networks[ep.network_id]
-        drivers.lookup(net.driver).leave(net, ep)
+        drivers.lookup(net.driver).leave(net, ep, later)
         self.announce("disconnect", c, net)
 
     def join(self, c: Container, net: Network, ep: Endpoint, default_route: bool) -> None:
@@ -103,8 +107,8 @@ class Sandboxes:
             drivers.lookup(net.driver).join(net, ep, ns, default_route, hairpin=publishes(c))
         self.announce("connect", c, net)
 
-    def leave(self, c: Container, net: Network, ep: Endpoint) -> None:
-        drivers.lookup(net.driver).leave(net, ep)
+    def leave(self, c: Container, net: Network, ep: Endpoint, later: list | None = None) -> None:
+        drivers.lookup(net.driver).leave(net, ep, later)
         self.e.dns_table.remove_endpoint(net.id, c.id)
         self.announce("disconnect", c, net)
 
@@ -174,6 +178,25 @@ class Sandboxes:
         etcfiles.write_in_place(hosts_path, hosts)
         etcfiles.write_in_place(os.path.join(bundle, "resolv.conf"), resolv)
         etcfiles.write_in_place(os.path.join(bundle, "hostname"), c.hostname + "\n")
+
+
+def finish_errors(later: list) -> list[Exception]:
+    """Wait for every kernel step left running (``later``: a driver's leave or
+    delete); their errors."""
+    errors = []
+    while later:
+        try:
+            later.pop(0).wait()
+        except Exception as ex:  # noqa: BLE001 - collected
+            errors.append(ex)
+    return errors
+
+
+def finish(later: list) -> None:
+    """Wait for every kernel step left running; raise what failed."""
+    errors = finish_errors(later)
+    if errors:
+        raise TeardownError(errors)
 
 
 def publishes(c: Container) -> bool:

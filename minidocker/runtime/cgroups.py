@@ -12,7 +12,11 @@ Two backends behind one interface, chosen by what the host mounts:
 The files each backend writes for a set of limits are rendered by pure
 functions (``render_v1``/``render_v2``) so both are unit-tested without root.
 The container process joins before it execs: launcher.py writes ``0`` (itself)
-into every ``procs_files()`` entry.
+into every ``procs_files()`` entry. On v1 that is the ``tasks`` file, which
+moves the writing thread only: the launcher is single-threaded then, so the
+whole process moves, without taking the kernel's global threadgroup lock
+(writing ``cgroup.procs`` takes it, and the first taking after a quiet spell
+waits for an RCU grace period: 6-20 ms per start and per exec).
 """
 import errno
 import os
@@ -24,6 +28,7 @@ from minidocker.errors import KernelError
 
 ROOT = "/sys/fs/cgroup"
 V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "freezer")
+V1_JOIN_FILE = "tasks"  # what a single-threaded process writes 0 into to join (see above)
 DEFAULT_PERIOD = 100000
 UNLIMITED_V1 = 9223372036854771712  # what memory.limit_in_bytes reads when unset
 
@@ -191,7 +196,7 @@ class V1:
             _write(os.path.join(self.dir(c, cid), f), v)
 
     def procs_files(self, cid: str) -> list[str]:
-        return [os.path.join(self.dir(c, cid), "cgroup.procs") for c in self.controllers()]
+        return [os.path.join(self.dir(c, cid), V1_JOIN_FILE) for c in self.controllers()]
 
     def exists(self, cid: str) -> bool:
         return os.path.isdir(self.dir("memory", cid)) or os.path.isdir(self.dir("pids", cid))
@@ -379,8 +384,9 @@ def _membership(pid) -> dict:
 
 
 def procs_files_of(pid: int, root: str = ROOT) -> list[str]:
-    """The cgroup.procs files that put a new process where ``pid`` is (an exec
-    joins its container's cgroup), for the cgroups where it is not where we are."""
+    """The files that put a new (single-threaded) process where ``pid`` is (an
+    exec joins its container's cgroup), for the cgroups where it is not where we
+    are: cgroup.procs on v2, tasks on v1 (see the module's doc)."""
     theirs, ours = _membership(pid), _membership("self")
     v2 = bool(_read(os.path.join(root, "cgroup.controllers")).split())
     keys = [""] if v2 else [c for c in V1_CONTROLLERS if c in theirs]
@@ -388,5 +394,5 @@ def procs_files_of(pid: int, root: str = ROOT) -> list[str]:
     for k in keys:
         if k in theirs and theirs[k] != ours.get(k):
             d = os.path.join(root, k, theirs[k].lstrip("/")) if k else os.path.join(root, theirs[k].lstrip("/"))
-            out.append(os.path.join(d, "cgroup.procs"))
+            out.append(os.path.join(d, "cgroup.procs" if v2 else V1_JOIN_FILE))
     return out

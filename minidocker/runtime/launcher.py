@@ -323,7 +323,9 @@ def guarded(sync_fd, fn, *args):
 
 def join_cgroups(spec):
     """Move this process into the container's cgroup (fds opened by main()
-    while host paths were visible): before exec, so all it does is counted."""
+    while host paths were visible): before exec, so all it does is counted.
+    On cgroup v1 the fds are ``tasks`` files, which move the calling thread: this
+    process has no other (see cgroups.py)."""
     for fd in spec.get("cgroup_fds") or ():
         try:
             os.write(fd, b"0")

@@ -58,7 +58,7 @@ class ContainerSpec:
     lower_dirs: list = field(default_factory=list)  # image layers, top first (default: image_rootfs)
     user: dict | None = None          # {"uid", "gid", "groups", "home"} (engine/users.py), None: root
     init: str | None = None           # --init: host path of a static init, mounted at /sbin/docker-init
-    cgroup_procs: list | None = None  # cgroup.procs files the init writes itself into before exec
+    cgroup_procs: list | None = None  # cgroup.procs (v2) / tasks (v1) files the init writes itself into before exec
     run_dir: str | None = None        # whose supervisor starts it; None: a shim of its own
 
 

@@ -74,3 +74,71 @@ def test_veth_into_an_entered_namespace(pins):
         netns.delete(path)
     with netlink.inside(None) as host:
         assert not host.link_exists("mdtveth0")
+
+
+def _tuples(ns) -> list:
+    from pyroute2 import Conntrack
+
+    def dump():
+        with Conntrack() as ct:
+            return sorted((e.tuple_orig.saddr, e.tuple_orig.daddr, e.tuple_orig.sport) for e in ct.dump_entries())
+    return ns.run(dump)
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_flush_conntrack_forgets_every_direction_of_one_address(pins, filtered):
+    """The address's entries go whichever side of either tuple it is on (as
+    source, as destination, as the DNAT'ed reply's source or destination); the
+    others stay. Filtered in the kernel, or (an older kernel) dumped and matched."""
+    from pyroute2 import Conntrack
+    from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple
+    path = os.path.join(pins, "ct1")
+    me, peer, other, public = "10.202.0.2", "10.202.0.9", "10.202.0.7", "10.202.1.1"
+    flows = [  # (orig src, orig dst, reply src, reply dst): one field each names it
+        (me, public, public, "10.202.1.2"),                # from it, SNAT'ed
+        (peer, me, "10.202.0.8", peer),                    # to it, DNAT'ed elsewhere
+        (peer, public, me, peer),                          # DNAT'ed to it (a published port)
+        (peer, public, public, me),                        # SNAT'ed to it
+        (other, peer, peer, other), (peer, other, other, peer)]
+
+    def add():
+        with Conntrack() as ct:
+            for sport, (os_, od, rs, rd) in enumerate(flows, start=1000):
+                ct.entry("add", timeout=300,
+                         tuple_orig=NFCTAttrTuple(saddr=os_, daddr=od, proto=6, sport=sport, dport=80),
+                         tuple_reply=NFCTAttrTuple(saddr=rs, daddr=rd, proto=6, sport=80, dport=sport))
+    with netns.created(path) as ns:
+        ns.run(add)
+        assert len(_tuples(ns)) == len(flows)
+        ns.flush_conntrack(me, filtered=filtered)
+        assert _tuples(ns) == [(other, peer, 1004), (peer, other, 1005)]
+        ns.flush_conntrack(me, filtered=filtered)  # nothing left of it: not an error
+        assert len(_tuples(ns)) == 2
+    netns.delete(path)
+
+
+def test_down_and_delete_takes_the_link_down_at_once_and_away_on_wait(pins):
+    """The host end carries nothing from the return on (down, so its peer has no
+    carrier); the pair is gone once wait() returns; a missing link is None."""
+    path = os.path.join(pins, "dd1")
+    with netns.created(path):
+        pass
+    try:
+        with netlink.inside(None) as host, netns.entered(path) as ns:
+            host.create_veth_into("mdtveth1", "eth0", path)
+            host.set_up("mdtveth1")
+            ns.set_up("eth0")
+            with explain.recording() as lines:
+                pending = host.down_and_delete("mdtveth1")
+            assert lines == ["ip link set mdtveth1 down", "ip link del mdtveth1"]
+            now = [l for l in json.loads(subprocess.run(["ip", "-j", "link"], capture_output=True, text=True,
+                                                        check=True).stdout) if l["ifname"] == "mdtveth1"]
+            assert all("UP" not in l["flags"] for l in now)  # down already, or gone already
+            pending.wait()
+            assert not host.link_exists("mdtveth1")
+            assert "eth0" not in _links(path)
+            assert host.down_and_delete("mdtveth1") is None
+    finally:
+        with netlink.inside(None) as host:
+            host.delete_link("mdtveth1")
+        netns.delete(path)

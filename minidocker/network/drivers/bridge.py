@@ -47,9 +47,16 @@ class BridgeDriver:
                 host.delete_link(net.bridge)
                 raise
 
-    def delete(self, net: NetworkInfo) -> None:
+    def delete(self, net: NetworkInfo, later: list | None = None) -> None:
+        """Delete the bridge: two RCU barriers in the kernel (~35 ms of waiting).
+        With ``later`` that may still run on return (its waitable appended)."""
         with netlink.inside(None) as host:
-            host.delete_link(net.bridge)
+            if later is None:
+                host.delete_link(net.bridge)
+                return
+            pending = host.delete_link_begin(net.bridge)
+        if pending is not None:
+            later.append(pending)
 
     def exists(self, net: NetworkInfo) -> bool:
         with netlink.inside(None) as host:
@@ -60,20 +67,17 @@ class BridgeDriver:
         """Plug a container namespace into the network's bridge: the veth's host
         end through one handle on the host, its container end through ``ns``."""
         with netlink.inside(None) as host:
-            host.create_veth_into(ep.host_veth, ep.ifname, ns.path, net.mtu)
+            try:  # born a port of the bridge, up, its peer with its MAC: one request
+                host.create_veth_into(ep.host_veth, ep.ifname, ns.path, net.mtu, master=net.bridge, peer_mac=ep.mac)
+            except LimitReached:
+                raise LimitReached(f"network {net.name} has reached the Linux bridge's limit of "
+                                   f"{netlink.BRIDGE_MAX_PORTS} ports") from None
             with contextlib.ExitStack() as undo:
                 undo.callback(host.delete_link, ep.host_veth)
                 faults.point("join.veth")
-                try:
-                    host.set_master(ep.host_veth, net.bridge)
-                except LimitReached:
-                    raise LimitReached(f"network {net.name} has reached the Linux bridge's limit of "
-                                       f"{netlink.BRIDGE_MAX_PORTS} ports") from None
                 if hairpin:
                     host.set_hairpin(ep.host_veth)
-                host.set_up(ep.host_veth)
                 faults.point("join.port")
-                ns.set_mac(ep.ifname, ep.mac)
                 ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")
                 ns.set_up(ep.ifname)
                 faults.point("join.addresses")
@@ -82,10 +86,17 @@ class BridgeDriver:
                     faults.point("join.routes")
                 undo.pop_all()
 
-    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
+    def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
         """Deleting the host end takes the container end with it; the address's
-        connections are forgotten with it."""
+        connections are forgotten with it. The host end goes down first, so no
+        new connection can start while they are forgotten; the delete itself
+        (~20 ms of waiting in the kernel) runs meanwhile, and with ``later`` it
+        may still run on return: its waitable is appended there."""
         with netlink.inside(None) as host:
-            host.delete_link(ep.host_veth)
-            if ep.ip:
-                host.flush_conntrack(ep.ip)
+            pending = host.down_and_delete(ep.host_veth)
+            try:
+                if ep.ip:
+                    host.flush_conntrack(ep.ip)
+            finally:
+                if pending is not None:
+                    pending.wait() if later is None else later.append(pending)

@@ -41,8 +41,9 @@ class Driver(Protocol):
         """Make the network's device. ``adopt``: take over one of that name that
         already exists (a restart); otherwise such a device is a Conflict."""
 
-    def delete(self, net: NetworkInfo) -> None:
-        """Remove the network's device; one that is already gone is not an error."""
+    def delete(self, net: NetworkInfo, later: list | None = None) -> None:
+        """Remove the network's device; one that is already gone is not an error.
+        ``later``: as for leave."""
 
     def exists(self, net: NetworkInfo) -> bool:
         """Is the network's device there?"""
@@ -52,8 +53,11 @@ class Driver(Protocol):
         (netlink.Handle, from netns.created/entered); undo own partial work on failure.
         ``hairpin``: its container publishes ports (it may reach them itself)."""
 
-    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
-        """Unplug the endpoint; one already gone is not an error."""
+    def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
+        """Unplug the endpoint; one already gone is not an error. With ``later``,
+        a last kernel step that only waits may still run on return: something
+        with a ``wait()`` for it is appended there, which the caller calls before
+        anything may see the endpoint gone (before it answers)."""
 
 
 class NoDevice:
@@ -66,7 +70,7 @@ class NoDevice:
     def create(self, net: NetworkInfo, adopt: bool = False) -> None:
         pass
 
-    def delete(self, net: NetworkInfo) -> None:
+    def delete(self, net: NetworkInfo, later: list | None = None) -> None:
         pass
 
     def exists(self, net: NetworkInfo) -> bool:
@@ -75,5 +79,5 @@ class NoDevice:
     def join(self, net: NetworkInfo, ep: EndpointInfo, ns, default_route: bool, hairpin: bool = False) -> None:
         pass
 
-    def leave(self, net: NetworkInfo, ep: EndpointInfo) -> None:
+    def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
         pass
