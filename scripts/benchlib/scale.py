@@ -117,10 +117,8 @@ def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, prog
                 started[side.name] += ms
                 span = f"1–{n}" if i < n else f"{n + 1}–{total}"
                 res.add(f"run -d, containers {span} on one network (each)", side.name, ms)
-                if i + 1 == n:
-                    res.add(f"{n} sequential run -d, total", side.name, started[side.name] / 1000, "s")
-                if i + 1 == scale:
-                    res.add(f"{scale} sequential run -d, total", side.name, started[side.name] / 1000, "s")
+                if i + 1 in {100, 200, n, scale}:
+                    res.add(f"{i + 1} sequential run -d, total", side.name, started[side.name] / 1000, "s")
             if i + 1 in marks:
                 progress(f"scale: {i + 1} containers")
                 checkpoint(active, i + 1, runs, res)
