@@ -346,7 +346,10 @@ def open_cgroups(spec):
 
 def container_init(spec, sync_fd):
     join_cgroups(spec)
-    if spec.get("netns"):
+    if spec.get("netns_fd") is not None:  # opened by the supervisor (its pin is not in our mount ns)
+        check(libc.setns(spec["netns_fd"], NEWNET), "setns net")
+        os.close(spec["netns_fd"])
+    elif spec.get("netns"):
         fd = os.open(spec["netns"], os.O_RDONLY)
         check(libc.setns(fd, NEWNET), "setns net")
         os.close(fd)

@@ -75,9 +75,40 @@ def _readable(items, timeout):
     return [by_fd[fd] for fd, _ in poller.poll(None if timeout is None else int(timeout * 1000 + 0.999))]
 
 
+def spawning_namespace(pin_dir):
+    """An fd of a mount namespace like ours minus the network-namespace pins (one
+    bind mount per container), for containers to be built from: unshare(NEWNS)
+    copies every mount of the namespace it starts in, and so does the old root
+    that pivot_root leaves to be unmounted, so with the pins each start cost
+    grew with the number of containers (fork + unshare 4.6 ms at 100 containers,
+    15 ms at 1000). The pin dir is a private mount: pins made later never
+    appear in the copy. None when it cannot be made (containers then start from
+    our own namespace, as before)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        ok = libc.unshare(launcher.NEWNS) == 0 and libc.umount2(pin_dir.encode(), 2) == 0  # MNT_DETACH
+        os.write(w, b"1" if ok else b"0")
+        import time
+        time.sleep(5)  # until our parent has opened the namespace (it kills us then)
+        os._exit(0)
+    os.close(w)
+    try:
+        ok = os.read(r, 1) == b"1"
+        return os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC) if ok else None
+    except OSError:
+        return None
+    finally:
+        os.close(r)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
 class Supervisor:
     def __init__(self, run_dir):
         self.run_dir = run_dir
+        self.spawn_ns = None  # spawning_namespace(): where containers are built from
         self.listener = None
         self.clients = []
         self.launching = {}   # launch child pid -> (pipe read end, bundle)
@@ -288,6 +319,10 @@ class Supervisor:
         try:
             spec["cgroup_fds"] = launcher.open_cgroups(spec)
             launcher.open_stdio(spec)
+            if spec.get("netns"):  # its pin is not in the spawning namespace: take it along open
+                spec["netns_fd"] = os.open(spec["netns"], os.O_RDONLY | os.O_CLOEXEC)
+            if self.spawn_ns is not None:
+                launcher.check(libc.setns(self.spawn_ns, launcher.NEWNS), "setns mnt")
             launcher.check(libc.unshare(launcher.NEWPID), "unshare pid")
         except launcher.Fail as e:
             launcher.send(sync_fd, {"error": e.text, "code": e.code})
@@ -353,6 +388,7 @@ def main():
         signal.signal(sig, signal.SIG_IGN)
     sup = Supervisor(run_dir)
     sup.lock_fd = lock
+    sup.spawn_ns = spawning_namespace(os.path.join(run_dir, "netns"))
     sup.wake_r, sup.wake_w = os.pipe()
     os.set_blocking(sup.wake_r, False)
     os.set_blocking(sup.wake_w, False)
