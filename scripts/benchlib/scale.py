@@ -137,4 +137,9 @@ def teardown(side: Side, count: int) -> None:
     names = [name(i) for i in range(count)]
     for k in range(0, len(names), 200):
         side("rm", "-f", *names[k:k + 200], check=False, timeout=1200)
-    side("network", "rm", NET, NET2, check=False)
+    for _ in range(10):  # Docker may still hold an endpoint of a container it just removed
+        out = side("network", "ls", "-q", "--filter", f"name=^{NET}", check=False)
+        if not out.strip():
+            return
+        side("network", "rm", NET, NET2, check=False)
+        time.sleep(1)
