@@ -158,35 +158,37 @@ class Handle:
     def delete_link_begin(self, ifname: str) -> "LinkDelete | None":
         """Delete a host link on a thread of its own (``wait()`` on the result);
         None: there was no such link."""
-        if self.path is not None:
-            raise ValueError("delete_link_begin: host links only")
-        self._indexes.pop(ifname, None)
-        idx = self._ipr.link_lookup(ifname=ifname)
-        if not idx:
+        index = self._host_index(ifname, "delete_link_begin")
+        if index is None:
             return None
         self._explain("link", "del", ifname)
-        return LinkDelete(ifname, idx[0])
+        return LinkDelete(ifname, index)
 
     def down_and_delete(self, ifname: str) -> "LinkDelete | None":
         """Set a host link down now (it carries nothing from here on), then delete
         it on a thread of its own: the kernel answers a delete after an RCU
         barrier, ~20 ms in which it needs nothing from us. ``wait()`` on the result
         before anything may see the link gone. None: there was no such link."""
-        if self.path is not None:
-            raise ValueError("down_and_delete: host links only")
-        self._indexes.pop(ifname, None)
-        idx = self._ipr.link_lookup(ifname=ifname)
-        if not idx:
+        index = self._host_index(ifname, "down_and_delete")
+        if index is None:
             return None
         self._explain("link", "set", ifname, "down")
         try:
-            self._ipr.link("set", index=idx[0], state="down")
+            self._ipr.link("set", index=index, state="down")
         except NetlinkError as e:
             if e.code == errno.ENODEV:
                 return None
             raise _fail(f"set {ifname} down", e)
         self._explain("link", "del", ifname)
-        return LinkDelete(ifname, idx[0])
+        return LinkDelete(ifname, index)
+
+    def _host_index(self, ifname: str, what: str) -> int | None:
+        """The index of a host link about to go (forgotten by this handle); None: no such link."""
+        if self.path is not None:
+            raise ValueError(f"{what}: host links only")
+        self._indexes.pop(ifname, None)
+        idx = self._ipr.link_lookup(ifname=ifname)
+        return idx[0] if idx else None
 
     def flush_conntrack(self, ip: str, filtered: bool = True) -> None:
         """Forget the connections of an address that is going away (`conntrack -D -s

@@ -271,20 +271,38 @@ class Supervisor:
             os.close(r)
         os.setsid()  # each container in a session of its own, as under its own shim
 
+    @staticmethod
+    def open_for(spec, passed, enter):
+        """A launch child's first steps, for a container and for an exec alike: the
+        fds it was passed are not inherited further, the host's /proc stays open
+        (returned), cgroups and stdio are opened, then ``enter()``. Raises
+        launcher.Fail for the caller to send to the daemon."""
+        for fd in passed:
+            if fd is not None:
+                os.set_inheritable(fd, False)
+        host_proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
+        spec["cgroup_fds"] = launcher.open_cgroups(spec)
+        launcher.open_stdio(spec)
+        enter()
+        return host_proc
+
+    def enter_spawning(self, spec):
+        """Into the spawning mount namespace and a new pid ns, the container's
+        netns pin opened first (it is not in that namespace)."""
+        if spec.get("netns"):
+            spec["netns_fd"] = os.open(spec["netns"], os.O_RDONLY | os.O_CLOEXEC)
+        if self.spawn_ns is not None:
+            launcher.check(libc.setns(self.spawn_ns, launcher.NEWNS), "setns mnt")
+        launcher.check(libc.unshare(launcher.NEWPID), "unshare pid")
+
     def launch_exec(self, spec):
         """In the forked child: launcher.main's mode "exec"; the process's exit
         code goes to ``exit_fd`` once it is gone."""
         self.forget_parent()
         sync_fd, exit_fd = spec["sync_fd"], spec["exit_fd"]
         passed = [sync_fd, exit_fd, spec.get("tty_fd")] + list(spec.get("fds") or [])
-        for fd in passed:
-            if fd is not None:
-                os.set_inheritable(fd, False)
-        host_proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
         try:
-            spec["cgroup_fds"] = launcher.open_cgroups(spec)
-            launcher.open_stdio(spec)
-            launcher.enter_container(spec["init_pid"])
+            host_proc = self.open_for(spec, passed, lambda: launcher.enter_container(spec["init_pid"]))
         except launcher.Fail as e:
             launcher.send(sync_fd, {"error": e.text, "code": e.code})
             return e.code
@@ -312,18 +330,8 @@ class Supervisor:
         os.close(log)
         sync_fd = spec["sync_fd"]
         passed = [sync_fd, spec.get("tty_fd")] + list(spec.get("fds") or [])
-        for fd in passed:
-            if fd is not None:
-                os.set_inheritable(fd, False)
-        host_proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
         try:
-            spec["cgroup_fds"] = launcher.open_cgroups(spec)
-            launcher.open_stdio(spec)
-            if spec.get("netns"):  # its pin is not in the spawning namespace: take it along open
-                spec["netns_fd"] = os.open(spec["netns"], os.O_RDONLY | os.O_CLOEXEC)
-            if self.spawn_ns is not None:
-                launcher.check(libc.setns(self.spawn_ns, launcher.NEWNS), "setns mnt")
-            launcher.check(libc.unshare(launcher.NEWPID), "unshare pid")
+            host_proc = self.open_for(spec, passed, lambda: self.enter_spawning(spec))
         except launcher.Fail as e:
             launcher.send(sync_fd, {"error": e.text, "code": e.code})
             return e.code
