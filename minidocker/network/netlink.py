@@ -18,6 +18,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker import explain
 from minidocker.errors import KernelError, LimitReached
+from minidocker.network.link_delete import LinkDelete
 from minidocker.network.namespaces import NetnsThread
 
 
@@ -162,7 +163,7 @@ class Handle:
         if index is None:
             return None
         self._explain("link", "del", ifname)
-        return LinkDelete(ifname, index)
+        return LinkDelete(ifname, index, _fail)
 
     def down_and_delete(self, ifname: str) -> "LinkDelete | None":
         """Set a host link down now (it carries nothing from here on), then delete
@@ -180,7 +181,7 @@ class Handle:
                 return None
             raise _fail(f"set {ifname} down", e)
         self._explain("link", "del", ifname)
-        return LinkDelete(ifname, index)
+        return LinkDelete(ifname, index, _fail)
 
     def _host_index(self, ifname: str, what: str) -> int | None:
         """The index of a host link about to go (forgotten by this handle); None: no such link."""
@@ -288,31 +289,6 @@ def _flush_conntrack_by_dump(ip: str) -> None:
                 except NetlinkError as ex:
                     if ex.code != errno.ENOENT:  # gone meanwhile
                         raise _fail(f"delete conntrack entries of {ip}", ex)
-
-
-class LinkDelete:
-    """A host link's RTM_DELLINK, sent and answered on a thread of its own."""
-
-    def __init__(self, ifname: str, index: int):
-        self.ifname = ifname
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._delete, args=(index,), name="link-del", daemon=True)
-        self._thread.start()
-
-    def _delete(self, index: int) -> None:
-        try:
-            with IPRoute() as ipr:
-                ipr.link("del", index=index)
-        except NetlinkError as e:
-            if e.code != errno.ENODEV:
-                self._error = _fail(f"delete link {self.ifname}", e)
-        except BaseException as e:  # noqa: BLE001 - re-raised by wait()
-            self._error = e
-
-    def wait(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _direct(fn, *args, **kwargs):

@@ -142,3 +142,14 @@ def test_down_and_delete_takes_the_link_down_at_once_and_away_on_wait(pins):
         with netlink.inside(None) as host:
             host.delete_link("mdtveth1")
         netns.delete(path)
+
+
+def test_a_delete_the_kernel_refuses_is_raised_by_wait():
+    """No notification comes for a link that stays (lo cannot be deleted): wait()
+    returns with the acknowledgement's error, and the link is still there."""
+    with netlink.inside(None) as host:
+        pending = host.delete_link_begin("lo")
+        with pytest.raises(KernelError, match="delete link lo"):
+            pending.wait()
+        assert host.link_exists("lo")
+        assert pending.done()
