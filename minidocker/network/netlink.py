@@ -157,29 +157,13 @@ class Handle:
         self._run(work)
 
     def delete_link_begin(self, ifname: str) -> "LinkDelete | None":
-        """Delete a host link on a thread of its own (``wait()`` on the result);
-        None: there was no such link."""
+        """Delete a host link, the request answered on a thread of its own;
+        ``wait()`` on the result returns once the kernel has unregistered the link
+        (before the RCU wait the kernel's answer comes after). None: there was no
+        such link."""
         index = self._host_index(ifname, "delete_link_begin")
         if index is None:
             return None
-        self._explain("link", "del", ifname)
-        return LinkDelete(ifname, index, _fail)
-
-    def down_and_delete(self, ifname: str) -> "LinkDelete | None":
-        """Set a host link down now (it carries nothing from here on), then delete
-        it on a thread of its own: the kernel answers a delete after an RCU
-        barrier, ~20 ms in which it needs nothing from us. ``wait()`` on the result
-        before anything may see the link gone. None: there was no such link."""
-        index = self._host_index(ifname, "down_and_delete")
-        if index is None:
-            return None
-        self._explain("link", "set", ifname, "down")
-        try:
-            self._ipr.link("set", index=index, state="down")
-        except NetlinkError as e:
-            if e.code == errno.ENODEV:
-                return None
-            raise _fail(f"set {ifname} down", e)
         self._explain("link", "del", ifname)
         return LinkDelete(ifname, index, _fail)
 

@@ -87,16 +87,28 @@ class BridgeDriver:
                 undo.pop_all()
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
-        """Deleting the host end takes the container end with it; the address's
-        connections are forgotten with it. The host end goes down first, so no
-        new connection can start while they are forgotten; the delete itself
-        (~20 ms of waiting in the kernel) runs meanwhile, and with ``later`` it
+        """Deleting the host end takes the container end with it; once the kernel
+        has unregistered the pair (no packet of the address can arrive any more),
+        the address's connections are forgotten. The kernel's RCU wait after the
+        unregistering runs on (netlink.LinkDelete). With ``later`` the whole step
         may still run on return: its waitable is appended there."""
         with netlink.inside(None) as host:
-            pending = host.down_and_delete(ep.host_veth)
-            try:
-                if ep.ip:
-                    host.flush_conntrack(ep.ip)
-            finally:
-                if pending is not None:
-                    pending.wait() if later is None else later.append(pending)
+            pending = host.delete_link_begin(ep.host_veth)
+        step = _Unplugged(pending, ep.ip)
+        step.wait() if later is None else later.append(step)
+
+
+class _Unplugged:
+    """An endpoint's veth going, then its address's connections forgotten."""
+
+    def __init__(self, pending, ip: str):
+        self._pending, self._ip = pending, ip
+
+    def wait(self) -> None:
+        try:
+            if self._pending is not None:
+                self._pending.wait()
+        finally:
+            if self._ip:
+                with netlink.inside(None) as host:
+                    host.flush_conntrack(self._ip)
