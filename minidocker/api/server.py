@@ -241,6 +241,7 @@ def main(argv=None) -> int:
     server = Server(engine, os.path.join(args.run_dir, "minidocker.sock"), max_connections=args.max_connections,
                     limits=framing.Limits(idle=t * 12, head=t, body=t * 3))
     engine.watch_firewall()
+    engine.start_supervisor()
     with open(os.path.join(args.run_dir, "minidockerd.pid"), "w") as f:
         f.write(str(os.getpid()))
 

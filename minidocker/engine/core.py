@@ -214,6 +214,19 @@ class Engine:
                 log.warning("firewall drift: %s; restored table %s", found, nft.TABLE)
             return found
 
+    def start_supervisor(self) -> threading.Thread:
+        """The daemon's start: the container supervisor is started (or found) now,
+        on a thread of its own, so the first `run` does not wait for it and its
+        memory is the daemon's fixed cost (containerd's place beside dockerd)."""
+        def start():
+            try:
+                process.start_supervisor(self.run_dir)
+            except KernelError as ex:  # the first start tries again, and says so
+                log.warning("container supervisor: %s", ex.message)
+        t = threading.Thread(target=start, name="supervisor-start", daemon=True)
+        t.start()
+        return t
+
     def watch_firewall(self, interval: float = 0.5) -> threading.Thread:
         """Repair the firewall when it drifted (the daemon runs this): at once on an
         nftables change event, and every ``interval`` for what sends none

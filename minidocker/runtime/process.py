@@ -295,6 +295,7 @@ def is_running(handle: Handle) -> bool:
 is_alive = pids.is_alive  # (pid, start_time) -> bool, for reconciliation from stored state
 poll_exit = exit_status   # the bundle's recorded exit, None while running (or if lost)
 release_supervisor = supervised.release  # (run_dir): the daemon is going; it exits if idle
+start_supervisor = supervised.start      # (run_dir): the daemon is starting; it stays while the daemon runs
 
 
 def container_processes(containers_dir: str, run_dir: str | None, shims: dict | None = None,

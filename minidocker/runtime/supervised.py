@@ -143,6 +143,17 @@ def client(run_dir: str) -> Client:
         return c
 
 
+def start(run_dir: str) -> None:
+    """Have the run dir's supervisor running, the caller connected to it (the
+    daemon, at its start: as containerd runs beside dockerd, its fixed cost is
+    paid once, and not by the first container's start)."""
+    if not enabled(run_dir):
+        return
+    c = client(run_dir)
+    with c.lock:
+        c._ensure(True)
+
+
 def release(run_dir: str) -> None:
     """Done with this run dir's supervisor (it stays while containers run)."""
     with _clients_lock:

@@ -164,3 +164,22 @@ def test_per_container_switch_keeps_a_shim_each(daemon):  # noqa: F811
     assert {parent_of(state(cli, n)["Pid"]) for n in ("pa", "pb")} == set(procs)
     assert supervisor_pid(d.run) is None
     assert cli("run", "--rm", "busybox", "sh", "-c", "exit 6").returncode == 6
+
+
+def test_the_daemon_starts_the_supervisor_before_any_container_and_it_goes_with_it(daemon):  # noqa: F811
+    """Started with the daemon (its memory a fixed cost, the first run's start not
+    waiting for it); the first container is its child; a daemon stopped with
+    nothing running takes it along."""
+    d, cli = daemon, daemon.cli
+    d.start()
+    deadline = time.monotonic() + 10
+    while supervisor_pid(d.run) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sup = supervisor_pid(d.run)
+    assert sup is not None and list(minidocker_processes()) == [sup]
+    cli.ok("run", "-d", "--name", "first", "busybox", "sleep", "600")
+    assert parent_of(state(cli, "first")["Pid"]) == sup
+    cli.ok("rm", "-f", "first")
+    d.stop()
+    assert supervisor_pid(d.run) is None
+    assert minidocker_processes() == {}
