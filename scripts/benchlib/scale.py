@@ -55,29 +55,47 @@ def daemon_pids(side: Side) -> list[int]:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and comm(int(p)) in ("dockerd", "containerd")]
         return pids
     run_dir = os.environ.get("MINIDOCKER_RUN", "/run/minidocker")
-    with open(os.path.join(run_dir, "minidockerd.pid")) as f:
-        return [int(f.read().strip())]
+    found = []
+    for pidfile in ("minidockerd.pid", "supervisor.pid"):  # the supervisor is containerd's counterpart
+        try:
+            with open(os.path.join(run_dir, pidfile)) as f:
+                found.append(int(f.read().strip()))
+        except (OSError, ValueError):
+            pass
+    return found
 
 
-def memory(side: Side, names: list[str], res: Results, at: int) -> None:
-    mb = lambda kb: kb / 1024  # noqa: E731
+def daemon_memory_kb(side: Side) -> tuple[int, int]:
     d = [memory_kb(p) for p in daemon_pids(side)]
-    res.add(f"daemon RSS @{at} containers", side.name, mb(sum(r for r, _ in d)), "MB")
-    res.add(f"daemon PSS @{at} containers", side.name, mb(sum(p for _, p in d)), "MB")
+    return sum(r for r, _ in d), sum(p for _, p in d)
+
+
+def memory(side: Side, names: list[str], res: Results, at: int, idle: dict) -> None:
+    """The daemon's memory (minidockerd and its supervisor; dockerd and containerd),
+    the shims' per container, and what one container costs in all: the daemon's
+    growth since ``idle`` (its PSS before the first container) plus the shims, / N."""
+    mb = lambda kb: kb / 1024  # noqa: E731
+    rss, pss = daemon_memory_kb(side)
+    res.add(f"daemon RSS @{at} containers", side.name, mb(rss), "MB")
+    res.add(f"daemon PSS @{at} containers", side.name, mb(pss), "MB")
     pids = side("inspect", "-f", "{{.State.Pid}}", *names).split()
     shims = {ppid(int(p)) for p in pids if int(p) > 0}
     daemons = set(daemon_pids(side))
-    shims -= daemons  # a runtime whose containers are the daemon's children has no shims
+    shims -= daemons  # a runtime whose containers are the daemon's (or its supervisor's) children has no shims
     m = [memory_kb(p) for p in shims]
+    shim_pss = sum(p for _, p in m)
     res.add(f"shims RSS per container @{at}", side.name, mb(sum(r for r, _ in m)) / len(names), "MB")
-    res.add(f"shims PSS per container @{at}", side.name, mb(sum(p for _, p in m)) / len(names), "MB")
+    res.add(f"shims PSS per container @{at}", side.name, mb(shim_pss) / len(names), "MB")
+    if side.name in idle:
+        res.add(f"memory per container @{at} (daemon growth + shims, PSS)", side.name,
+                mb(pss - idle[side.name] + shim_pss) / len(names), "MB")
 
 
-def checkpoint(sides: list[Side], at: int, runs: int, res: Results) -> None:
+def checkpoint(sides: list[Side], at: int, runs: int, res: Results, idle: dict) -> None:
     """Memory, and the single-command rows again, with ``at`` containers running."""
     names = [name(i) for i in range(at)]
     for side in sides:
-        memory(side, names, res, at)
+        memory(side, names, res, at, idle)
     floor.measure(runs, res, f" @{at} containers")  # does the kernel's own cost grow too?
     interleave(sides, runs, lambda s: {
         f"ps @{at} containers": s.timed("ps"),
@@ -109,6 +127,10 @@ def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, prog
             teardown(side, 0)
             side("network", "create", "--subnet", f"10.{side.octet}.128.0/17", NET)
             side("network", "create", "--subnet", f"10.{side.octet}.100.0/24", NET2)
+        time.sleep(1)  # the daemons settle (minidocker's supervisor starts beside its daemon)
+        idle = {side.name: daemon_memory_kb(side)[1] for side in sides}
+        for side in sides:
+            res.add("daemon PSS @0 containers", side.name, idle[side.name] / 1024, "MB")
         for i in range(total):
             if i == n and scale > n:
                 active = [s for s in sides if s.name == "minidocker"]
@@ -121,7 +143,7 @@ def measure(sides: list[Side], n: int, scale: int, runs: int, res: Results, prog
                     res.add(f"{i + 1} sequential run -d, total", side.name, started[side.name] / 1000, "s")
             if i + 1 in marks:
                 progress(f"scale: {i + 1} containers")
-                checkpoint(active, i + 1, runs, res)
+                checkpoint(active, i + 1, runs, res, idle)
         for side in active:
             count = reachable(side, [name(i) for i in range(total)])
             res.notes.append(f"scale ({side.name}): {count} of {total} containers reachable by name from another"
