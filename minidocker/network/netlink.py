@@ -101,15 +101,19 @@ class Handle:
         return self._run(work)
 
     # ---- links ------------------------------------------------------------------
-    def create_bridge(self, name: str, mtu: int = 1500) -> None:
-        self._explain("link", "add", name, "type", "bridge")
-
+    def create_bridge(self, name: str, mtu: int = 1500, up: bool = False) -> bool:
+        """A new bridge (``up``: born up, one request instead of two); False, and
+        nothing done, when a link of that name exists already."""
         def work():
             try:
-                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu, **({"state": "up"} if up else {}))
             except NetlinkError as e:
+                if e.code == errno.EEXIST:
+                    return False
                 raise _fail(f"create bridge {name}", e)
-        self._run(work)
+            self._explain("link", "add", name, *(["up"] if up else []), "type", "bridge")
+            return True
+        return self._run(work)
 
     def create_veth_into(self, host_name: str, peer_name: str, netns_path: str, mtu: int = 1500,
                          master: str | None = None, peer_mac: str | None = None) -> None:

@@ -23,25 +23,23 @@ class BridgeDriver:
     own_netns = True
 
     def create(self, net: NetworkInfo, adopt: bool = False) -> None:
-        """ip link add BR type bridge; ip addr add GW/LEN dev BR; ip link set BR up.
+        """ip link add BR up type bridge; ip addr add GW/LEN dev BR.
 
         A link of that name that already exists is adopted only when ``adopt`` (the
         default bridge, or a network of ours found again after a restart); a new
         network never takes over a link it did not make (`-o ...bridge.name=eth0`)."""
         sysctl.ensure_neighbour_room()  # host-wide, only raised: a full bridge's peers must fit
         with netlink.inside(None) as host:
-            if host.link_exists(net.bridge):
+            if not host.create_bridge(net.bridge, net.mtu, up=True):
                 if not adopt:
                     raise Conflict(f"cannot create network {net.name}: a link named {net.bridge} already exists")
                 # The bridge survived a daemon restart (or a crash): adopt it.
                 host.add_address(net.bridge, _gateway_cidr(net))
                 host.set_up(net.bridge)
                 return
-            host.create_bridge(net.bridge, net.mtu)
             try:
                 faults.point("network.bridge")
                 host.add_address(net.bridge, _gateway_cidr(net))
-                host.set_up(net.bridge)
                 faults.point("network.addresses")
             except BaseException:
                 host.delete_link(net.bridge)
