@@ -124,6 +124,7 @@ class DNSServer:
         self.max_tcp_total = max_tcp_total
         self.upstream_port = upstream_port
         self.loop = Loop()
+        self.upstream_timers = self.loop.fifo(upstream_timeout)  # every forward's, on this loop
         self._sandboxes: dict[str, _Sandbox] = {}
         self._conns: OrderedDict[int, TcpConn] = OrderedDict()  # least recently active first
         self._inflight = 0
@@ -135,6 +136,7 @@ class DNSServer:
     def start(self) -> None:
         def setup():
             self._host_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        self.upstream_timers = self.loop.fifo(self.upstream_timeout)
         self.loop.start(setup)
 
     def stop(self) -> None:

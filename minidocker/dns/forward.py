@@ -61,10 +61,7 @@ class Forward:
         sock = self.sock
         if sock is not None:
             self.sock = None
-            try:
-                self.srv.loop.sel.unregister(sock)
-            except (KeyError, ValueError):
-                pass
+            self.srv.loop.sel.discard(sock.fileno())
             sock.close()
 
     def _deliver(self, data: bytes, flags: int) -> None:
@@ -116,11 +113,11 @@ class Forward:
                         self.sock = sock = srv._new_socket(None, fam, socket.SOCK_DGRAM)
                     sock.connect((ip, srv.upstream_port))  # replies from elsewhere never reach it
                     sock.send(payload)
-                    srv.loop.sel.register(sock, EVENT_READ, self._on_udp)
+                    srv.loop.sel.add_reader(sock.fileno(), self._on_udp)
             except OSError:
                 self._close_sock()
                 continue
-            self.timer = srv.loop.fifo(srv.upstream_timeout).add(self._no_reply)
+            self.timer = srv.upstream_timers.add(self._no_reply)
             return
         self._fail()
 
@@ -171,12 +168,13 @@ class Forward:
         question = self.msg.question
         if wire.same_question(data, question, self.name_lower):
             # the usual reply: the question as asked at offset 12; only its records are walked
-            an, ns, ar = wire.HEADER.unpack_from(data)[3:]
-            try:
-                wire.walk_records(data, wire.HEADER.size + len(question), an, ns, ar)
-            except wire.Malformed:
-                self._no_reply()
-                return True
+            if data[6] or data[7] or data[8] or data[9] or data[10] or data[11]:  # any records
+                an, ns, ar = wire.HEADER.unpack_from(data)[3:]
+                try:
+                    wire.walk_records(data, wire.HEADER.size + len(question), an, ns, ar)
+                except wire.Malformed:
+                    self._no_reply()
+                    return True
         else:
             try:
                 reply = wire.parse(data)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import select
 import socket
 import threading
 import time
 from collections import deque
 
 from minidocker.dns.poller import EVENT_READ, Poller, to_mask
+
+EPOLLIN = select.EPOLLIN
 
 log = logging.getLogger("minidocker.dns")
 
@@ -204,7 +207,7 @@ class Loop:
                 if cb is None:  # unregistered by an earlier handler of this batch
                     continue
                 try:
-                    cb(to_mask(ev))
+                    cb(EVENT_READ if ev == EPOLLIN else to_mask(ev))
                 except Exception:
                     log.exception("dns handler failed")
             now = monotonic()

@@ -72,6 +72,20 @@ class Poller:
         except OSError:
             pass
 
+    def add_reader(self, fd: int, callback) -> None:
+        """``register(fd, EVENT_READ, callback)`` for a descriptor known to be fresh
+        (a socket just made): the per-query path, without the checks."""
+        self._ep.register(fd, _IN)
+        self.handlers[fd] = callback
+
+    def discard(self, fd: int) -> None:
+        """Unregister ``fd`` if it is registered (before closing it)."""
+        if self.handlers.pop(fd, None) is not None:
+            try:
+                self._ep.unregister(fd)
+            except OSError:
+                pass
+
     def poll(self, timeout: float | None) -> list[tuple[int, int]]:
         """(fd, epoll events) ready within ``timeout`` seconds (None: no limit)."""
         return self._ep.poll(-1 if timeout is None else timeout)
