@@ -30,6 +30,7 @@ from minidocker.dns.forward import MAX_SERVERS, Forward
 from minidocker.dns.loop import Loop
 from minidocker.dns.poller import EVENT_READ
 from minidocker.dns.records import Table
+from minidocker.dns.sandbox import Sandbox as _Sandbox
 from minidocker.dns.sockpool import Budget, SocketPool
 
 log = logging.getLogger("minidocker.dns")
@@ -38,28 +39,6 @@ LISTEN_IP = "127.0.0.11"
 TURN_QUOTA = 32       # queries one sandbox gets answered per turn of the loop (UDP and TCP together)
 CACHE_MAX = 128       # encoded answers kept per sandbox and transport (then cleared)
 FORWARDS_MAX = 256    # parsed queries known to be forwarded, kept per sandbox (then cleared)
-
-
-class _Sandbox:
-    def __init__(self, key, netns_path, ns_fd, udp, tcp, networks, dns_servers, internal):
-        self.key, self.netns_path, self.ns_fd = key, netns_path, ns_fd
-        self.udp, self.tcp = udp, tcp
-        self.networks, self.dns_servers, self.internal = list(networks), list(dns_servers), internal
-        self.ndots_set = False  # the container's --dns-option has ndots:N
-        self.conns: OrderedDict[int, TcpConn] = OrderedDict()
-        self.pending: set[Forward] = set()
-        self.listen_paused = False
-        self.turn = -1       # the loop turn ``spent`` counts for
-        self.spent = 0
-        # query bytes but the id -> answer bytes but the id, per transport; valid for
-        # one version of the table and one set of networks (cleared on either change)
-        self.cache: tuple[dict[bytes, bytes], dict[bytes, bytes]] = ({}, {})
-        # query bytes but the id -> its parse, for queries that are forwarded (same validity)
-        self.forwards: dict[bytes, wire.Message] = {}
-        self.cache_version = -1
-        self.upstreams: list[tuple[str, bool]] | None = None  # of dns_servers, made on first use
-        self.sockets: SocketPool | None = None  # fresh UDP sockets in the netns, for forwards
-        self.dropped = 0     # forwards not made: the sandbox's budget was spent
 
 
 def _listeners() -> tuple[socket.socket, socket.socket]:
