@@ -38,7 +38,7 @@ log = logging.getLogger("minidocker.dns")
 LISTEN_IP = "127.0.0.11"
 TURN_QUOTA = 32       # queries one sandbox gets answered per turn of the loop (UDP and TCP together)
 CACHE_MAX = 128       # encoded answers kept per sandbox and transport (then cleared)
-FORWARDS_MAX = 256    # parsed queries known to be forwarded, kept per sandbox (then cleared)
+FORWARDS_MAX = 128    # parsed queries known to be forwarded, kept per sandbox (then cleared)
 
 
 def _listeners() -> tuple[socket.socket, socket.socket]:

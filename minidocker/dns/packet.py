@@ -20,7 +20,7 @@ class Malformed(Exception):
     """The message cannot be parsed beyond its header."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     id: int
     flags: int
