@@ -8,8 +8,8 @@ container's netns just long enough to create the socket (setns is per thread)
 and returns at once (UDP sockets are made there in batches: sockpool.py). Queries
 a sandbox asked before are remembered, keyed by their bytes but the id, until the
 table or the sandbox changes: a known name's encoded answer, or an unknown name's
-parse (it is forwarded without being parsed and looked up again). ``detach`` closes every socket of a sandbox, since an open
-socket would keep its netns alive.
+parse (it is forwarded again without being parsed and looked up). ``detach``
+closes every socket of a sandbox, since an open socket would keep its netns alive.
 """
 from __future__ import annotations
 
