@@ -5,8 +5,11 @@ Listening sockets are created on a thread that entered the sandbox's netns
 (they stay bound to it); the loop thread lives in the daemon's own netns. To
 forward a query to a container's ``--dns`` server, the loop thread enters the
 container's netns just long enough to create the socket (setns is per thread)
-and returns at once. ``detach`` closes every socket of a sandbox, since an open
-socket would keep its netns alive.
+and returns at once (UDP sockets are made there in batches: sockpool.py). Queries
+a sandbox asked before are remembered, keyed by their bytes but the id, until the
+table or the sandbox changes: a known name's encoded answer, or an unknown name's
+parse (it is forwarded again without being parsed and looked up). ``detach``
+closes every socket of a sandbox, since an open socket would keep its netns alive.
 """
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ import functools
 import ipaddress
 import logging
 import os
-import selectors
 import socket
 import time
 from collections import OrderedDict
@@ -26,31 +28,17 @@ from minidocker.dns import answer, packet as wire
 from minidocker.dns.clients import TcpConn, UdpPeer
 from minidocker.dns.forward import MAX_SERVERS, Forward
 from minidocker.dns.loop import Loop
+from minidocker.dns.poller import EVENT_READ
 from minidocker.dns.records import Table
+from minidocker.dns.sandbox import Sandbox as _Sandbox
+from minidocker.dns.sockpool import Budget, SocketPool
 
 log = logging.getLogger("minidocker.dns")
 
 LISTEN_IP = "127.0.0.11"
 TURN_QUOTA = 32       # queries one sandbox gets answered per turn of the loop (UDP and TCP together)
 CACHE_MAX = 128       # encoded answers kept per sandbox and transport (then cleared)
-
-
-class _Sandbox:
-    def __init__(self, key, netns_path, ns_fd, udp, tcp, networks, dns_servers, internal):
-        self.key, self.netns_path, self.ns_fd = key, netns_path, ns_fd
-        self.udp, self.tcp = udp, tcp
-        self.networks, self.dns_servers, self.internal = list(networks), list(dns_servers), internal
-        self.ndots_set = False  # the container's --dns-option has ndots:N
-        self.conns: OrderedDict[int, TcpConn] = OrderedDict()
-        self.pending: set[Forward] = set()
-        self.listen_paused = False
-        self.turn = -1       # the loop turn ``spent`` counts for
-        self.spent = 0
-        # query bytes but the id -> answer bytes but the id, per transport; valid for
-        # one version of the table and one set of networks (cleared on either change)
-        self.cache: tuple[dict[bytes, bytes], dict[bytes, bytes]] = ({}, {})
-        self.cache_version = -1
-        self.dropped = 0     # forwards not made: the sandbox's budget was spent
+FORWARDS_MAX = 128    # parsed queries known to be forwarded, kept per sandbox (then cleared)
 
 
 def _listeners() -> tuple[socket.socket, socket.socket]:
@@ -115,15 +103,19 @@ class DNSServer:
         self.max_tcp_total = max_tcp_total
         self.upstream_port = upstream_port
         self.loop = Loop()
+        self.upstream_timers = self.loop.fifo(upstream_timeout)  # every forward's, on this loop
         self._sandboxes: dict[str, _Sandbox] = {}
         self._conns: OrderedDict[int, TcpConn] = OrderedDict()  # least recently active first
         self._inflight = 0
         self._host_fd = -1
+        self.ids = wire.random_ids()  # upstream query ids (loop thread only)
+        self._budget = Budget()
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
         def setup():
             self._host_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        self.upstream_timers = self.loop.fifo(self.upstream_timeout)
         self.loop.start(setup)
 
     def stop(self) -> None:
@@ -158,6 +150,7 @@ class DNSServer:
             raise KernelError(f"cannot open netns {netns_path}: {e.strerror}") from None
         sb = _Sandbox(key, netns_path, ns_fd, udp, tcp, networks, servers, internal)
         sb.ndots_set = ndots_set
+        sb.sockets = SocketPool(ns_fd, lambda: self._host_fd, self._budget)
         try:
             self.loop.call(lambda: self._add(sb))
         except BaseException:
@@ -177,6 +170,7 @@ class DNSServer:
             sb.networks, sb.dns_servers, sb.internal = list(networks), servers, internal
             sb.ndots_set = ndots_set
             sb.cache_version = -1
+            sb.upstreams = None
         self.loop.call(do)
 
     def detach(self, key: str) -> None:
@@ -189,8 +183,8 @@ class DNSServer:
         if sb.key in self._sandboxes:
             self._remove(sb.key)
         self._sandboxes[sb.key] = sb
-        self.loop.sel.register(sb.udp, selectors.EVENT_READ, lambda m, sb=sb: self._on_udp(sb))
-        self.loop.sel.register(sb.tcp, selectors.EVENT_READ, lambda m, sb=sb: self._on_accept(sb))
+        self.loop.sel.register(sb.udp, EVENT_READ, lambda m, sb=sb: self._on_udp(sb))
+        self.loop.sel.register(sb.tcp, EVENT_READ, lambda m, sb=sb: self._on_accept(sb))
 
     def _remove(self, key: str) -> None:
         sb = self._sandboxes.pop(key, None)
@@ -206,11 +200,13 @@ class DNSServer:
             except (KeyError, ValueError):
                 pass
             s.close()
+        sb.sockets.close()
         os.close(sb.ns_fd)
 
     # -- sockets ------------------------------------------------------------------
     def _new_socket(self, sb: _Sandbox | None, family: int, kind: int) -> socket.socket:
-        """A socket in ``sb``'s netns (None: the daemon's). Loop thread only."""
+        """A non-blocking socket in ``sb``'s netns (None: the daemon's). Loop thread only."""
+        kind |= socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
         if sb is None:
             return socket.socket(family, kind)
         namespaces.setns(sb.ns_fd, namespaces.CLONE_NEWNET)
@@ -240,15 +236,18 @@ class DNSServer:
             except OSError:  # BlockingIOError: drained
                 return
             if sb.cache_version != table.version:
-                sb.cache[0].clear()
-                sb.cache[1].clear()
-                sb.cache_version = table.version
-            hit = sb.cache[0].get(data[2:])
+                self._clear_cache(sb)
+            key = data[2:]
+            hit = sb.cache[0].get(key)
             if hit is not None:  # the fast path: a known name asked before
                 try:
                     udp.sendto(data[:2] + hit, addr)
                 except OSError:
                     pass
+                continue
+            msg = sb.forwards.get(key)
+            if msg is not None:  # an unknown name asked before: forward it again
+                self._forward(sb, msg, data, False, UdpPeer(sb, addr))
                 continue
             self.handle(sb, data, False, UdpPeer(sb, addr))
             if sb.key not in self._sandboxes:
@@ -273,7 +272,7 @@ class DNSServer:
             conn = TcpConn(self, sb, sock)
             sb.conns[id(conn)] = conn
             self._conns[id(conn)] = conn
-            self.loop.sel.register(sock, selectors.EVENT_READ, conn.on_event)
+            self.loop.sel.register(sock, EVENT_READ, conn.on_event)
 
     def _evict(self, sb: _Sandbox | None, force: bool = False) -> bool:
         """Close the least recently active connection of ``sb``, or (None, or
@@ -297,7 +296,7 @@ class DNSServer:
         def resume():
             if self._sandboxes.get(sb.key) is sb:
                 sb.listen_paused = False
-                self.loop.sel.register(sb.tcp, selectors.EVENT_READ, lambda m: self._on_accept(sb))
+                self.loop.sel.register(sb.tcp, EVENT_READ, lambda m: self._on_accept(sb))
         self.loop.call_later(0.2, resume)
 
     def touch(self, conn: TcpConn) -> None:
@@ -308,16 +307,24 @@ class DNSServer:
         self._conns.pop(id(conn), None)
 
     # -- queries -----------------------------------------------------------------
+    def _clear_cache(self, sb: _Sandbox) -> None:
+        sb.cache[0].clear()
+        sb.cache[1].clear()
+        sb.forwards.clear()
+        sb.cache_version = self.table.version
+
     def handle(self, sb: _Sandbox, data: bytes, tcp: bool, sink) -> None:
         cache = sb.cache[tcp]
         if sb.cache_version != self.table.version:
-            sb.cache[0].clear()
-            sb.cache[1].clear()
-            sb.cache_version = self.table.version
+            self._clear_cache(sb)
         key = data[2:]
         hit = cache.get(key)
         if hit is not None:
             sink.send(data[:2] + hit)
+            return
+        msg = sb.forwards.get(key)
+        if msg is not None:
+            self._forward(sb, msg, data, tcp, sink)
             return
         res = answer.parse_or_reject(data)
         if res is None:
@@ -328,6 +335,10 @@ class DNSServer:
         version = sb.cache_version
         out, stable = answer.respond(self.table, sb.networks, sb.internal, res, tcp, ndots_set=sb.ndots_set)
         if out is answer.FORWARD:
+            if version == self.table.version:  # the same bytes are forwarded until a change
+                if len(sb.forwards) >= FORWARDS_MAX:
+                    sb.forwards.clear()
+                sb.forwards[key] = res
             self._forward(sb, res, data, tcp, sink)
             return
         if stable and version == self.table.version:
@@ -343,7 +354,9 @@ class DNSServer:
         namespace, internal or not (measured: an internal container gets the answer
         of a resolver on the host's 127.0.0.53), its other ones from the container's."""
         if sb.dns_servers:
-            found = [(ip, True) for ip in sb.dns_servers if ip != LISTEN_IP]
+            if sb.upstreams is None:
+                sb.upstreams = [(ip, True) for ip in sb.dns_servers if ip != LISTEN_IP][:MAX_SERVERS]
+            return sb.upstreams
         elif sb.internal:
             found = [(ip, not _loopback(ip)) for ip in self._host_upstreams()]
         else:

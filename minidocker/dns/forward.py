@@ -1,34 +1,40 @@
 """One forwarded query: tries up to three upstream servers in turn, each with
 its own fresh socket (random source port, random query id) and a timeout, on
 the server's event loop. Sockets for a container's ``--dns`` servers are
-created inside the container's netns; host resolvers are asked from the
-daemon's own netns."""
+created inside the container's netns (UDP ones in batches, by the sandbox's
+SocketPool: each is still used for one query only and closed); host resolvers
+are asked from the daemon's own netns. All forwards share one timeout, so their
+timers are the loop's FIFO queue of that delay, not heap entries."""
 from __future__ import annotations
 
 import errno
-import random
-import selectors
 import socket
 
 from minidocker.dns import packet as wire
+from minidocker.dns.poller import EVENT_READ, EVENT_WRITE
 
 MAX_SERVERS = 3
-_rng = random.SystemRandom()
 
 
 class Forward:
+    __slots__ = ("srv", "sb", "msg", "raw", "tcp", "sink", "servers", "idx", "sock", "timer",
+                 "upid", "last", "out", "inbuf", "done", "name_lower")
+
     def __init__(self, srv, sb, msg: wire.Message, raw: bytes, tcp: bool, sink,
                  servers: list[tuple[str, bool]]):
+        """``raw`` is the client's query as received (its id is the one answered with;
+        ``msg`` may be the parse of an earlier query with the same bytes but the id)."""
         self.srv, self.sb, self.msg, self.raw, self.tcp, self.sink = srv, sb, msg, raw, tcp, sink
         self.servers = servers[:MAX_SERVERS]
         self.idx = 0
         self.sock: socket.socket | None = None
-        self.timer = None
+        self.timer: list | None = None
         self.upid = 0
         self.last: bytes | None = None  # the reply of the last server asked, if it replied
         self.out = b""
         self.inbuf = bytearray()
         self.done = False
+        self.name_lower = msg.question[:-4].lower()
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> None:
@@ -50,23 +56,21 @@ class Forward:
 
     def _close_sock(self) -> None:
         if self.timer is not None:
-            self.timer.cancel()
+            self.timer[1] = None  # FifoTimers.cancel
             self.timer = None
-        if self.sock is not None:
-            try:
-                self.srv.loop.sel.unregister(self.sock)
-            except (KeyError, ValueError):
-                pass
-            self.sock.close()
+        sock = self.sock
+        if sock is not None:
             self.sock = None
+            self.srv.loop.sel.discard(sock.fileno())
+            sock.close()
 
-    def _deliver(self, data: bytes) -> None:
+    def _deliver(self, data: bytes, flags: int) -> None:
         self._end()
-        data = wire.with_id(data, self.msg.id)
+        data = self.raw[:2] + data[2:]  # the client's id
         if not self.tcp:
             limit = max(512, self.msg.udp_size or 0)
             if len(data) > limit:
-                data = wire.truncated_reply(self.msg, wire.header_of(data)[1])
+                data = self.raw[:2] + wire.truncated_reply(self.msg, flags)[2:]
         self.sink.send(data)
 
     def _fail(self) -> None:
@@ -74,7 +78,8 @@ class Forward:
         reply goes back whatever its rcode (SERVFAIL, REFUSED, NXDOMAIN), and if
         the last server did not reply at all, nothing does (the client times out)."""
         if self.last is not None:
-            self._deliver(self.last)
+            last = self.last
+            self._deliver(last, (last[2] << 8) | last[3])
             return
         self._end()
 
@@ -85,31 +90,34 @@ class Forward:
     # -- one server ---------------------------------------------------------
     def _next(self) -> None:
         self._close_sock()
+        srv = self.srv
         while self.idx < len(self.servers):
             ip, in_container = self.servers[self.idx]
             self.idx += 1
             fam = socket.AF_INET6 if ":" in ip else socket.AF_INET  # servers arrive validated, canonical
-            kind = socket.SOCK_STREAM if self.tcp else socket.SOCK_DGRAM
             try:
-                self.sock = self.srv._new_socket(self.sb if in_container else None, fam, kind)
-                self.sock.setblocking(False)
-                self.upid = _rng.randrange(0x10000)
-                payload = wire.with_id(self.raw, self.upid)
+                self.upid = upid = next(srv.ids)
+                payload = upid.to_bytes(2, "big") + self.raw[2:]
                 if self.tcp:
-                    err = self.sock.connect_ex((ip, self.srv.upstream_port))
+                    self.sock = srv._new_socket(self.sb if in_container else None, fam, socket.SOCK_STREAM)
+                    err = self.sock.connect_ex((ip, srv.upstream_port))
                     if err not in (0, errno.EINPROGRESS):
                         raise OSError(err, "connect")
                     self.out = len(payload).to_bytes(2, "big") + payload
                     self.inbuf = bytearray()
-                    self.srv.loop.sel.register(self.sock, selectors.EVENT_WRITE, self._on_tcp)
+                    srv.loop.sel.register(self.sock, EVENT_WRITE, self._on_tcp)
                 else:
-                    self.sock.connect((ip, self.srv.upstream_port))
-                    self.sock.send(payload)
-                    self.srv.loop.sel.register(self.sock, selectors.EVENT_READ, self._on_udp)
+                    if in_container:
+                        self.sock = sock = self.sb.sockets.take(fam)
+                    else:
+                        self.sock = sock = srv._new_socket(None, fam, socket.SOCK_DGRAM)
+                    sock.connect((ip, srv.upstream_port))  # replies from elsewhere never reach it
+                    sock.send(payload)
+                    srv.loop.sel.add_reader(sock.fileno(), self._on_udp)
             except OSError:
                 self._close_sock()
                 continue
-            self.timer = self.srv.loop.call_later(self.srv.upstream_timeout, self._no_reply)
+            self.timer = srv.upstream_timers.add(self._no_reply)
             return
         self._fail()
 
@@ -136,7 +144,7 @@ class Forward:
                 n = self.sock.send(self.out)
                 self.out = self.out[n:]
                 if not self.out:
-                    self.srv.loop.sel.modify(self.sock, selectors.EVENT_READ, self._on_tcp)
+                    self.srv.loop.sel.modify(self.sock, EVENT_READ, self._on_tcp)
                 return
             chunk = self.sock.recv(65537)
             if not chunk:
@@ -155,19 +163,30 @@ class Forward:
 
     def _consider(self, data: bytes) -> bool:
         """Handle an upstream reply; True if this exchange is over."""
-        head = wire.header_of(data)
-        if head is None or head[0] != self.upid or not head[1] & wire.QR:
-            return False
-        try:
-            reply = wire.parse(data)
-        except wire.Malformed:
-            self._no_reply()
-            return True
-        if reply.question.lower() != self.msg.question.lower():
-            return False
-        rcode = reply.rcode
-        if rcode == wire.NOERROR or (rcode == wire.NXDOMAIN and reply.flags & wire.AA):
-            self._deliver(data)
+        if len(data) < wire.HEADER.size or (data[0] << 8 | data[1]) != self.upid or not data[2] & 0x80:
+            return False  # not a reply to our query (QR clear)
+        question = self.msg.question
+        if wire.same_question(data, question, self.name_lower):
+            # the usual reply: the question as asked at offset 12; only its records are walked
+            if data[6] or data[7] or data[8] or data[9] or data[10] or data[11]:  # any records
+                an, ns, ar = wire.HEADER.unpack_from(data)[3:]
+                try:
+                    wire.walk_records(data, wire.HEADER.size + len(question), an, ns, ar)
+                except wire.Malformed:
+                    self._no_reply()
+                    return True
+        else:
+            try:
+                reply = wire.parse(data)
+            except wire.Malformed:
+                self._no_reply()
+                return True
+            if reply.question.lower() != question.lower():
+                return False
+        flags = (data[2] << 8) | data[3]
+        rcode = flags & 0xF
+        if rcode == wire.NOERROR or (rcode == wire.NXDOMAIN and flags & wire.AA):
+            self._deliver(data, flags)
         else:  # SERVFAIL, REFUSED, NXDOMAIN without AA...: try the next server, as Docker does
             self.last = data
             self._next()

@@ -1,15 +1,23 @@
-"""A small single-threaded event loop: a selector, timers, and calls posted
-from other threads. Handlers run on the loop thread only."""
+"""A small single-threaded event loop: a thin epoll (poller.py), timers, and calls
+posted from other threads. Handlers run on the loop thread only.
+
+Two kinds of timers: ``call_later`` (a heap, any delay) and ``fifo(delay)``, a
+queue of timers that all share one delay, so they expire in the order they were
+set: a deque swept every turn, no heap work (one per forwarded query)."""
 from __future__ import annotations
 
 import heapq
 import itertools
 import logging
-import selectors
+import select
 import socket
 import threading
 import time
 from collections import deque
+
+from minidocker.dns.poller import EVENT_READ, Poller, to_mask
+
+EPOLLIN = select.EPOLLIN
 
 log = logging.getLogger("minidocker.dns")
 
@@ -24,16 +32,57 @@ class Timer:
         self.cancelled = True
 
 
+class FifoTimers:
+    """Timers of one fixed delay. ``add`` returns the entry [deadline, fn];
+    ``cancel(entry)`` (or entry[1] = None) disarms it."""
+    __slots__ = ("delay", "q")
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.q: deque = deque()
+
+    def add(self, fn) -> list:
+        e = [time.monotonic() + self.delay, fn]
+        self.q.append(e)
+        return e
+
+    @staticmethod
+    def cancel(entry: list) -> None:
+        entry[1] = None
+
+    def next_deadline(self) -> float | None:
+        q = self.q
+        while q and q[0][1] is None:  # cancelled: most are, as answers arrive in order
+            q.popleft()
+        return q[0][0] if q else None
+
+    def expire(self, now: float) -> None:
+        q = self.q
+        while q and q[0][0] <= now:
+            e = q.popleft()
+            fn = e[1]
+            if fn is not None:
+                e[1] = None
+                try:
+                    fn()
+                except Exception:
+                    log.exception("dns timer failed")
+
+    def __len__(self) -> int:
+        return sum(1 for e in self.q if e[1] is not None)
+
+
 class Loop:
     def __init__(self) -> None:
-        self.sel = selectors.DefaultSelector()
+        self.sel = Poller()
         self._timers: list = []
+        self._fifos: dict[float, FifoTimers] = {}
         self._seq = itertools.count()
         self._calls: deque = deque()
         self._rwake, self._wwake = socket.socketpair()
         self._rwake.setblocking(False)
         self._wwake.setblocking(False)
-        self.sel.register(self._rwake, selectors.EVENT_READ, self._drain_wake)
+        self.sel.register(self._rwake, EVENT_READ, self._drain_wake)
         self.thread: threading.Thread | None = None
         self._stopping = False
         self._lock = threading.Lock()
@@ -44,6 +93,14 @@ class Loop:
         t = Timer(time.monotonic() + delay, fn)
         heapq.heappush(self._timers, (t.deadline, next(self._seq), t))
         return t
+
+    def fifo(self, delay: float) -> FifoTimers:
+        """The timers of this ``delay`` (created on first use)."""
+        f = self._fifos.get(delay)
+        if f is None:  # a new dict: _run may be iterating over the old one
+            f = FifoTimers(delay)
+            self._fifos = {**self._fifos, delay: f}
+        return f
 
     # -- cross-thread calls -----------------------------------------------
     def on_loop(self) -> bool:
@@ -125,22 +182,35 @@ class Loop:
         self._wwake.close()
 
     def _run(self) -> None:
+        handlers = self.sel.handlers
+        poll = self.sel.poll
+        monotonic = time.monotonic
         while not self._stopping:
             self.tick += 1
-            timeout = None
-            now = time.monotonic()
+            deadline = None
             while self._timers and self._timers[0][2].cancelled:
                 heapq.heappop(self._timers)
             if self._timers:
-                timeout = max(0.0, self._timers[0][0] - now)
+                deadline = self._timers[0][0]
+            for f in self._fifos.values():
+                d = f.next_deadline()
+                if d is not None and (deadline is None or d < deadline):
+                    deadline = d
             if self._calls:
                 timeout = 0.0
-            for key, mask in self.sel.select(timeout):
+            elif deadline is None:
+                timeout = None
+            else:
+                timeout = max(0.0, deadline - monotonic())
+            for fd, ev in poll(timeout):
+                cb = handlers.get(fd)
+                if cb is None:  # unregistered by an earlier handler of this batch
+                    continue
                 try:
-                    key.data(mask)
+                    cb(EVENT_READ if ev == EPOLLIN else to_mask(ev))
                 except Exception:
                     log.exception("dns handler failed")
-            now = time.monotonic()
+            now = monotonic()
             while self._timers and self._timers[0][0] <= now:
                 _, _, t = heapq.heappop(self._timers)
                 if not t.cancelled:
@@ -149,4 +219,6 @@ class Loop:
                         t.fn()
                     except Exception:
                         log.exception("dns timer failed")
+            for f in self._fifos.values():
+                f.expire(now)
             self._run_calls()

@@ -20,7 +20,7 @@ class Malformed(Exception):
     """The message cannot be parsed beyond its header."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     id: int
     flags: int
@@ -118,6 +118,13 @@ def parse(data: bytes) -> Message:
     qtype, qclass = struct.unpack_from("!HH", data, pos)
     pos += 4
     question = encode_name(labels) + struct.pack("!HH", qtype, qclass)
+    udp_size = walk_records(data, pos, an, ns, ar)
+    return Message(qid, flags, qd, an, ns, ar, labels, qtype, qclass, question, udp_size)
+
+
+def walk_records(data: bytes, pos: int, an: int, ns: int, ar: int) -> int | None:
+    """Check the ``an + ns + ar`` records from ``pos`` (after the question) stay
+    within the message; return the EDNS0 payload size of an OPT record, if any."""
     udp_size = None
     for i in range(an + ns + ar):
         _, pos = read_name(data, pos)
@@ -129,7 +136,27 @@ def parse(data: bytes) -> Message:
             raise Malformed("rdata runs past the end")
         if rtype == OPT and i >= an + ns:
             udp_size = rclass
-    return Message(qid, flags, qd, an, ns, ar, labels, qtype, qclass, question, udp_size)
+    return udp_size
+
+
+def same_question(data: bytes, question: bytes, name_lower: bytes) -> bool:
+    """Whether the message ``data`` carries exactly one question, written at offset 12
+    without compression, equal to ``question`` (an encoded question section) with the
+    name compared case-insensitively (``name_lower``: its name part, lower-cased).
+    True means ``parse(data).question.lower() == question.lower()``, without parsing;
+    False decides nothing (a compressed or odd question): parse to know."""
+    n = len(question)
+    return (len(data) >= HEADER.size + n and data[4] == 0 and data[5] == 1
+            and data[HEADER.size + n - 4:HEADER.size + n] == question[n - 4:]
+            and data[HEADER.size:HEADER.size + n - 4].lower() == name_lower)
+
+
+def random_ids():
+    """An endless stream of uniformly random 16-bit query ids from the kernel's
+    CSPRNG, read 512 at a time (one generator per thread: not thread-safe)."""
+    import os
+    while True:
+        yield from memoryview(os.urandom(1024)).cast("H")
 
 
 def error_reply(qid: int, flags: int, rcode: int, question: bytes = b"") -> bytes:
