@@ -1,4 +1,5 @@
 """Ids, timestamps and durations in Docker's formats (a leaf: the daemon and the CLI use it)."""
+import functools
 import time
 from datetime import datetime, timezone
 
@@ -21,11 +22,17 @@ def now() -> str:
 
 def parse_time(s: str) -> float:
     """Go RFC3339Nano (any number of fraction digits, or none) -> epoch seconds."""
-    head, _, frac = s.rstrip("Z").partition(".")
     try:
-        whole = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        return _parse_time(s)
     except ValueError:
         return time.time()
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parse_time(s: str) -> float:
+    """(cached: `ps` reads two stamps of every container, and strptime is slow)"""
+    head, _, frac = s.rstrip("Z").partition(".")
+    whole = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
     return whole + (int(frac) / 10 ** len(frac) if frac.isdigit() else 0.0)
 
 

@@ -19,7 +19,7 @@ import time
 
 from minidocker.api import framing, routes_containers, routes_exec, routes_images, routes_networks, routes_stats, routes_system
 from minidocker.api.router import Router
-from minidocker.api import routes_archive, routes_swarm, routes_volumes
+from minidocker.api import profiling, routes_archive, routes_swarm, routes_volumes
 
 log = logging.getLogger("minidockerd")
 
@@ -51,7 +51,10 @@ def serve_connection(engine, conn: socket.socket, router: Router = ROUTER,
             out = framing.ResponseWriter(conn, req)
             t0 = time.monotonic()
             try:
-                router.dispatch(engine, req, out)
+                if profiling.enabled():
+                    profiling.run(req.method, req.target, lambda: router.dispatch(engine, req, out))
+                else:
+                    router.dispatch(engine, req, out)
             finally:
                 framing.close_fds(req.fds)
                 log.debug("%s %s %s %.1fms", req.method, req.target, out.status,

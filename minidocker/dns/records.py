@@ -35,12 +35,76 @@ class _Entry:
 
 @dataclass
 class _Network:
+    """One network's names. ``index`` and ``by_ip`` answer the queries; they are
+    kept in step entry by entry (a change costs what the names it touches hold,
+    not what the network holds): the addresses of a name in the order its
+    containers registered, and an address's first registered container."""
     name: str
     endpoints: dict[str, _Entry] = field(default_factory=dict)  # container_id -> its entry
     index: dict[str, list[str]] = field(default_factory=dict)  # name -> [ip, ...]
     by_ip: dict[str, str] = field(default_factory=dict)  # ip -> container name
+    _order: dict[str, int] = field(default_factory=dict)  # container_id -> when it registered
+    _next: int = 0
+    _names: dict[str, dict[str, None]] = field(default_factory=dict)  # name -> its container ids, in order
+    _ips: dict[str, dict[str, None]] = field(default_factory=dict)  # ip -> its container ids, in order
+
+    def put(self, cid: str, entry: _Entry) -> None:
+        """Register (or replace: it keeps its place) ``cid``'s entry."""
+        old = self.endpoints.get(cid)
+        if old is None:
+            self._order[cid] = self._next
+            self._next += 1
+        else:
+            self._drop(cid, old, keep_names=entry.names, keep_ip=entry.ip)
+        self.endpoints[cid] = entry
+        for n in entry.names:
+            self._hold(self._names, n, cid)
+        self._hold(self._ips, entry.ip, cid)
+        names = entry.names | (old.names if old is not None else frozenset())
+        self._refresh(names, {entry.ip} | ({old.ip} if old is not None else set()))
+
+    def remove(self, cid: str) -> bool:
+        old = self.endpoints.pop(cid, None)
+        if old is None:
+            return False
+        self._drop(cid, old)
+        del self._order[cid]
+        self._refresh(old.names, {old.ip})
+        return True
+
+    def _drop(self, cid: str, old: _Entry, keep_names=frozenset(), keep_ip: str | None = None) -> None:
+        for n in old.names - keep_names:
+            self._names[n].pop(cid, None)
+        if old.ip != keep_ip:
+            self._ips[old.ip].pop(cid, None)
+
+    def _hold(self, holders: dict, key: str, cid: str) -> None:
+        ids = holders.setdefault(key, {})
+        if cid in ids:
+            return
+        later = bool(ids) and self._order[next(reversed(ids))] > self._order[cid]
+        ids[cid] = None
+        if later:  # an older one took up this name or address: back in registration order
+            holders[key] = dict.fromkeys(sorted(ids, key=self._order.__getitem__))
+
+    def _refresh(self, names, ips) -> None:
+        for n in names:
+            ids = self._names.get(n)
+            if not ids:
+                self._names.pop(n, None)
+                self.index.pop(n, None)
+                continue
+            self.index[n] = list(dict.fromkeys(self.endpoints[c].ip for c in ids))
+        for ip in ips:
+            ids = self._ips.get(ip)
+            if not ids:
+                self._ips.pop(ip, None)
+                self.by_ip.pop(ip, None)
+                continue
+            self.by_ip[ip] = self.endpoints[next(iter(ids))].container_name
 
     def reindex(self) -> None:
+        """Everything again from ``endpoints`` (what the kept indexes must equal)."""
         index: dict[str, list[str]] = {}
         by_ip: dict[str, str] = {}
         for ep in self.endpoints.values():
@@ -72,18 +136,15 @@ class Table:
             if net is None:
                 net = self._nets[network_id] = _Network(name=network_name)
             net.name = network_name
-            net.endpoints[container_id] = _Entry(cname, addr, frozenset(all_names))
-            net.reindex()
+            net.put(container_id, _Entry(cname, addr, frozenset(all_names)))
             self.version += 1
 
     def remove_endpoint(self, network_id: str, container_id: str) -> None:
         with self._lock:
             net = self._nets.get(network_id)
-            if net is None or net.endpoints.pop(container_id, None) is None:
+            if net is None or not net.remove(container_id):
                 return
-            if net.endpoints:
-                net.reindex()
-            else:
+            if not net.endpoints:
                 del self._nets[network_id]
             self.version += 1
 

@@ -173,6 +173,9 @@ def container_matches(c: Container, filters: dict, networks: dict, image_ids=Non
     """Whether container ``c`` passes validated ``filters`` (container_filters);
     ``networks`` by id; ``image_ids``: the ids the ``ancestor`` values name (before
     and since are the caller's: they depend on the order of the list)."""
+    if not any(filters.values()):  # (plain `ps`: nothing to test)
+        return True
+
     def on_network(v: str) -> bool:
         names = {networks[n].name for n in c.endpoints if n in networks} | {c.network_mode}
         return v in names or any(i.startswith(v) for i in c.endpoints)

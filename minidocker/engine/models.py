@@ -4,11 +4,17 @@ The Network/Endpoint/Sandbox split follows libnetwork: a Network owns a subnet a
 a Linux bridge; an Endpoint is one container's attachment to one network (address,
 MAC, veth); the Sandbox is the container's network namespace (``netns``).
 """
+import functools
 from dataclasses import asdict, dataclass, field, fields
 
 
+@functools.cache
+def _field_names(cls) -> frozenset:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _from(cls, d: dict):
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)  # (once per class: views build an Endpoint per container per request)
     return cls(**{k: v for k, v in d.items() if k in names})
 
 

@@ -4,6 +4,7 @@ Validate everything first, then apply kernel steps under an undo stack, then sav
 """
 import logging
 import contextlib
+import functools
 import ipaddress
 
 from minidocker import faults
@@ -17,6 +18,10 @@ from minidocker.engine.models import Container, Endpoint, Network
 from minidocker.engine.sandbox import finish as finish_later
 
 log = logging.getLogger(__name__)
+
+# an endpoint's address text -> its address object: every start looks at all the
+# addresses held on its network, parsed once each rather than once per start
+_address_of = functools.lru_cache(maxsize=1 << 16)(ipaddress.ip_address)
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
 OPT_ICC = "com.docker.network.bridge.enable_icc"
@@ -237,11 +242,11 @@ class NetworkVerbs:
     def taken(self, net: Network) -> set:
         """Addresses held on ``net``: aux addresses and those of the endpoints
         that hold one (running containers, or one being started)."""
-        out = {ipaddress.ip_address(a) for a in net.aux.values()}
+        out = {_address_of(a) for a in net.aux.values()}
         for c in self.e.containers.values():
             ep = c.endpoints.get(net.id)
             if ep and ep.get("ip"):
-                out.add(ipaddress.ip_address(ep["ip"]))
+                out.add(_address_of(ep["ip"]))
         return out
 
     def endpoint_config(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:

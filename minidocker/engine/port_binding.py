@@ -154,6 +154,9 @@ def bind(c, others, last: dict) -> tuple[dict, Holder]:
     first free port. Returns active_ports and the sockets holding them."""
     if c.network_mode in ("host", "none") or c.network_mode.startswith("container:"):
         return {}, Holder()  # nothing to publish: Docker discards them
+    wanted = _ordered(c)
+    if not wanted:  # (the common case: no look at the other containers' ports)
+        return {}, Holder()
     held = {(proto, ip, hp) for o in others if o.status == "running" and o.id != c.id
             for _, proto, ip, hp in items(o.active_ports)}
     lo, hi = ephemeral_range()
@@ -197,7 +200,7 @@ def bind(c, others, last: dict) -> tuple[dict, Holder]:
                     fail(_listen_error(proto, ip, n, ex))
         fail(f"Bind for {ip}:{hp} failed: port is already allocated")
 
-    for key, b in _ordered(c):
+    for key, b in wanted:
         proto = key.partition("/")[2] or "tcp"
         ip, hp = b.get("HostIp") or "", str(b.get("HostPort") or "")
         addrs = [ip]

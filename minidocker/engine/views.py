@@ -3,6 +3,7 @@ inspect, and the list entries (ContainerSummary) the CLI formats its rows from.
 
 Shapes follow Docker 20.10 (shared/reference/docker-20.10-inspect.md).
 """
+import functools
 import os
 import time
 
@@ -220,8 +221,10 @@ def shown_status(c: Container) -> str:
     return "paused" if c.status == "running" and c.paused else c.status
 
 
+@functools.lru_cache(maxsize=4096)
 def _shell_word(arg: str) -> str:
-    """Docker's ps shows each argument shell-quoted when it needs it."""
+    """Docker's ps shows each argument shell-quoted when it needs it (cached: `ps`
+    quotes every argument of every container, and most are the same few words)."""
     if arg and all(ch.isalnum() or ch in "@%+=:,./-_" for ch in arg):
         return arg
     return "'" + arg.replace("'", "'\"'\"'") + "'"

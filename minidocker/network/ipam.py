@@ -255,10 +255,10 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
     if ip_range is not None:
         lo = max(lo, int(ip_range.network_address))
         hi = min(hi, int(ip_range.broadcast_address))
+    held = {int(a) for a in reserved} | {int(a) for a in taken}  # ints: no address object per candidate
     for value in range(lo, hi + 1):
-        ip = IPv4Address(value)
-        if ip not in reserved and ip not in taken:
-            return ip
+        if value not in held:
+            return IPv4Address(value)
     if network:
         raise Exhausted(f"no available IPv4 addresses on this network's address pools: {network}")
     raise Exhausted("no available IPv4 addresses on this network's address pools")

@@ -390,12 +390,25 @@ def cleanup(bundle_dir: str) -> None:
 
 
 def _is_mountpoint(path: str) -> bool:
+    """Something is mounted on ``path``: its mount differs from its parent's (by
+    mount id; reading all of mountinfo instead costs a line per netns pin)."""
     real = os.path.realpath(path)
+    mine = _mount_id(real)
+    return mine is not None and mine != _mount_id(os.path.dirname(real))
+
+
+def _mount_id(path: str) -> str | None:
     try:
-        with open("/proc/self/mountinfo") as f:
-            return any(line.split()[4] == real for line in f)
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
-        return False
+        return None
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            return next((line.split()[1] for line in f if line.startswith("mnt_id:")), None)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _remove(path: str) -> None:
