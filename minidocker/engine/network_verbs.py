@@ -13,7 +13,6 @@ from minidocker import validation
 from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
 from minidocker.errors import Conflict, Forbidden, InvalidArgument, MinidockerError, NotFound
-from minidocker.engine.background import Background, alongside
 from minidocker.engine.models import Container, Endpoint, Network
 from minidocker.engine.sandbox import finish as finish_later
 
@@ -160,14 +159,12 @@ class NetworkVerbs:
                 n.pending = True  # written ahead: a crash from here on leaves a record to undo
                 e.store.save_network(n)
                 undo.callback(e.store.delete_network, n.id)
-                # the bridge is made while the firewall is rendered (its rules name the
-                # bridge, they do not need it to exist): ~4 ms of kernel work overlapped
-                bridge = Background(drv.create, n, name="bridge-create")
-                undo.callback(_undo_create, bridge, drv, n)
+                drv.create(n)
+                undo.callback(drv.delete, n)
                 undo.callback(e.sync_firewall)  # (undone last but one: without the network)
                 e.networks[n.id] = n
                 undo.callback(e.networks.pop, n.id, None)
-                alongside(bridge, e.sync_firewall)
+                e.sync_firewall()
                 faults.point("network.rules")
                 n.pending = False
                 e.store.save_network(n)
@@ -446,8 +443,3 @@ def _next_ifindex(c: Container) -> int:
         i += 1
     return i
 
-
-def _undo_create(bridge: Background, drv, n: Network) -> None:
-    """Undo a driver's create that ran on its own thread: one that failed undid itself."""
-    if bridge.succeeded():
-        drv.delete(n)
