@@ -139,7 +139,7 @@ class Sandboxes:
             ids = [n.id for n in users]
             internal = bool(users) and all(n.internal for n in users)
             ndots = any(o.startswith("ndots:") for o in c.dns_options)
-            if c.id in e.dns.attached():
+            if not fresh and c.id in e.dns.attached():  # (a new sandbox's: attach, which replaces any)
                 e.dns.update(c.id, ids, c.dns, internal, ndots_set=ndots)
             else:
                 e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots, run_inside=run_inside)

@@ -22,6 +22,7 @@ from minidocker.network.link_delete import LinkDelete
 from minidocker.network.namespaces import NetnsThread
 
 
+LOOPBACK_IFINDEX = 1  # the kernel's: lo, registered first in every namespace
 BRIDGE_MAX_PORTS = 1023  # the kernel's BR_MAX_PORTS (1024) port numbers, 0 reserved
 
 
@@ -63,7 +64,7 @@ class Handle:
     def _index(self, ifname: str) -> int:
         """The link's index, looked up once per handle: one step's links are not
         renamed, and a link deleted through this handle is forgotten."""
-        idx = self._indexes.get(ifname)
+        idx = self._indexes.get(ifname, LOOPBACK_IFINDEX if ifname == "lo" else None)
         if idx is None:
             found = self._ipr.link_lookup(ifname=ifname)
             if not found:
