@@ -19,6 +19,7 @@ import time
 
 from minidocker.api import framing, routes_containers, routes_exec, routes_images, routes_networks, routes_stats, routes_system
 from minidocker.api.router import Router
+from minidocker.api.workers import Workers
 from minidocker.api import profiling, routes_archive, routes_swarm, routes_volumes
 
 log = logging.getLogger("minidockerd")
@@ -118,6 +119,7 @@ class Server:
             os.umask(old)
         self.sock.listen(128)
         self.stopping = False
+        self.workers = Workers(self._serve)
 
     def serve_forever(self) -> None:
         backoff = 0.0
@@ -140,7 +142,7 @@ class Server:
                 self._refuse(conn)
                 continue
             try:
-                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+                self.workers.submit(conn)
             except RuntimeError as ex:  # can't start new thread
                 self.slots.release()
                 log.warning("cannot serve a connection: %s", ex)
@@ -169,6 +171,7 @@ class Server:
 
     def shutdown(self) -> None:
         self.stopping = True
+        self.workers.close()
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError as ex:  # not connected: accept() still returns on close

@@ -135,11 +135,16 @@ class DNSServer:
 
     # -- sandboxes ------------------------------------------------------------
     def attach(self, key: str, netns_path: str, networks: list[str], dns_servers: list[str],
-               internal: bool, ndots_set: bool = False) -> None:
+               internal: bool, ndots_set: bool = False, run_inside=None) -> None:
+        """``run_inside``: runs a function inside that namespace (a thread the
+        caller has in there already); else a thread enters it for the listeners."""
         servers = _valid_servers(dns_servers)
         self.loop.call(lambda: self._remove(key))  # re-attach: free 127.0.0.11:53 first
         try:
-            udp, tcp = namespaces.run_in_netns(netns_path, _listeners)
+            if run_inside is not None:
+                udp, tcp = run_inside(_listeners)
+            else:
+                udp, tcp = namespaces.run_in_netns(netns_path, _listeners)
         except OSError as e:
             raise KernelError(f"cannot listen on {LISTEN_IP}:53 in {netns_path}: {e.strerror or e}") from None
         try:

@@ -170,7 +170,8 @@ class ContainerVerbs(StopVerbs):
                 active_ports, holder = port_binding.bind(c, e.containers.values(), e.port_last)
             undo.callback(holder.close)
             faults.point("start.ports")
-            e.store.save_container(c)  # before plumbing: a crash leaves what reconcile can sweep
+            # before plumbing: a crash leaves what reconcile can sweep (write-ahead: no fsync)
+            e.store.save_container(c, durable=False)
             faults.point("start.state")
             netns = self.sandbox.setup(c)
             undo.callback(self._quiet_teardown, c)
@@ -191,7 +192,7 @@ class ContainerVerbs(StopVerbs):
             undo.callback(process.abort, handle)
             faults.point("start.process")
             c.handle = handle.to_dict()  # recorded before it runs: a crash cannot lose it
-            e.store.save_container(c)
+            e.store.save_container(c, durable=False)  # write-ahead: no fsync (store.py)
             faults.point("start.handle")
             process.go(handle)
             faults.point("start.exec")

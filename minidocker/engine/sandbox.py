@@ -57,7 +57,7 @@ class Sandboxes:
                 driver.join(net, ep, ns, default_route=(i == 0), hairpin=publishes(c))
                 undo.callback(driver.leave, net, ep)
             undo.callback(self._forget_names, c)
-            self.refresh_names(c, fresh=True)
+            self.refresh_names(c, fresh=True, run_inside=ns.run)  # the resolver's sockets: made by ns's thread
             faults.point("sandbox.dns")
             undo.pop_all()
         for ep in c.eps():
@@ -117,14 +117,15 @@ class Sandboxes:
         return [self.e.networks[ep.network_id] for ep in c.eps()
                 if not self.e.networks[ep.network_id].builtin]
 
-    def refresh_names(self, c: Container, fresh: bool = False) -> None:
+    def refresh_names(self, c: Container, fresh: bool = False, run_inside=None) -> None:
         """Register the container's names with the DNS, (de)attach the resolver to
         its namespace, and bring its /etc/resolv.conf and /etc/hosts in step.
 
         ``fresh`` (sandbox setup): the files are rendered from scratch. Otherwise
         (connect, disconnect, daemon restart) they are edited as Docker edits them:
         the embedded resolver, once set up, stays until the sandbox goes, and so
-        does ``nameserver 127.0.0.11``."""
+        does ``nameserver 127.0.0.11``. ``run_inside``: runs a function in the
+        container's namespace (the sandbox's thread), for a resolver attached now."""
         e = self.e
         users = self.user_networks(c)
         for ep in c.eps():
@@ -138,10 +139,10 @@ class Sandboxes:
             ids = [n.id for n in users]
             internal = bool(users) and all(n.internal for n in users)
             ndots = any(o.startswith("ndots:") for o in c.dns_options)
-            if c.id in e.dns.attached():
+            if not fresh and c.id in e.dns.attached():  # (a new sandbox's: attach, which replaces any)
                 e.dns.update(c.id, ids, c.dns, internal, ndots_set=ndots)
             else:
-                e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots)
+                e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots, run_inside=run_inside)
         elif c.id in e.dns.attached():
             e.dns.detach(c.id)
         self.write_etc(c, fresh=fresh, embedded=embedded)

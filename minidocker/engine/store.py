@@ -4,6 +4,20 @@
     ROOT/containers/<id>/config.json   (plus the container's bundle: etc files, log, overlay dirs)
     ROOT/images/<name>/rootfs/ and image.json
     ROOT/ipam.json                     (default-pool cursor)
+
+Durability. Every write is atomic (temp file + rename): a daemon that dies
+mid-write leaves the old file or the new one, never half of one. Most writes
+are also fsynced, so that they survive a power loss: a created container's
+config, its final state after it ran or stopped, networks, images, volumes.
+
+Write-ahead records are not fsynced (``durable=False``). They exist only so that
+a restarted daemon can undo kernel state that a crashed one left behind (the
+addresses and sandbox a start is about to plumb, the process handle recorded
+before the process runs). Kernel state does not survive a reboot, so after a
+power loss there is nothing for such a record to undo; and when only the
+daemon's process dies, the kernel keeps its page cache, so the restarted daemon
+reads the record all the same. The next durable write of the same file (the
+final state of the start) fsyncs it along with everything written before.
 """
 import json
 import logging
@@ -15,13 +29,15 @@ from minidocker.engine.models import Container, Network
 log = logging.getLogger(__name__)
 
 
-def write_json(path: str, data) -> None:
-    """Write-to-temp, fsync, rename: a crash leaves the old or the new file, never half."""
+def write_json(path: str, data, durable: bool = True) -> None:
+    """Write-to-temp, fsync, rename: a crash leaves the old or the new file, never half.
+    ``durable=False`` skips the fsync (a write-ahead record: see the module's note)."""
     tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
     with open(tmp, "w") as f:
         json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -71,9 +87,10 @@ class Store:
     def bundle(self, cid: str) -> str:
         return os.path.join(self.root, "containers", cid)
 
-    def save_container(self, c: Container) -> None:
+    def save_container(self, c: Container, durable: bool = True) -> None:
+        """``durable=False`` for a write-ahead record only (see the module's note)."""
         os.makedirs(self.bundle(c.id), exist_ok=True)
-        write_json(os.path.join(self.bundle(c.id), "config.json"), c.to_dict())
+        write_json(os.path.join(self.bundle(c.id), "config.json"), c.to_dict(), durable)
 
     def load_containers(self) -> list[Container]:
         d = os.path.join(self.root, "containers")

@@ -93,17 +93,20 @@ class NetnsThread:
 
     With ``create`` the thread unshares a new namespace and pins it at ``path``
     (a file under a private dir, as `ip netns add` does); otherwise it enters the
-    namespace pinned there. Use it as a context manager, or call ``close``."""
+    namespace pinned there. ``first``: called on the thread once it is in there;
+    its result is ``first_result`` (no round trip of its own). Use it as a context
+    manager, or call ``close``."""
 
-    def __init__(self, path: str, create: bool = False):
+    def __init__(self, path: str, create: bool = False, first=None):
         self.path = path
+        self.first_result = None
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
         if create:
             explain.emit("ip", "netns", "add", os.path.basename(path))
             if os.path.exists(path):
                 raise KernelError(f"network namespace {os.path.basename(path)} already exists")
-        self._thread = threading.Thread(target=self._serve, args=(create,), daemon=True,
+        self._thread = threading.Thread(target=self._serve, args=(create, first, explain.current()), daemon=True,
                                         name="netns-create" if create else "in-netns")
         self._thread.start()
         ok, err = self._results.get()
@@ -112,6 +115,17 @@ class NetnsThread:
             if create and not isinstance(err, KernelError):
                 raise KernelError(f"create netns {path}: {err}")
             raise err
+        if first is not None:
+            ok, value = self._results.get()
+            if not ok:
+                self.close()
+                raise value
+            self.first_result = value
+
+    @property
+    def ident(self) -> int | None:
+        """The thread's ident (calls made on it need no ``run``)."""
+        return self._thread.ident
 
     def _enter(self, create: bool) -> None:
         if create:
@@ -129,13 +143,19 @@ class NetnsThread:
         finally:
             os.close(fd)
 
-    def _serve(self, create: bool) -> None:
+    def _serve(self, create: bool, first, rec) -> None:
         try:
             self._enter(create)
         except BaseException as e:  # reported to the caller
             self._results.put((False, e))
             return
         self._results.put((True, None))
+        if first is not None:
+            try:
+                with explain.attached(rec):
+                    self._results.put((True, first()))
+            except BaseException as e:  # re-raised on the caller's thread
+                self._results.put((False, e))
         while (job := self._jobs.get()) is not None:
             fn, args, kwargs, rec = job
             try:
@@ -153,9 +173,16 @@ class NetnsThread:
             raise value
         return value
 
-    def close(self) -> None:
+    def close(self, last=None) -> None:
+        """End the thread; ``last``: a call it makes first (re-raised here if it fails)."""
+        if last is not None:
+            self._jobs.put((last, (), {}, explain.current()))
         self._jobs.put(None)
         self._thread.join()
+        if last is not None:
+            ok, value = self._results.get()
+            if not ok:
+                raise value
 
     def __enter__(self) -> "NetnsThread":
         return self

@@ -22,6 +22,7 @@ from minidocker.network.link_delete import LinkDelete
 from minidocker.network.namespaces import NetnsThread
 
 
+LOOPBACK_IFINDEX = 1  # the kernel's: lo, registered first in every namespace
 BRIDGE_MAX_PORTS = 1023  # the kernel's BR_MAX_PORTS (1024) port numbers, 0 reserved
 
 
@@ -36,15 +37,23 @@ def _bridge_full(bridge: str) -> LimitReached:
 class Handle:
     """One netlink socket in one namespace (``path``; None = the host's)."""
 
-    def __init__(self, ipr: IPRoute, path: str | None, run):
+    def __init__(self, ipr: IPRoute, path: str | None, run, home: int | None = None):
         self.path = path
         self._ipr = ipr
-        self._run = run  # runs a function where the socket lives (the namespace's thread)
+        self._remote = run  # runs a function where the socket lives (the namespace's thread)
+        self._home = home  # that thread's ident (None: the caller's own)
         self._indexes: dict[str, int] = {}  # name -> ifindex, for this handle's step (delete_link forgets)
 
     def run(self, fn, *args, **kwargs):
-        """``fn`` on this handle's thread, inside its namespace (e.g. a /proc/sys write)."""
+        """``fn`` on this handle's thread, inside its namespace (e.g. a /proc/sys write).
+        The handle's own verbs called by ``fn`` run there directly: several steps,
+        one round trip to the namespace's thread."""
         return self._run(fn, *args, **kwargs)
+
+    def _run(self, fn, *args, **kwargs):
+        if self._home is None or threading.get_ident() == self._home:
+            return fn(*args, **kwargs)
+        return self._remote(fn, *args, **kwargs)
 
     def _explain(self, *argv: str) -> None:
         if self.path is None:
@@ -55,7 +64,7 @@ class Handle:
     def _index(self, ifname: str) -> int:
         """The link's index, looked up once per handle: one step's links are not
         renamed, and a link deleted through this handle is forgotten."""
-        idx = self._indexes.get(ifname)
+        idx = self._indexes.get(ifname, LOOPBACK_IFINDEX if ifname == "lo" else None)
         if idx is None:
             found = self._ipr.link_lookup(ifname=ifname)
             if not found:
@@ -291,9 +300,11 @@ def inside(path: str | None, create: bool = False):
         with IPRoute() as ipr:
             yield Handle(ipr, None, _direct)
         return
-    with NetnsThread(path, create=create) as t:
-        ipr = t.run(IPRoute)  # opened in there, by a thread that entered: no helper process
-        try:
-            yield Handle(ipr, path, t.run)
-        finally:
-            t.run(ipr.close)
+    # the socket is opened in there, by the thread once it has entered (no helper
+    # process), and closed by its last job: no round trip of their own
+    t = NetnsThread(path, create=create, first=IPRoute)
+    ipr = t.first_result
+    try:
+        yield Handle(ipr, path, t.run, t.ident)
+    finally:
+        t.close(last=ipr.close)

@@ -43,6 +43,11 @@ def _ipv6_off(name: str) -> None:
             pass  # IPv6 compiled out: nothing to disable
 
 
+def _ready(ns) -> None:
+    _ipv6_off(os.path.basename(ns.path))
+    ns.set_up("lo")
+
+
 @contextlib.contextmanager
 def created(path: str):
     """Create a sandbox's namespace pinned at ``path``, IPv6 off and lo up, and
@@ -50,8 +55,7 @@ def created(path: str):
     removes the namespace again."""
     with netlink.inside(path, create=True) as ns:
         try:
-            ns.run(_ipv6_off, os.path.basename(path))
-            ns.set_up("lo")
+            ns.run(_ready, ns)  # one round trip to the namespace's thread
             yield ns
         except BaseException:
             namespaces.delete_netns(path)

@@ -56,14 +56,15 @@ def test_half_sent_requests_are_closed(tight):
                       b"Content-Length: 100\r\n\r\n{\"Name\":")
         held.append(s)
     deadline = time.monotonic() + 10
-    while _threads(pid) < base + 20 and time.monotonic() < deadline:
+    # each holds a thread (one of them the thread that served `ps`, kept waiting: api/workers.py)...
+    while _threads(pid) < base + 19 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _threads(pid) >= base + 20  # each holds a thread...
+    assert _threads(pid) >= base + 19
     for s in held:  # ...until the timeout closes it
         assert _closed_by_peer(s, 30)
         s.close()
     deadline = time.monotonic() + 30
-    while _threads(pid) > base and time.monotonic() < deadline:
+    while _threads(pid) > base and time.monotonic() < deadline:  # (kept ones end once idle 2 s)
         time.sleep(0.1)
     assert _threads(pid) <= base
     assert _networks(tight) == sorted(tight.ok("network", "ls", "-q").split())

@@ -216,6 +216,19 @@ def test_names_answered(engine, host_upstream):
     assert q(b, "ca").header.rcode == RCODE.NXDOMAIN  # b is not on net2
 
 
+def test_resolver_sockets_made_by_the_sandbox_thread(engine, monkeypatch):
+    """A sandbox's setup has the resolver listen from the thread it has in the new
+    namespace already: no other thread enters it; names are answered there."""
+    net = engine.net.create("self_net")
+    entered = []
+    real = namespaces.run_in_netns
+    monkeypatch.setattr(namespaces, "run_in_netns", lambda p, fn, *a, **k: (entered.append(p), real(p, fn, *a, **k))[1])
+    a = run(engine, name="web", network="self_net")
+    b = run(engine, name="other", network="self_net")
+    assert entered == [] and sorted(engine.dns.attached()) == sorted([a.id, b.id])
+    assert addrs(q(b, "web")) == [ip_of(a, net)]
+
+
 def test_shared_alias_returns_all_in_random_order(engine):
     net = engine.net.create("self_net")
     cs = [run(engine, name=f"s{i}", network="self_net", Aliases=["shared"]) for i in range(3)]

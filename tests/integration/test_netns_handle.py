@@ -49,6 +49,33 @@ def test_created_namespace_is_ready_and_served_by_one_thread(pins):
     assert netns.pins(pins) == []
 
 
+def test_verbs_called_inside_run_take_no_round_trip_of_their_own(pins, monkeypatch):
+    """ns.run(fn): fn's calls of the handle's verbs run right there, on the
+    namespace's thread, explained to the caller in order; a failure inside comes back."""
+    from minidocker.network import namespaces
+    path = os.path.join(pins, "sb4")
+    trips = []
+    real = namespaces.NetnsThread.run
+    monkeypatch.setattr(namespaces.NetnsThread, "run", lambda self, fn, *a, **k: (trips.append(fn), real(self, fn, *a, **k))[1])
+
+    def batch():
+        ns.set_mac("lo", "00:00:00:00:00:00")
+        ns.run(lambda: None)  # nested: direct too
+        ns.set_up("lo")
+        return threading.get_native_id()
+
+    with netns.created(path) as ns:
+        trips.clear()
+        with explain.recording() as lines:
+            worker = ns.run(batch)
+        assert len(trips) == 1 and worker == ns.run(threading.get_native_id) != threading.get_native_id()
+        assert lines == ["ip -n sb4 link set lo address 00:00:00:00:00:00", "ip -n sb4 link set lo up"]
+        with pytest.raises(KernelError, match="link nosuch0 not found"):
+            ns.run(lambda: ns.set_up("nosuch0"))
+    netns.delete(path)
+    assert netns.pins(pins) == []
+
+
 def test_failure_inside_removes_the_namespace(pins):
     path = os.path.join(pins, "sb2")
     with pytest.raises(KernelError, match="link nosuch0 not found"):

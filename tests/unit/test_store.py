@@ -29,3 +29,16 @@ def test_roundtrip_and_corrupt_file_set_aside(tmp_path, capsys, daemon_stderr):
     write_json(str(tmp_path / "x.json"), {"k": 1})
     assert read_json(str(tmp_path / "x.json")) == {"k": 1}
     assert [f for f in os.listdir(tmp_path) if ".tmp." in f] == []
+
+
+def test_write_ahead_records_skip_fsync_durable_ones_do_not(tmp_path, monkeypatch):
+    """A write-ahead record (durable=False) is atomic but not fsynced; every other write is."""
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    path = str(tmp_path / "x.json")
+    write_json(path, {"k": 1})
+    assert len(synced) == 1
+    write_json(path, {"k": 2}, durable=False)
+    assert len(synced) == 1 and read_json(path) == {"k": 2}
+    assert [f for f in os.listdir(tmp_path) if ".tmp." in f] == []

@@ -76,12 +76,7 @@ class BridgeDriver:
                 if hairpin:
                     host.set_hairpin(ep.host_veth)
                 faults.point("join.port")
-                ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")
-                ns.set_up(ep.ifname)
-                faults.point("join.addresses")
-                if default_route:
-                    ns.add_default_route(ep.gateway, ep.ifname)
-                    faults.point("join.routes")
+                ns.run(_configure, ns, ep, default_route)  # one round trip to the namespace's thread
                 undo.pop_all()
 
     def leave(self, net: NetworkInfo, ep: EndpointInfo, later: list | None = None) -> None:
@@ -94,6 +89,16 @@ class BridgeDriver:
             pending = host.delete_link_begin(ep.host_veth)
         step = _Unplugged(pending, ep.ip)
         step.wait() if later is None else later.append(step)
+
+
+def _configure(ns: netlink.Handle, ep: EndpointInfo, default_route: bool) -> None:
+    """The container end's address, up, and (``default_route``) the route via the gateway."""
+    ns.add_address(ep.ifname, f"{ep.ip}/{ep.prefixlen}")
+    ns.set_up(ep.ifname)
+    faults.point("join.addresses")
+    if default_route:
+        ns.add_default_route(ep.gateway, ep.ifname)
+        faults.point("join.routes")
 
 
 class _Unplugged:
