@@ -9,6 +9,11 @@ RTM_DELLINK notification for the link, which a socket subscribed to the link
 group before the request was sent receives; the request and its acknowledgement
 finish on their own thread. A failed delete (no notification) is raised by
 ``wait()`` from the acknowledgement.
+
+The request is one raw rtnetlink message on a socket of its own: the thread
+may outlive the verb by the RCU wait, and pyroute2's IPRoute holds four
+descriptors (its event loop's) where this holds one; a daemon at its
+open-files limit must still be able to remove containers one after another.
 """
 from __future__ import annotations
 
@@ -18,7 +23,6 @@ import socket
 import struct
 import threading
 
-from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker.errors import KernelError
@@ -26,7 +30,10 @@ from minidocker.readiness import readable
 
 RTMGRP_LINK = 1
 RTM_DELLINK = 17
+NLMSG_ERROR = 2
+NLM_F_REQUEST, NLM_F_ACK = 1, 4
 AF_UNSPEC = 0
+_TICK_S = 0.01                         # how often, while waiting, the request's thread is looked at
 _NLMSGHDR = struct.Struct("=IHHII")    # length, type, flags, seq, pid
 _IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
 
@@ -51,7 +58,7 @@ def unregistered(data: bytes, index: int) -> bool:
 
 def _link_listener() -> socket.socket | None:
     """A socket on the caller's namespace's link group; None when it cannot be
-    had (then ``wait()`` waits for the acknowledgement)."""
+    had (out of descriptors, say: then ``wait()`` waits for the acknowledgement)."""
     try:
         s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
     except OSError:
@@ -66,29 +73,56 @@ def _link_listener() -> socket.socket | None:
     return s
 
 
+def delete_request(index: int) -> bytes:
+    """RTM_DELLINK of link ``index``, acknowledged (`ip link del`)."""
+    body = _IFINFOMSG.pack(AF_UNSPEC, 0, index, 0, 0)
+    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
+
+
+def acknowledgement(data: bytes) -> int | None:
+    """The errno of the acknowledgement in ``data`` (0: done); None: none there."""
+    off = 0
+    while off + _NLMSGHDR.size + 4 <= len(data):
+        length, mtype = _NLMSGHDR.unpack_from(data, off)[:2]
+        if length < _NLMSGHDR.size:
+            return None
+        if mtype == NLMSG_ERROR:
+            return -struct.unpack_from("=i", data, off + _NLMSGHDR.size)[0]
+        off += (length + 3) & ~3
+    return None
+
+
+def _delete(index: int) -> int:
+    """Send the delete on a socket of its own; its errno (0: done). The send
+    returns once the kernel is through, RCU wait included."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE) as s:
+        s.bind((0, 0))
+        s.send(delete_request(index))
+        while True:
+            code = acknowledgement(s.recv(1 << 16))
+            if code is not None:
+                return code
+
+
 class LinkDelete:
-    """A host link's RTM_DELLINK, sent and acknowledged on a thread of its own."""
+    """A host link's RTM_DELLINK, sent and acknowledged on a thread of its own
+    (one descriptor there, one here while waiting)."""
 
     def __init__(self, ifname: str, index: int, fail):
         self.ifname, self.index = ifname, index
         self._fail = fail  # (what, NetlinkError) -> KernelError
         self._error: BaseException | None = None
         self._listener = _link_listener()  # before the request: its notification must not be missed
-        self._answered, self._answer_w = os.pipe2(os.O_CLOEXEC)  # readable (EOF) once acknowledged
-        self._thread = threading.Thread(target=self._delete, name="link-del", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="link-del", daemon=True)
         self._thread.start()
 
-    def _delete(self) -> None:
+    def _run(self) -> None:
         try:
-            with IPRoute() as ipr:
-                ipr.link("del", index=self.index)
-        except NetlinkError as e:
-            if e.code != errno.ENODEV:
-                self._error = self._fail(f"delete link {self.ifname}", e)
+            code = _delete(self.index)
+            if code not in (0, errno.ENODEV):
+                self._error = self._fail(f"delete link {self.ifname}", NetlinkError(code, os.strerror(code)))
         except BaseException as e:  # noqa: BLE001 - re-raised by wait()
             self._error = e
-        finally:
-            os.close(self._answer_w)
 
     def wait(self) -> None:
         """Return once the link is unregistered (or the request failed: raised)."""
@@ -99,9 +133,6 @@ class LinkDelete:
             if self._listener is not None:
                 self._listener.close()
                 self._listener = None
-            if self._answered >= 0:
-                os.close(self._answered)
-                self._answered = -1
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -111,8 +142,7 @@ class LinkDelete:
         one (it failed, or the link was gone already) or the listener overflowed."""
         s = self._listener
         while True:
-            ready = readable([s.fileno(), self._answered])
-            if s.fileno() in ready:
+            if readable([s], _TICK_S):
                 try:
                     while True:
                         if unregistered(s.recv(1 << 16), self.index):
@@ -123,8 +153,16 @@ class LinkDelete:
                     if e.errno != errno.ENOBUFS:
                         raise KernelError(f"delete link {self.ifname}: {e.strerror}") from None
                     return False
-            else:  # answered, and nothing heard before the answer
-                return False
+            elif not self._thread.is_alive():  # answered: the notification, if any, came before
+                return self._heard_now()
+
+    def _heard_now(self) -> bool:
+        try:
+            while True:
+                if unregistered(self._listener.recv(1 << 16), self.index):
+                    return True
+        except OSError:
+            return False
 
     def done(self) -> bool:
         """Whether the kernel has acknowledged (the RCU wait is over too)."""

@@ -38,3 +38,25 @@ def test_truncated_or_nonsense_input_says_no():
     assert not unregistered(b"", 42)
     assert not unregistered(msg(RTM_DELLINK, 42)[:20], 42)
     assert not unregistered(struct.pack("=IHHII", 0, RTM_DELLINK, 0, 0, 0) + b"\0" * 16, 42)
+
+
+def test_the_delete_request_is_an_acknowledged_rtm_dellink_of_the_index():
+    from minidocker.network.link_delete import delete_request
+    data = delete_request(42)
+    length, mtype, flags = struct.unpack_from("=IHH", data)
+    assert length == len(data) == 32 and mtype == RTM_DELLINK and flags == 1 | 4  # REQUEST | ACK
+    family, _type, index = struct.unpack_from("=BxHi", data, 16)
+    assert (family, index) == (0, 42)
+
+
+def test_the_acknowledgement_gives_the_errno():
+    from minidocker.network.link_delete import acknowledgement
+
+    def ack(err: int) -> bytes:
+        return struct.pack("=IHHII", 36, 2, 0, 1, 0) + struct.pack("=i", err) + b"\0" * 16
+
+    assert acknowledgement(ack(0)) == 0
+    assert acknowledgement(ack(-19)) == 19  # ENODEV
+    assert acknowledgement(msg(RTM_DELLINK, 42) + ack(-1)) == 1
+    assert acknowledgement(msg(RTM_NEWLINK, 42)) is None
+    assert acknowledgement(b"") is None
