@@ -37,6 +37,13 @@ def to_mask(ev: int) -> int:
     return mask
 
 
+def _epoll_flags(events: int) -> int:
+    try:
+        return _TO_EPOLL[events]
+    except KeyError:
+        raise ValueError(f"invalid events: {events!r}") from None
+
+
 class Poller:
     def __init__(self) -> None:
         self._ep = select.epoll()
@@ -46,10 +53,7 @@ class Poller:
         fd = _fd(fileobj)
         if fd in self.handlers:
             raise KeyError(f"{fileobj!r} (fd {fd}) is already registered")
-        try:
-            flags = _TO_EPOLL[events]
-        except KeyError:
-            raise ValueError(f"invalid events: {events!r}") from None
+        flags = _epoll_flags(events)
         self._ep.register(fd, flags)
         self.handlers[fd] = callback
 
@@ -57,10 +61,7 @@ class Poller:
         fd = _fd(fileobj)
         if fd not in self.handlers:
             raise KeyError(f"{fileobj!r} is not registered")
-        try:
-            flags = _TO_EPOLL[events]
-        except KeyError:
-            raise ValueError(f"invalid events: {events!r}") from None
+        flags = _epoll_flags(events)
         self._ep.modify(fd, flags)
         self.handlers[fd] = callback
 

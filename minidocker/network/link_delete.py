@@ -140,28 +140,26 @@ class LinkDelete:
     def _heard(self) -> bool:
         """True at the notification; False once the request was answered without
         one (it failed, or the link was gone already) or the listener overflowed."""
-        s = self._listener
         while True:
-            if readable([s], _TICK_S):
-                try:
-                    while True:
-                        if unregistered(s.recv(1 << 16), self.index):
-                            return True
-                except BlockingIOError:
-                    continue
-                except OSError as e:  # ENOBUFS: notifications were lost
-                    if e.errno != errno.ENOBUFS:
-                        raise KernelError(f"delete link {self.ifname}: {e.strerror}") from None
-                    return False
+            if readable([self._listener], _TICK_S):
+                heard = self._drain()
+                if heard is not None:
+                    return heard
             elif not self._thread.is_alive():  # answered: the notification, if any, came before
-                return self._heard_now()
+                return bool(self._drain())
 
-    def _heard_now(self) -> bool:
+    def _drain(self) -> bool | None:
+        """Read what the listener holds: True if the notification is there, False
+        if notifications were lost (ENOBUFS), None if it is not there yet."""
         try:
             while True:
                 if unregistered(self._listener.recv(1 << 16), self.index):
                     return True
-        except OSError:
+        except BlockingIOError:
+            return None
+        except OSError as e:
+            if e.errno != errno.ENOBUFS:
+                raise KernelError(f"delete link {self.ifname}: {e.strerror}") from None
             return False
 
     def done(self) -> bool:
