@@ -1,7 +1,10 @@
-"""pyroute2 verbs: one kernel step per method, each explained as an `ip` command.
+"""Netlink verbs: one kernel step per method, each explained as an `ip` command.
 
 The work of one step inside one network namespace goes through one handle
-(``inside``): one netlink socket, opened once. For a container's namespace the
+(``inside``): one netlink socket, opened once. The requests every container
+start makes (a link's index, the veth pair, up, an address, the default route)
+are raw messages on that socket (rtnl.py); the rest goes through a pyroute2
+IPRoute the handle opens when first needed. For a container's namespace the
 socket is opened, and every call runs, on one thread that has entered it
 (namespaces.NetnsThread); ``inside(None)`` is the caller's own (host) namespace.
 Names given to --explain are the basenames of the netns pins, as `ip netns add
@@ -18,6 +21,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker import explain
 from minidocker.errors import KernelError, LimitReached
+from minidocker.network import rtnl
 from minidocker.network.link_delete import LinkDelete
 from minidocker.network.namespaces import NetnsThread
 
@@ -37,9 +41,10 @@ def _bridge_full(bridge: str) -> LimitReached:
 class Handle:
     """One netlink socket in one namespace (``path``; None = the host's)."""
 
-    def __init__(self, ipr: IPRoute, path: str | None, run, home: int | None = None):
+    def __init__(self, sock: rtnl.Socket, path: str | None, run, home: int | None = None):
         self.path = path
-        self._ipr = ipr
+        self._sock = sock
+        self._pyroute2: IPRoute | None = None  # opened on first use, on the handle's thread
         self._remote = run  # runs a function where the socket lives (the namespace's thread)
         self._home = home  # that thread's ident (None: the caller's own)
         self._indexes: dict[str, int] = {}  # name -> ifindex, for this handle's step (delete_link forgets)
@@ -49,6 +54,19 @@ class Handle:
         The handle's own verbs called by ``fn`` run there directly: several steps,
         one round trip to the namespace's thread."""
         return self._run(fn, *args, **kwargs)
+
+    @property
+    def _ipr(self) -> IPRoute:
+        """pyroute2's socket, for what rtnl.py does not do (called on the handle's thread)."""
+        if self._pyroute2 is None:
+            self._pyroute2 = IPRoute()
+        return self._pyroute2
+
+    def close(self) -> None:
+        """Close the sockets (on the handle's thread: ``inside`` does)."""
+        if self._pyroute2 is not None:
+            self._pyroute2.close()
+        self._sock.close()
 
     def _run(self, fn, *args, **kwargs):
         if self._home is None or threading.get_ident() == self._home:
@@ -66,15 +84,15 @@ class Handle:
         renamed, and a link deleted through this handle is forgotten."""
         idx = self._indexes.get(ifname, LOOPBACK_IFINDEX if ifname == "lo" else None)
         if idx is None:
-            found = self._ipr.link_lookup(ifname=ifname)
-            if not found:
+            idx = self._sock.link_index(ifname)
+            if idx is None:
                 raise KernelError(f"link {ifname} not found")
-            idx = self._indexes[ifname] = found[0]
+            self._indexes[ifname] = idx
         return idx
 
     # ---- reads ------------------------------------------------------------------
     def link_exists(self, ifname: str) -> bool:
-        return self._run(lambda: bool(self._ipr.link_lookup(ifname=ifname)))
+        return self._run(lambda: self._sock.link_index(ifname) is not None)
 
     def routes_with_dev(self) -> list[tuple[ipaddress.IPv4Network, str]]:
         """(destination, device name) of every IPv4 route in the main table."""
@@ -138,14 +156,11 @@ class Handle:
                       "mtu", str(mtu), "txqueuelen", "0", "netns", os.path.basename(netns_path))
 
         def work():
-            peer = {"ifname": peer_name, "mtu": mtu, "txqlen": 0}
-            if peer_mac:
-                peer["address"] = peer_mac
-            extra = {"master": self._index(master), "state": "up"} if master else {}
+            master_index = self._index(master) if master else None
             fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
             try:
-                self._ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, txqlen=0,
-                               peer=dict(peer, net_ns_fd=fd), **extra)
+                self._sock.change(rtnl.RTM_NEWLINK, rtnl.new_veth(host_name, peer_name, mtu, fd, master_index,
+                                                                  peer_mac), create=True)
             except NetlinkError as e:
                 if master and e.code == errno.EXFULL:  # BR_MAX_PORTS (the kernel deletes the pair)
                     raise _bridge_full(master) from None
@@ -158,12 +173,12 @@ class Handle:
         """Delete a link; a link that is already gone is not an error."""
         def work():
             self._indexes.pop(ifname, None)
-            idx = self._ipr.link_lookup(ifname=ifname)
-            if not idx:
+            idx = self._sock.link_index(ifname)
+            if idx is None:
                 return
             self._explain("link", "del", ifname)
             try:
-                self._ipr.link("del", index=idx[0])
+                self._sock.change(rtnl.RTM_DELLINK, rtnl.IFINFOMSG.pack(rtnl.AF_UNSPEC, 0, idx, 0, 0))
             except NetlinkError as e:
                 if e.code != errno.ENODEV:
                     raise _fail(f"delete link {ifname}", e)
@@ -185,8 +200,7 @@ class Handle:
         if self.path is not None:
             raise ValueError(f"{what}: host links only")
         self._indexes.pop(ifname, None)
-        idx = self._ipr.link_lookup(ifname=ifname)
-        return idx[0] if idx else None
+        return self._sock.link_index(ifname)
 
     def flush_conntrack(self, ip: str, filtered: bool = True) -> None:
         """Forget the connections of an address that is going away (`conntrack -D -s
@@ -229,7 +243,7 @@ class Handle:
 
     def set_up(self, ifname: str) -> None:
         self._explain("link", "set", ifname, "up")
-        self._run(lambda: self._ipr.link("set", index=self._index(ifname), state="up"))
+        self._run(lambda: self._sock.change(rtnl.RTM_NEWLINK, rtnl.set_up(self._index(ifname))))
 
     # ---- addresses and routes -----------------------------------------------------
     def add_address(self, ifname: str, cidr: str) -> None:
@@ -239,9 +253,9 @@ class Handle:
 
         def work():
             try:
-                self._ipr.addr("add", index=self._index(ifname), address=str(iface.ip),
-                               prefixlen=iface.network.prefixlen,
-                               broadcast=str(iface.network.broadcast_address))
+                self._sock.change(rtnl.RTM_NEWADDR, rtnl.new_address(
+                    self._index(ifname), str(iface.ip), iface.network.prefixlen,
+                    str(iface.network.broadcast_address)), create=True)
             except NetlinkError as e:
                 if e.code != errno.EEXIST:
                     raise _fail(f"add address {cidr} to {ifname}", e)
@@ -252,7 +266,8 @@ class Handle:
 
         def work():
             try:
-                self._ipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=self._index(ifname))
+                self._sock.change(rtnl.RTM_NEWROUTE, rtnl.new_default_route(gateway, self._index(ifname)),
+                                  create=True)
             except NetlinkError as e:
                 if e.code != errno.EEXIST:
                     raise _fail("add default route", e)
@@ -297,14 +312,17 @@ def inside(path: str | None, create: bool = False):
     """A Handle into the namespace pinned at ``path`` (None: the caller's own),
     open for the block. ``create``: make that namespace first (`ip netns add`)."""
     if path is None:
-        with IPRoute() as ipr:
-            yield Handle(ipr, None, _direct)
+        handle = Handle(rtnl.Socket(), None, _direct)
+        try:
+            yield handle
+        finally:
+            handle.close()
         return
     # the socket is opened in there, by the thread once it has entered (no helper
     # process), and closed by its last job: no round trip of their own
-    t = NetnsThread(path, create=create, first=IPRoute)
-    ipr = t.first_result
+    t = NetnsThread(path, create=create, first=rtnl.Socket)
+    handle = Handle(t.first_result, path, t.run, t.ident)
     try:
-        yield Handle(ipr, path, t.run, t.ident)
+        yield handle
     finally:
-        t.close(last=ipr.close)
+        t.close(last=handle.close)
