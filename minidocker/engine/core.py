@@ -281,6 +281,7 @@ class Engine:
             for hub in list(self.ctr.hubs.values()):
                 hub.join_copiers()
         self.dns.stop()
+        self.ctr.sandbox.close()
         process.release_supervisor(self.run_dir)  # it stays while containers run
         if teardown:
             try:

@@ -92,20 +92,19 @@ class NetnsThread:
     namespace; one thread serves every call of one step instead of one per call.
 
     With ``create`` the thread unshares a new namespace and pins it at ``path``
-    (a file under a private dir, as `ip netns add` does); otherwise it enters the
-    namespace pinned there. ``first``: called on the thread once it is in there;
+    (a file under a private dir, as `ip netns add` does), or, with ``path`` None,
+    leaves it unpinned until ``pin``: it then lives only as long as the thread.
+    Otherwise the thread enters the namespace pinned at ``path``. ``first``: called on the thread once it is in there;
     its result is ``first_result`` (no round trip of its own). Use it as a context
     manager, or call ``close``."""
 
-    def __init__(self, path: str, create: bool = False, first=None):
+    def __init__(self, path: str | None, create: bool = False, first=None):
         self.path = path
         self.first_result = None
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
-        if create:
-            explain.emit("ip", "netns", "add", os.path.basename(path))
-            if os.path.exists(path):
-                raise KernelError(f"network namespace {os.path.basename(path)} already exists")
+        if create and path is not None:
+            _check_free(path)
         self._thread = threading.Thread(target=self._serve, args=(create, first, explain.current()), daemon=True,
                                         name="netns-create" if create else "in-netns")
         self._thread.start()
@@ -130,12 +129,8 @@ class NetnsThread:
     def _enter(self, create: bool) -> None:
         if create:
             unshare(CLONE_NEWNET)
-            open(self.path, "w").close()
-            try:
-                mount(_thread_ns_path("net"), self.path, None, MS_BIND)
-            except BaseException:
-                os.unlink(self.path)
-                raise
+            if self.path is not None:
+                self._pin(self.path)
             return
         fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -164,6 +159,20 @@ class NetnsThread:
             except BaseException as e:  # re-raised on the caller's thread
                 self._results.put((False, e))
 
+    def _pin(self, path: str) -> None:
+        open(path, "w").close()
+        try:
+            mount(_thread_ns_path("net"), path, None, MS_BIND)
+        except BaseException:
+            os.unlink(path)
+            raise
+
+    def pin(self, path: str) -> None:
+        """Pin the unpinned namespace this thread made at ``path`` (`ip netns add`)."""
+        _check_free(path)
+        self.run(self._pin, path)
+        self.path = path
+
     def run(self, fn, *args, **kwargs):
         """``fn(*args, **kwargs)`` inside the namespace; its result, or its exception.
         What it explains goes to the caller's --explain recorder."""
@@ -189,6 +198,12 @@ class NetnsThread:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _check_free(path: str) -> None:
+    explain.emit("ip", "netns", "add", os.path.basename(path))
+    if os.path.exists(path):
+        raise KernelError(f"network namespace {os.path.basename(path)} already exists")
 
 
 def create_netns(path: str) -> None:

@@ -320,9 +320,16 @@ def inside(path: str | None, create: bool = False):
         return
     # the socket is opened in there, by the thread once it has entered (no helper
     # process), and closed by its last job: no round trip of their own
-    t = NetnsThread(path, create=create, first=rtnl.Socket)
-    handle = Handle(t.first_result, path, t.run, t.ident)
+    with adopted(NetnsThread(path, create=create, first=rtnl.Socket)) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def adopted(thread: NetnsThread):
+    """A Handle over ``thread`` (a NetnsThread in a pinned namespace whose first
+    call opened an rtnl.Socket there), open for the block; the thread ends with it."""
+    handle = Handle(thread.first_result, thread.path, thread.run, thread.ident)
     try:
         yield handle
     finally:
-        t.close(last=handle.close)
+        thread.close(last=handle.close)

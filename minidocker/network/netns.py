@@ -7,11 +7,16 @@ The Engine reaches the kernel's namespaces only through here and the drivers.
 A handle yielded by ``created``/``entered`` is what a driver's ``join`` plumbs
 into: one thread and one netlink socket for the whole step.
 """
+import collections
 import contextlib
+import logging
 import os
+import threading
 
 from minidocker import explain
-from minidocker.network import namespaces, netlink
+from minidocker.network import namespaces, netlink, rtnl
+
+log = logging.getLogger(__name__)
 
 
 def prepare_pin_dir(path: str) -> None:
@@ -30,12 +35,13 @@ def pins(path: str) -> list[str]:
     return [os.path.join(path, name) for name in os.listdir(path)]
 
 
-def _ipv6_off(name: str) -> None:
+_IPV6_OFF = tuple(f"net.ipv6.conf.{scope}.disable_ipv6" for scope in ("all", "default", "lo"))
+
+
+def _ipv6_off() -> None:
     """Docker 20.10 turns IPv6 off inside containers of IPv4-only networks
     (so `ip addr` shows no ::1 and no fe80:: addresses)."""
-    for scope in ("all", "default", "lo"):
-        key = f"net.ipv6.conf.{scope}.disable_ipv6"
-        explain.emit("ip", "netns", "exec", name, "sysctl", "-w", f"{key}=1")
+    for key in _IPV6_OFF:
         try:
             with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
                 f.write("1")
@@ -43,19 +49,121 @@ def _ipv6_off(name: str) -> None:
             pass  # IPv6 compiled out: nothing to disable
 
 
-def _ready(ns) -> None:
-    _ipv6_off(os.path.basename(ns.path))
-    ns.set_up("lo")
+def _explain_ready(name: str) -> None:
+    for key in _IPV6_OFF:
+        explain.emit("ip", "netns", "exec", name, "sysctl", "-w", f"{key}=1")
+    explain.emit("ip", "-n", name, "link", "set", "lo", "up")
+
+
+def _ready_socket() -> rtnl.Socket:
+    """On a thread in a new namespace: IPv6 off, lo up; the socket it plumbs with."""
+    _ipv6_off()
+    sock = rtnl.Socket()
+    try:
+        sock.change(rtnl.RTM_NEWLINK, rtnl.set_up(netlink.LOOPBACK_IFINDEX))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class Warm:
+    """Namespaces made ahead of the starts that take them, as a fork server has
+    its process ready: each is a thread that unshared a fresh namespace, turned
+    IPv6 off, raised lo and opened its netlink socket in there, unpinned. A start
+    takes one and pins it (one bind mount) where it would unshare, write three
+    sysctls and raise lo itself: 2-5 ms, and more with many namespaces, since
+    /proc/sys lookups grow with their number. A thread of ours makes the next one
+    meanwhile, on the other core. Unpinned, a warm namespace lives only as long
+    as its thread: a daemon that dies leaves none behind. ``size``: how many are
+    kept ready (0: none, every start makes its own)."""
+
+    def __init__(self, size: int = 2):
+        self._size = size
+        self._ready: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._filler = None
+        if size > 0:
+            self._filler = threading.Thread(target=self._fill, name="netns-warm", daemon=True)
+            self._filler.start()
+            self._wake.set()
+
+    def __len__(self) -> int:
+        return len(self._ready)
+
+    def _fill(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while True:
+                with self._lock:
+                    if self._closed:
+                        return
+                    if len(self._ready) >= self._size:
+                        break
+                try:
+                    thread = namespaces.NetnsThread(None, create=True, first=_ready_socket)
+                except Exception as ex:  # noqa: BLE001 - starts make their own meanwhile
+                    log.warning("could not make a namespace ahead: %s", ex)
+                    break
+                with self._lock:
+                    keep = not self._closed
+                    if keep:
+                        self._ready.append(thread)
+                if not keep:
+                    _discard(thread)
+                    return
+
+    def take(self) -> "namespaces.NetnsThread | None":
+        """A warm namespace's thread (None: none is ready); the next is made meanwhile."""
+        with self._lock:
+            thread = self._ready.popleft() if self._ready else None
+        if self._filler is not None:
+            self._wake.set()
+        return thread
+
+    def close(self) -> None:
+        """End the filler and every warm namespace not taken."""
+        with self._lock:
+            self._closed = True
+            left = list(self._ready)
+            self._ready.clear()
+        self._wake.set()
+        if self._filler is not None:
+            self._filler.join()
+        for thread in left:
+            _discard(thread)
+
+
+def _discard(thread) -> None:
+    thread.close(last=thread.first_result.close)
 
 
 @contextlib.contextmanager
-def created(path: str):
-    """Create a sandbox's namespace pinned at ``path``, IPv6 off and lo up, and
-    yield the handle that plumbs it further. Anything failing inside the block
-    removes the namespace again."""
-    with netlink.inside(path, create=True) as ns:
+def created(path: str, warm: Warm | None = None):
+    """Create a sandbox's namespace pinned at ``path``, IPv6 off and lo up (a
+    warm one when ``warm`` has one ready), and yield the handle that plumbs it
+    further. Anything failing inside the block removes the namespace again."""
+    thread = warm.take() if warm is not None else None
+    if thread is None:
+        thread = namespaces.NetnsThread(path, create=True)
         try:
-            ns.run(_ready, ns)  # one round trip to the namespace's thread
+            thread.first_result = thread.run(_ready_socket)
+        except BaseException:
+            thread.close()
+            namespaces.delete_netns(path)
+            raise
+    else:
+        try:
+            thread.pin(path)
+        except BaseException:
+            _discard(thread)
+            raise
+    _explain_ready(os.path.basename(path))
+    with netlink.adopted(thread) as ns:
+        try:
             yield ns
         except BaseException:
             namespaces.delete_netns(path)

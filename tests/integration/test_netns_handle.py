@@ -177,3 +177,50 @@ def test_a_delete_the_kernel_refuses_is_raised_by_wait():
             pending.wait()
         assert host.link_exists("lo")
         assert pending.done()
+
+
+def _until(cond, seconds=5.0):
+    import time
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_warm_namespace_is_taken_ready_pinned_and_explained_as_a_cold_one(pins):
+    """netns.Warm: a namespace made ahead (unpinned, held by its thread) is pinned
+    by the start that takes it, ready as a fresh one, with the same `ip` lines;
+    the next is made meanwhile, and close() ends the ones not taken."""
+    warm = netns.Warm(size=1)
+    try:
+        _until(lambda: len(warm) == 1)
+        assert netns.pins(pins) == []  # unpinned while it waits
+        path = os.path.join(pins, "sbw")
+        with explain.recording() as lines, netns.created(path, warm) as ns:
+            inode = ns.run(lambda: os.stat("/proc/thread-self/ns/net").st_ino)
+            ipv6_off = ns.run(lambda: open("/proc/sys/net/ipv6/conf/lo/disable_ipv6").read().strip()
+                              if os.path.exists("/proc/sys/net/ipv6") else "1")
+            ns.set_mac("lo", "00:00:00:00:00:00")
+        assert inode == os.stat(path).st_ino != os.stat("/proc/thread-self/ns/net").st_ino
+        assert ipv6_off == "1"
+        assert "UP" in _links(path)["lo"]["flags"]
+        assert lines == ["ip netns add sbw",
+                         *[f"ip netns exec sbw sysctl -w net.ipv6.conf.{s}.disable_ipv6=1"
+                           for s in ("all", "default", "lo")],
+                         "ip -n sbw link set lo up",
+                         "ip -n sbw link set lo address 00:00:00:00:00:00"]
+        _until(lambda: len(warm) == 1)  # the next one, made meanwhile
+        taken_again = os.path.join(pins, "sbw")  # its pin exists: refused, and the warm one is dropped
+        with pytest.raises(KernelError, match="already exists"):
+            with netns.created(taken_again, warm):
+                pass
+        assert os.stat(path).st_ino == inode  # the existing pin is left alone
+        netns.delete(path)
+        with pytest.raises(RuntimeError):  # a failure inside removes the pin it made
+            with netns.created(path, warm):
+                raise RuntimeError("boom")
+        assert netns.pins(pins) == []
+    finally:
+        warm.close()
+    assert len(warm) == 0
+    assert not [t for t in threading.enumerate() if t.name in ("netns-warm", "netns-create")]
