@@ -220,6 +220,7 @@ class ContainerVerbs(StopVerbs):
         t.start()
 
     def _await_exit(self, cid: str, handle) -> None:
+        process.exec_d(handle)  # a start's init: the socket it exec'd through, closed
         try:
             code = process.wait(handle)
         except Exception as ex:  # noqa: BLE001 - the shim died without a status: report a kill

@@ -15,7 +15,7 @@ from minidocker import explain
 from minidocker.errors import InvalidArgument, NotFound
 from minidocker.errors import StartError
 from minidocker.runtime import cgroups, pids, supervised
-from minidocker.runtime.spawn import spawn, stderr_tail
+from minidocker.runtime.spawn import spawn, stderr_tail, wait_exec_d
 
 
 def container_env(init_pid: int) -> list[str]:
@@ -53,6 +53,7 @@ def exec_(init_pid: int, argv: list[str], env: list[str], cwd: str | None = None
         raise InvalidArgument("No exec command specified")
     if cwd and not os.path.isabs(cwd):
         raise InvalidArgument(f"the working directory '{cwd}' is invalid, it needs to be an absolute path")
+    wait_exec_d(init_pid)  # a container started just now: its command's environment, not our launcher's
     base = container_env(init_pid)
     if user is not None:  # HOME comes from the user's passwd entry (runc's rule)
         base = [e for e in base if not e.startswith("HOME=")]

@@ -233,9 +233,11 @@ def lookup(arg0, env):
     """Resolve argv[0] as Go's exec.LookPath does (what runc reports)."""
     if "/" in arg0:
         try:
-            os.stat(arg0)
+            st = os.stat(arg0)
         except OSError as e:
             raise Fail(f'exec: "{arg0}": stat {arg0}: {os.strerror(e.errno).lower()}')
+        if st.st_mode & 0o170000 == 0o040000 or not st.st_mode & 0o111:
+            raise Fail(f'exec: "{arg0}": permission denied')
         return arg0
     path = next((e[5:] for e in env if e.startswith("PATH=")), "")
     for d in path.split(":"):
@@ -274,17 +276,35 @@ def mount_init(spec, root):
     mount(None, dst, None, BIND | REMOUNT | RDONLY)
 
 
-def do_exec(spec):
+def prepare_exec(spec):
+    """What runc's init does before it waits to be started: the signals back to
+    their defaults, the user's ids, the environment, the command looked up.
+    Returns (path, argv, environment) for the execve."""
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec would keep that
         signal.signal(sig, signal.SIG_DFL)
     switch_user(spec)
     env = build_env(spec)
     argv = spec["argv"]
-    path = lookup(argv[0], env)
+    return lookup(argv[0], env), argv, dict(e.split("=", 1) for e in env)
+
+
+def do_exec(spec):
+    path, argv, env = prepare_exec(spec)
     try:
-        os.execve(path, argv, dict(e.split("=", 1) for e in env))
+        os.execve(path, argv, env)
     except OSError as e:
         raise Fail(f'exec: "{argv[0]}": {os.strerror(e.errno).lower()}')
+
+
+def exec_started(path, argv, env):
+    """The execve once started: a failure now (an image's binary of another
+    architecture, a script's missing interpreter) is the container's own, as
+    with runc: one line on its stderr, exit code 1."""
+    try:
+        os.execve(path, argv, env)
+    except OSError as e:
+        os.write(2, f"exec {path}: {os.strerror(e.errno).lower()}\n".encode())
+    os._exit(1)
 
 
 def enter_cwd(spec, create):
@@ -366,8 +386,12 @@ def container_init(spec, sync_fd):
     os.umask(0o022)
     setup_stdio(spec, slave)
     enter_cwd(spec, create=True)
-    if spec.get("await_go"):
+    if spec.get("await_go"):  # runc's create/start: checked and ready, then started
+        prepared = prepare_exec(spec)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # not Python's KeyboardInterrupt while it waits
+        send(sync_fd, {"ready": True})
         await_go(sync_fd)
+        exec_started(*prepared)
     do_exec(spec)
 
 

@@ -25,7 +25,7 @@ from minidocker import explain
 from minidocker.errors import InvalidArgument, KernelError
 from minidocker.runtime import pids, supervised
 from minidocker.errors import StartError
-from minidocker.runtime.spawn import release, spawn
+from minidocker.runtime.spawn import exec_d as spawn_exec_d, release, spawn
 
 EXIT_FILE = "exit.json"
 SHIM_LOG = "shim.log"
@@ -71,6 +71,7 @@ class Handle:
     bundle_dir: str
     pty_master: int | None = None   # not serialized; the caller owns and closes it
     held: object = None             # not serialized: the launcher's report while it waits for go()
+    released: object = None         # not serialized: that report from go() until exec_d()
     supervised: bool = False        # its exit is written by the run dir's supervisor
 
     def to_dict(self) -> dict:
@@ -168,8 +169,10 @@ def start(spec: ContainerSpec, hold: bool = False) -> Handle:
 
 
 def go(handle: Handle) -> None:
-    """Let a container started with ``hold`` run its command; returns once it
-    exec'd, or raises StartError as start() does (its init is gone then)."""
+    """Let a container started with ``hold`` run its command, as `runc start`:
+    returns once it is told to (its execve is then its own: see spawn.release),
+    or raises StartError as start() does (its init is gone then). Call
+    ``exec_d`` after, on any thread."""
     rep, handle.held = handle.held, None
     if rep is None:
         return
@@ -180,6 +183,14 @@ def go(handle: Handle) -> None:
                 _shims.pop(rep.proc.pid, None)
         _failed(rep, handle.bundle_dir)
     handle.pty_master = rep.pty_master
+    handle.released = rep
+
+
+def exec_d(handle: Handle) -> None:
+    """After go(): wait until the init has exec'd its command (or died)."""
+    rep, handle.released = handle.released, None
+    if rep is not None:
+        spawn_exec_d(rep)
 
 
 def abort(handle: Handle) -> None:

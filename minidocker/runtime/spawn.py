@@ -11,13 +11,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 
-from minidocker.readiness import readable
 from minidocker.errors import StartError
 
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
 SYNC_TIMEOUT = 30.0
+_started: dict[int, threading.Event] = {}  # init pid -> set once it exec'd (release() to exec_d())
+_started_lock = threading.Lock()
 
 
 @dataclass
@@ -28,7 +30,8 @@ class Report:
     pty_master: int | None = None
     error: tuple[int, str] | None = None
     extra: list = field(default_factory=list)
-    sock: socket.socket | None = None  # held open until release() (spawn with hold=True)
+    sock: socket.socket | None = None  # held open until release() (spawn with hold=True), then until exec'd()
+    ready: bool = False  # a held init said it is checked and waits for go
 
 
 def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool,
@@ -91,31 +94,60 @@ def spawn(spec: dict, fds: list[int], stderr_path: str | None, new_session: bool
 
 
 def release(rep: Report) -> None:
-    """Let a held container init exec its command; returns once it did or failed
-    (``rep.error``)."""
+    """Let a held container init run its command, as `runc start` does: once it
+    said it is ready (everything runc's init checks before its exec fifo done,
+    the command looked up), say go and return; a failure before that is
+    ``rep.error``. The execve is the container's own from then on (runc's: a
+    failure of it is one line on the container's stderr and exit code 1). The
+    socket stays in ``rep.sock`` until ``exec_d`` sees the execve close it."""
+    sock = rep.sock
+    if sock is None:
+        return
+    try:
+        while rep.error is None and not rep.ready:
+            if not _read_one(sock, rep):
+                break  # EOF: it died before it was ready
+        if rep.error is None and rep.ready:
+            with _started_lock:
+                _started[rep.pid] = threading.Event()
+            sock.send(b"go")
+            return
+    except OSError:
+        with _started_lock:
+            _started.pop(rep.pid, None)  # it failed just now
+    rep.sock = None
+    sock.close()
+    if rep.error is None:
+        rep.error = (125, "container init exited before it ran its command")
+
+
+def exec_d(rep: Report, timeout: float = SYNC_TIMEOUT) -> None:
+    """Wait, after release(), until the init has exec'd its command (or died),
+    and close the socket: its end closes at the execve."""
     sock, rep.sock = rep.sock, None
     if sock is None:
         return
-    went = eof = False
     try:
-        while rep.error is None and readable([sock], 0):  # what it said already
-            if not _read_one(sock, rep):
-                eof = True
-                break
-        if rep.error is None and not eof:
-            try:
-                sock.send(b"go")
-                went = True
-            except OSError:
-                pass  # it failed just now: its error is waiting to be read
-            try:
-                _read_reports(sock, rep)  # EOF with no error: it exec'd
-            except ConnectionResetError:
-                went = False
-        if rep.error is None and not went:
-            rep.error = (125, "container init exited before it ran its command")
+        sock.settimeout(timeout)
+        while sock.recv(64):
+            pass
+    except OSError:  # timed out, or reset: it is gone either way
+        pass
     finally:
         sock.close()
+        with _started_lock:
+            started = _started.pop(rep.pid, None)
+        if started is not None:
+            started.set()
+
+
+def wait_exec_d(pid: int, timeout: float = SYNC_TIMEOUT) -> None:
+    """If the init ``pid`` was released and has not exec'd yet, wait until it has
+    (a `docker exec` right after a start must find the command, not our launcher)."""
+    with _started_lock:
+        started = _started.get(pid)
+    if started is not None:
+        started.wait(timeout)
 
 
 def _read_reports(sock: socket.socket, rep: Report, until_pid: bool = False) -> None:
@@ -140,6 +172,8 @@ def _read_one(sock: socket.socket, rep: Report) -> bool:
         rep.pid, rep.start_time = msg["pid"], msg["start_time"]
     if "error" in msg:
         rep.error = (msg["code"], msg["error"])
+    if msg.get("ready"):
+        rep.ready = True
     if msg.get("pty") and fds:
         rep.pty_master = fds.pop(0)
     for fd in fds:

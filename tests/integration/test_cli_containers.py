@@ -27,6 +27,32 @@ def test_run_exit_codes_and_output(cli):
     assert cli.ok("ps", "-aq") == ""
 
 
+def test_an_execve_that_fails_once_started_is_the_containers_own(cli, tmp_path):
+    """As runc (Docker 20.10, runc 1.1): the start checks what runc's init checks
+    before its exec fifo (found, a file, executable: 126/127 above); an execve
+    failing after that (ENOEXEC, a shebang's missing interpreter) is a started
+    container's line on stderr and exit code 1, with no start error."""
+    (tmp_path / "bad").write_text("hello\n")
+    (tmp_path / "bad3").write_text("#!/nonexistent-interpreter\n")
+    for name in ("bad", "bad3"):
+        os.chmod(tmp_path / name, 0o755)
+    mount = f"{tmp_path}:/x"
+    p = cli("run", "--rm", "-v", mount, "busybox", "/x/bad")
+    assert (p.returncode, p.stdout, p.stderr) == (1, "", "exec /x/bad: exec format error\n")
+    p = cli("run", "--rm", "-v", mount, "busybox", "/x/bad3")
+    assert (p.returncode, p.stdout, p.stderr) == (1, "", "exec /x/bad3: no such file or directory\n")
+    cid = cli.ok("run", "-d", "--name", "b1", "-v", mount, "busybox", "/x/bad").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    assert cli.ok("wait", "b1") == "1\n"
+    assert cli.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{json .State.Error}}", "b1") \
+        == 'exited 1 ""\n'
+    p = cli("logs", "b1")
+    assert (p.stdout, p.stderr) == ("", "exec /x/bad: exec format error\n")
+    p = cli("start", "-a", "b1")
+    assert (p.returncode, p.stdout, p.stderr) == (1, "", "exec /x/bad: exec format error\n")
+    cli.ok("rm", "b1")
+
+
 def test_run_options_env_workdir_hostname(cli):
     out = cli.ok("run", "--rm", "-e", "FOO=bar", "-w", "/tmp/wd", "--hostname", "box1", "busybox",
                  "sh", "-c", "echo $FOO; pwd; hostname; cat /etc/hostname")
