@@ -157,7 +157,7 @@ class NetworkVerbs:
             faults.point("network.ipam")
             with contextlib.ExitStack() as undo:
                 n.pending = True  # written ahead: a crash from here on leaves a record to undo
-                e.store.save_network(n)
+                e.store.save_network(n, durable=False)
                 undo.callback(e.store.delete_network, n.id)
                 drv.create(n)
                 undo.callback(drv.delete, n)
@@ -171,7 +171,7 @@ class NetworkVerbs:
                 faults.point("network.state")
                 undo.pop_all()
             if cursor is not None:
-                e.store.put("pool_cursor", cursor)
+                e.store.put("pool_cursor", cursor, durable=False)  # (store.py: not worth an fsync)
             e.events.emit("network", "create", n.id, {"name": n.name, "type": n.driver})
             return n
 

@@ -13,11 +13,14 @@ config, its final state after it ran or stopped, networks, images, volumes.
 Write-ahead records are not fsynced (``durable=False``). They exist only so that
 a restarted daemon can undo kernel state that a crashed one left behind (the
 addresses and sandbox a start is about to plumb, the process handle recorded
-before the process runs). Kernel state does not survive a reboot, so after a
+before the process runs, the bridge a network create is about to make). Kernel state does not survive a reboot, so after a
 power loss there is nothing for such a record to undo; and when only the
 daemon's process dies, the kernel keeps its page cache, so the restarted daemon
 reads the record all the same. The next durable write of the same file (the
 final state of the start) fsyncs it along with everything written before.
+The default pool's cursor is not fsynced either: it only spreads automatic
+subnets over the pools (Docker keeps it in memory only), and a subnet is
+checked against those in use whatever it says.
 """
 import json
 import logging
@@ -65,8 +68,9 @@ class Store:
             os.makedirs(os.path.join(root, sub), exist_ok=True)
 
     # networks
-    def save_network(self, n: Network) -> None:
-        write_json(os.path.join(self.root, "networks", f"{n.id}.json"), n.to_dict())
+    def save_network(self, n: Network, durable: bool = True) -> None:
+        """``durable=False`` for a write-ahead record only (see the module's note)."""
+        write_json(os.path.join(self.root, "networks", f"{n.id}.json"), n.to_dict(), durable)
 
     def delete_network(self, net_id: str) -> None:
         try:
@@ -105,11 +109,11 @@ class Store:
     def get(self, key: str, default=None):
         return read_json(os.path.join(self.root, "ipam.json"), {}).get(key, default)
 
-    def put(self, key: str, value) -> None:
+    def put(self, key: str, value, durable: bool = True) -> None:
         path = os.path.join(self.root, "ipam.json")
         data = read_json(path, {})
         data[key] = value
-        write_json(path, data)
+        write_json(path, data, durable)
 
     # images
     def image_dir(self, name: str) -> str:

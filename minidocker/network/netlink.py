@@ -97,13 +97,10 @@ class Handle:
     def routes_with_dev(self) -> list[tuple[ipaddress.IPv4Network, str]]:
         """(destination, device name) of every IPv4 route in the main table."""
         def work():
-            names = {l["index"]: l.get_attr("IFLA_IFNAME") for l in self._ipr.get_links()}
-            out = []
-            for r in self._ipr.get_routes(family=2, table=254):
-                dst = r.get_attr("RTA_DST") or "0.0.0.0"
-                out.append((ipaddress.ip_network(f"{dst}/{r['dst_len']}", strict=False),
-                            names.get(r.get_attr("RTA_OIF"), "")))
-            return out
+            routes = self._sock.main_routes()
+            names = {oif: self._sock.link_name_of(oif) for oif in {oif for _, _, oif in routes if oif is not None}}
+            return [(ipaddress.ip_network(f"{dst}/{plen}", strict=False), names.get(oif, ""))
+                    for dst, plen, oif in routes]
         return self._run(work)
 
     def links_view(self) -> dict:
@@ -133,7 +130,7 @@ class Handle:
         nothing done, when a link of that name exists already."""
         def work():
             try:
-                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu, **({"state": "up"} if up else {}))
+                self._sock.change(rtnl.RTM_NEWLINK, rtnl.new_bridge(name, mtu, up), create=True)
             except NetlinkError as e:
                 if e.code == errno.EEXIST:
                     return False

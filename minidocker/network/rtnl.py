@@ -23,14 +23,14 @@ import struct
 from pyroute2.netlink.exceptions import NetlinkError
 
 # linux/netlink.h
-NLMSG_ERROR = 2
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x2, 0x4, 0x300, 0x200, 0x400
 NLA_F_NESTED = 0x8000
 # linux/rtnetlink.h
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
-RTM_NEWADDR, RTM_NEWROUTE = 20, 24
+RTM_NEWADDR, RTM_NEWROUTE, RTM_GETROUTE = 20, 24, 26
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
-RTA_OIF, RTA_GATEWAY = 4, 5
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE = 1, 4, 5, 15
 # linux/if_addr.h
 IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST = 1, 2, 4
 # linux/if_link.h, linux/veth.h
@@ -83,6 +83,23 @@ def get_link(ifname: str) -> bytes:
         + text(IFLA_IFNAME, ifname)
 
 
+def get_link_by_index(index: int) -> bytes:
+    """RTM_GETLINK of link ``index``, statistics left out."""
+    return IFINFOMSG.pack(AF_UNSPEC, 0, index, 0, 0) + u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+
+
+def dump_routes() -> bytes:
+    """RTM_GETROUTE dump of the IPv4 routes (`ip -4 route show table all`)."""
+    return RTMSG.pack(AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def new_bridge(name: str, mtu: int, up: bool) -> bytes:
+    """RTM_NEWLINK of a bridge (`ip link add NAME [up] mtu MTU type bridge`)."""
+    flags = IFF_UP if up else 0
+    return IFINFOMSG.pack(AF_UNSPEC, 0, 0, flags, flags) + text(IFLA_IFNAME, name) + u32(IFLA_MTU, mtu) \
+        + attr(IFLA_LINKINFO | NLA_F_NESTED, text(IFLA_INFO_KIND, "bridge"))
+
+
 def set_up(index: int) -> bytes:
     """RTM_NEWLINK raising link ``index`` (`ip link set DEV up`)."""
     return IFINFOMSG.pack(AF_UNSPEC, 0, index, IFF_UP, IFF_UP)
@@ -128,6 +145,35 @@ def messages(data: bytes):
         off += (length + 3) & ~3
 
 
+def attributes(body: bytes, offset: int) -> dict[int, bytes]:
+    """The top-level attributes of a message body from ``offset`` (past its fixed
+    header): type (nested flag cleared) -> payload."""
+    out = {}
+    while offset + _ATTR.size <= len(body):
+        length, kind = _ATTR.unpack_from(body, offset)
+        if length < _ATTR.size:
+            break
+        out[kind & ~NLA_F_NESTED] = body[offset + _ATTR.size:offset + length]
+        offset += (length + 3) & ~3
+    return out
+
+
+def route_entry(body: bytes) -> tuple[int, str, int, int | None]:
+    """(table, destination, prefix length, output link index) of an RTM_NEWROUTE."""
+    _family, dst_len, _src_len, _tos, table = RTMSG.unpack_from(body)[:5]
+    attrs = attributes(body, RTMSG.size)
+    if RTA_TABLE in attrs:
+        table = struct.unpack("=I", attrs[RTA_TABLE][:4])[0]
+    dst = socket.inet_ntoa(attrs[RTA_DST][:4]) if RTA_DST in attrs else "0.0.0.0"
+    oif = struct.unpack("=I", attrs[RTA_OIF][:4])[0] if RTA_OIF in attrs else None
+    return table, dst, dst_len, oif
+
+
+def link_name(body: bytes) -> str:
+    """IFLA_IFNAME of an RTM_NEWLINK."""
+    return attributes(body, IFINFOMSG.size).get(IFLA_IFNAME, b"").split(b"\0", 1)[0].decode()
+
+
 def error_code(body: bytes) -> int:
     """The errno an NLMSG_ERROR carries (0: an acknowledgement)."""
     return -_ERR.unpack_from(body)[0]
@@ -166,9 +212,42 @@ class Socket:
                     raise NetlinkError(code, os.strerror(code))
                 return None
 
+    def dump(self, kind: int, body: bytes) -> list[bytes]:
+        """The bodies of a dump's answer (until NLMSG_DONE); NetlinkError if refused."""
+        self._seq += 1
+        seq = self._seq
+        self._sock.send(message(kind, NLM_F_DUMP, body, seq))
+        out = []
+        while True:
+            for mtype, mseq, mbody in messages(self._sock.recv(1 << 16)):
+                if mseq != seq:
+                    continue
+                if mtype == NLMSG_DONE:
+                    return out
+                if mtype == NLMSG_ERROR:
+                    code = error_code(mbody)
+                    if code:
+                        raise NetlinkError(code, os.strerror(code))
+                    return out
+                out.append(mbody)
+
     def change(self, kind: int, body: bytes, create: bool = False) -> None:
         """An acknowledged change (``create``: a new object, EEXIST if it exists)."""
         self.request(kind, NLM_F_ACK | (NLM_F_CREATE | NLM_F_EXCL if create else 0), body)
+
+    def main_routes(self) -> list[tuple[str, int, int | None]]:
+        """(destination, prefix length, output link index) of each IPv4 route of the main table."""
+        entries = (route_entry(b) for b in self.dump(RTM_GETROUTE, dump_routes()))
+        return [(dst, plen, oif) for table, dst, plen, oif in entries if table == RT_TABLE_MAIN]
+
+    def link_name_of(self, index: int) -> str:
+        """The name of link ``index`` ("" when there is none)."""
+        try:
+            return link_name(self.request(RTM_GETLINK, 0, get_link_by_index(index)))
+        except NetlinkError as e:
+            if e.code == errno.ENODEV:
+                return ""
+            raise
 
     def link_index(self, ifname: str) -> int | None:
         """The index of link ``ifname``; None when there is none."""

@@ -111,3 +111,49 @@ def test_a_request_skips_answers_to_earlier_ones_and_raises_the_kernels_refusal(
     assert s.link_index("nope") is None
     s._sock = FakeKernel([rtnl.message(rtnl.RTM_NEWLINK, 0, rtnl.IFINFOMSG.pack(0, 1, 42, 0, 0), seq=3)])
     assert s.link_index("eth0") == 42
+
+
+def test_a_bridge_born_up_or_down():
+    m = decoded(ifinfmsg, rtnl.RTM_NEWLINK, rtnl.NLM_F_ACK, rtnl.new_bridge("mdbr-0123456789", 1400, up=True))
+    assert (m["flags"], m["change"]) == (1, 1)
+    assert (m.get_attr("IFLA_IFNAME"), m.get_attr("IFLA_MTU")) == ("mdbr-0123456789", 1400)
+    assert m.get_attr("IFLA_LINKINFO").get_attr("IFLA_INFO_KIND") == "bridge"
+    m = decoded(ifinfmsg, rtnl.RTM_NEWLINK, rtnl.NLM_F_ACK, rtnl.new_bridge("br0", 1500, up=False))
+    assert (m["flags"], m["change"]) == (0, 0)
+
+
+def test_route_dump_request_and_lookup_by_index():
+    m = decoded(rtmsg, rtnl.RTM_GETROUTE, rtnl.NLM_F_DUMP, rtnl.dump_routes())
+    assert m["header"]["flags"] == rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP
+    assert (m["family"], m["table"]) == (2, 0)
+    m = decoded(ifinfmsg, rtnl.RTM_GETLINK, 0, rtnl.get_link_by_index(12))
+    assert m["index"] == 12 and m.get_attr("IFLA_IFNAME") is None
+
+
+def _pyroute2_body(msg) -> bytes:
+    msg.encode()
+    return bytes(msg.data[16:])  # after the netlink header
+
+
+def test_routes_and_link_names_are_read_from_what_the_kernel_sends():
+    r = rtmsg()
+    r["family"], r["dst_len"], r["table"] = 2, 16, 254
+    r["attrs"] = [("RTA_TABLE", 254), ("RTA_DST", "172.18.0.0"), ("RTA_OIF", 7)]
+    assert rtnl.route_entry(_pyroute2_body(r)) == (254, "172.18.0.0", 16, 7)
+    r = rtmsg()
+    r["family"], r["dst_len"], r["table"] = 2, 0, 252  # a table above 255: only RTA_TABLE says which
+    r["attrs"] = [("RTA_TABLE", 1000), ("RTA_GATEWAY", "10.0.0.1")]
+    assert rtnl.route_entry(_pyroute2_body(r)) == (1000, "0.0.0.0", 0, None)
+    link = ifinfmsg()
+    link["index"] = 7
+    link["attrs"] = [("IFLA_MTU", 1500), ("IFLA_IFNAME", "mdbr-abc"), ("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", "bridge")]})]
+    assert rtnl.link_name(_pyroute2_body(link)) == "mdbr-abc"
+
+
+def test_a_dump_collects_its_parts_until_done():
+    s = rtnl.Socket.__new__(rtnl.Socket)
+    s._seq = 0
+    part = lambda body, seq=1: rtnl.NLMSGHDR.pack(16 + len(body), rtnl.RTM_NEWROUTE, rtnl.NLM_F_MULTI, seq, 0) + body
+    done = rtnl.NLMSGHDR.pack(20, rtnl.NLMSG_DONE, rtnl.NLM_F_MULTI, 1, 0) + b"\0" * 4
+    s._sock = FakeKernel([part(b"AAAA") + part(b"BBBB"), part(b"CCCC", seq=9) + part(b"DDDD") + done])
+    assert s.dump(rtnl.RTM_GETROUTE, rtnl.dump_routes()) == [b"AAAA", b"BBBB", b"DDDD"]

@@ -32,7 +32,11 @@ def test_lookup_path(tmp_path):
     with pytest.raises(launcher.Fail) as ei:
         launcher.lookup("/nosuch/x", env)
     assert ei.value.text == 'exec: "/nosuch/x": stat /nosuch/x: no such file or directory'
-    assert launcher.lookup(f"{d}/data", env) == f"{d}/data"  # exec itself reports EACCES
+    assert launcher.lookup(f"{d}/tool", env) == f"{d}/tool"
+    for path in (f"{d}/data", f"{d}/dir"):  # Go's LookPath with a slash: a file with an execute bit
+        with pytest.raises(launcher.Fail) as ei:
+            launcher.lookup(path, env)
+        assert (ei.value.text, ei.value.code) == (f'exec: "{path}": permission denied', 126)
 
 
 def test_build_env_defaults():
