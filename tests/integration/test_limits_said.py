@@ -96,7 +96,7 @@ def test_fd_exhaustion_names_the_limit_and_leaves_nothing(low_fd_daemon):
 def test_a_running_container_costs_the_daemon_three_fds(cli):
     """Its two output pipes (read by the daemon) and a pidfd (its exit); the log is
     opened per write. (Plus, once, the connection to the supervisor the first run
-    starts.)"""
+    starts, and the netlink sockets of the two namespaces made ahead, netns.Warm.)"""
     pid = cli.daemon.pid
     cli.ok("ps")
     before = len(os.listdir(f"/proc/{pid}/fd"))
@@ -104,7 +104,7 @@ def test_a_running_container_costs_the_daemon_three_fds(cli):
         cli.ok("run", "-d", "--name", f"fdc{i}", "busybox", "sleep", "600")
     after = len(os.listdir(f"/proc/{pid}/fd"))
     print(f"\nfds: {before} with no container, {after} with 10")
-    assert after - before <= 30 + 1
+    assert after - before <= 30 + 1 + 2
 
 
 def test_accept_survives_running_out_of_fds(low_fd_daemon, tmp_path):
