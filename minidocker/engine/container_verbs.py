@@ -173,8 +173,8 @@ class ContainerVerbs(StopVerbs):
             # before plumbing: a crash leaves what reconcile can sweep (write-ahead: no fsync)
             e.store.save_container(c, durable=False)
             faults.point("start.state")
-            netns = self.sandbox.setup(c)
-            undo.callback(self._quiet_teardown, c)
+            sandbox = self.sandbox.begin(c)  # its namespace and /etc files: what the process needs
+            undo.callback(sandbox.abort)
             procs = resources.create_cgroup(e, c)  # the process joins it before it execs
             undo.callback(resources.remove_cgroup, e, c.id)
             fds = hub.child_fds(stdio_fds[0] if stdio_fds and len(stdio_fds) == 3 and c.open_stdin else None)
@@ -182,14 +182,16 @@ class ContainerVerbs(StopVerbs):
             extra = launch_options.for_run(c, e.store.bundle(c.id), img["Rootfs"])
             spec = process.ContainerSpec(
                 id=c.id, image_rootfs=img["Rootfs"], bundle_dir=e.store.bundle(c.id),
-                netns=netns, hostname=c.hostname, argv=extra.pop("argv", c.argv), env=c.env, cwd=c.workdir or "/",
-                tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
+                netns=sandbox.path, hostname=c.hostname, argv=extra.pop("argv", c.argv), env=c.env,
+                cwd=c.workdir or "/", tty=c.tty, stdin_open=c.open_stdin, stdio_fds=fds,
                 log_path=os.path.join(e.store.bundle(c.id), "container.log"), etc_files=self._etc_files(c),
                 mounts=volume_verbs.launch_mounts(e, c, img.get("Lowers") or [img["Rootfs"]]),
                 readonly_rootfs=c.readonly_rootfs, lower_dirs=img.get("Lowers") or [], cgroup_procs=procs,
                 run_dir=e.run_dir, **extra)
-            handle = process.start(spec, hold=True)  # ready, not yet running the command
-            undo.callback(process.abort, handle)
+            starting = process.Starting(spec)  # the init is made meanwhile, held: it runs nothing yet
+            undo.callback(starting.abort)
+            sandbox.finish()  # the networks and the resolver
+            handle = starting.handle()  # ready, not yet running the command
             faults.point("start.process")
             c.handle = handle.to_dict()  # recorded before it runs: a crash cannot lose it
             e.store.save_container(c, durable=False)  # write-ahead: no fsync (store.py)
@@ -206,13 +208,6 @@ class ContainerVerbs(StopVerbs):
         owner = c.network_mode.split(":", 1)[1] if c.network_mode.startswith("container:") else c.id
         bundle = self.e.store.bundle(owner)
         return {name: os.path.join(bundle, name) for name in ("hostname", "hosts", "resolv.conf")}
-
-    def _quiet_teardown(self, c: Container) -> None:
-        """Roll back a failed start: the original error is the one to report."""
-        try:
-            self.sandbox.teardown(c)
-        except Exception as ex:  # noqa: BLE001
-            log.warning("container %s: rolling back its sandbox: %s", c.id[:12], ex)
 
     def _watch(self, cid: str, handle) -> None:
         t = threading.Thread(target=self._await_exit, args=(cid, handle), name=f"watch-{cid[:12]}", daemon=True)

@@ -5,6 +5,7 @@ Also keeps the names the embedded DNS answers and the container's /etc/hosts and
 /etc/resolv.conf in step with its endpoints.
 """
 import contextlib
+import logging
 import os
 
 from minidocker import faults
@@ -14,6 +15,8 @@ from minidocker.network.drivers import registry as drivers
 from minidocker.errors import Conflict, TeardownError
 from minidocker.ids import new_id
 from minidocker.engine.models import Container, Endpoint, Network
+
+log = logging.getLogger(__name__)
 
 
 class Sandboxes:
@@ -43,23 +46,48 @@ class Sandboxes:
         return c.netns or self.pin_path(c)
 
     # ---- lifecycle -----------------------------------------------------------
-    def setup(self, c: Container) -> str | None:
+    def begin(self, c: Container) -> "Setup":
+        """A sandbox in two halves, so that a start can have the container's process
+        made while the second is plumbed: here, the namespace made and pinned and
+        the /etc files written (what the process needs: it enters the one and
+        binds the others); ``finish`` on the result joins the networks and the
+        resolver. ``abort`` on it undoes either half."""
         if c.network_mode.startswith("container:"):
             shared = self.netns_of(c)
             c.sandbox_id = self.e.containers[c.network_mode.split(":", 1)[1]].sandbox_id  # one sandbox, shared
-            return shared
+            return Setup(self, c, shared, None)
         c.sandbox_id = new_id()
         if c.network_mode == "host":
-            return None
+            return Setup(self, c, None, None)
         path = self.pin_path(c)
-        # one thread and one netlink socket in the new namespace for the whole setup;
-        # a failure inside removes the namespace after the undo steps below
         if self._warm is None:
             self._warm = netns.Warm()
-        with netns.created(path, self._warm) as ns, contextlib.ExitStack() as undo:
+        # one thread and one netlink socket in the new namespace for the whole setup
+        made = netns.Made(path, self._warm)
+        try:
             c.netns = path
-            undo.callback(setattr, c, "netns", "")
             faults.point("sandbox.netns")
+            self.write_etc(c, fresh=True, embedded=bool(self.user_networks(c)))
+        except BaseException:
+            c.netns = ""
+            made.discard()
+            raise
+        return Setup(self, c, path, made)
+
+    def setup(self, c: Container) -> str | None:
+        """Both halves at once (``begin``); the namespace's path (None: the host's)."""
+        sb = self.begin(c)
+        try:
+            sb.finish()
+        except BaseException:
+            sb.abort()
+            raise
+        return sb.path
+
+    def _plumb(self, c: Container, ns) -> None:
+        """The second half: every endpoint joined, the names and the resolver; a
+        failure undoes what it did (the namespace is the caller's to remove)."""
+        with contextlib.ExitStack() as undo:
             for i, ep in enumerate(c.eps()):
                 net = self.e.networks[ep.network_id]
                 driver = drivers.lookup(net.driver)
@@ -71,7 +99,6 @@ class Sandboxes:
             undo.pop_all()
         for ep in c.eps():
             self.announce("connect", c, self.e.networks[ep.network_id])
-        return path
 
     def announce(self, action: str, c: Container, net: Network) -> None:
         """A network event: the container joined (``connect``) or left (``disconnect``) ``net``."""
@@ -188,6 +215,40 @@ class Sandboxes:
         etcfiles.write_in_place(hosts_path, hosts)
         etcfiles.write_in_place(os.path.join(bundle, "resolv.conf"), resolv)
         etcfiles.write_in_place(os.path.join(bundle, "hostname"), c.hostname + "\n")
+
+
+class Setup:
+    """A sandbox begun (Sandboxes.begin): ``path`` is its namespace (None: the
+    host's); ``finish`` plumbs the rest, ``abort`` undoes what was done."""
+
+    def __init__(self, owner: Sandboxes, c: Container, path: str | None, made):
+        self.owner, self.c, self.path = owner, c, path
+        self._made = made  # netns.Made while the namespace is ours to plumb
+        self._finished = made is None
+
+    def finish(self) -> None:
+        if self._finished:
+            return
+        try:
+            self.owner._plumb(self.c, self._made.handle)
+        except BaseException:
+            self.abort()
+            raise
+        made, self._made = self._made, None
+        made.close()
+        self._finished = True
+
+    def abort(self) -> None:
+        """Quietly: the failure that led here is the one to report."""
+        if self._made is not None:
+            made, self._made = self._made, None
+            self.c.netns = ""
+            made.discard()
+        elif self._finished:
+            try:
+                self.owner.teardown(self.c)
+            except Exception as ex:  # noqa: BLE001
+                log.warning("container %s: rolling back its sandbox: %s", self.c.id[:12], ex)
 
 
 def finish_errors(later: list) -> list[Exception]:

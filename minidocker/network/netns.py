@@ -141,33 +141,56 @@ def _discard(thread) -> None:
     thread.close(last=thread.first_result.close)
 
 
+class Made:
+    """A sandbox's namespace just made and pinned at ``path``, IPv6 off and lo up
+    (a warm one when ``warm`` has one ready): ``handle`` plumbs it further, on
+    the namespace's thread, until ``close`` (the namespace stays) or ``discard``
+    (it goes). ``created`` is the same for a with-block."""
+
+    def __init__(self, path: str, warm: Warm | None = None):
+        self.path = path
+        thread = warm.take() if warm is not None else None
+        if thread is None:
+            thread = namespaces.NetnsThread(path, create=True)
+            try:
+                thread.first_result = thread.run(_ready_socket)
+            except BaseException:
+                thread.close()
+                namespaces.delete_netns(path)
+                raise
+        else:
+            try:
+                thread.pin(path)
+            except BaseException:
+                _discard(thread)
+                raise
+        _explain_ready(os.path.basename(path))
+        self._thread = thread
+        self.handle = netlink.Handle(thread.first_result, path, thread.run, thread.ident)
+
+    def close(self) -> None:
+        """Done plumbing: the thread and its socket end; the namespace stays pinned."""
+        self._thread.close(last=self.handle.close)
+
+    def discard(self) -> None:
+        """Undo: the thread ends and the namespace is unpinned (it goes with its last user)."""
+        try:
+            self.close()
+        finally:
+            namespaces.delete_netns(self.path)
+
+
 @contextlib.contextmanager
 def created(path: str, warm: Warm | None = None):
-    """Create a sandbox's namespace pinned at ``path``, IPv6 off and lo up (a
-    warm one when ``warm`` has one ready), and yield the handle that plumbs it
-    further. Anything failing inside the block removes the namespace again."""
-    thread = warm.take() if warm is not None else None
-    if thread is None:
-        thread = namespaces.NetnsThread(path, create=True)
-        try:
-            thread.first_result = thread.run(_ready_socket)
-        except BaseException:
-            thread.close()
-            namespaces.delete_netns(path)
-            raise
-    else:
-        try:
-            thread.pin(path)
-        except BaseException:
-            _discard(thread)
-            raise
-    _explain_ready(os.path.basename(path))
-    with netlink.adopted(thread) as ns:
-        try:
-            yield ns
-        except BaseException:
-            namespaces.delete_netns(path)
-            raise
+    """A Made namespace's handle for the block: anything failing inside removes
+    the namespace again."""
+    made = Made(path, warm)
+    try:
+        yield made.handle
+    except BaseException:
+        made.discard()
+        raise
+    made.close()
 
 
 @contextlib.contextmanager

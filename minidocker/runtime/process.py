@@ -168,6 +168,45 @@ def start(spec: ContainerSpec, hold: bool = False) -> Handle:
     return h
 
 
+class Starting:
+    """``start(spec, hold=True)`` on a thread of its own, for the caller to plumb
+    the container's network meanwhile: the supervisor forks the init while the
+    daemon joins the bridge (the init needs only its namespace to exist, and
+    runs nothing before go()). ``handle()`` waits for it: the Handle, or its
+    StartError; what it explained goes to the caller's --explain then, after
+    what the caller explained meanwhile."""
+
+    def __init__(self, spec: ContainerSpec):
+        self._rec = explain.current()
+        self._lines: list = []
+        self._result: Handle | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(spec,), name="container-start", daemon=True)
+        self._thread.start()
+
+    def _run(self, spec: ContainerSpec) -> None:
+        try:
+            with explain.attached(self._lines if self._rec is not None else None):
+                self._result = start(spec, hold=True)
+        except BaseException as e:  # noqa: BLE001 - raised by handle()
+            self._error = e
+
+    def handle(self) -> Handle:
+        self._thread.join()
+        if self._rec is not None:
+            self._rec.extend(self._lines)
+            self._lines = []
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def abort(self) -> None:
+        """Undo: once it is through, its init (held) exits unrun."""
+        self._thread.join()
+        if self._result is not None:
+            abort(self._result)
+
+
 def go(handle: Handle) -> None:
     """Let a container started with ``hold`` run its command, as `runc start`:
     returns once it is told to (its execve is then its own: see spawn.release),
