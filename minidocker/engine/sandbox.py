@@ -74,16 +74,6 @@ class Sandboxes:
             raise
         return Setup(self, c, path, made)
 
-    def setup(self, c: Container) -> str | None:
-        """Both halves at once (``begin``); the namespace's path (None: the host's)."""
-        sb = self.begin(c)
-        try:
-            sb.finish()
-        except BaseException:
-            sb.abort()
-            raise
-        return sb.path
-
     def _plumb(self, c: Container, ns) -> None:
         """The second half: every endpoint joined, the names and the resolver; a
         failure undoes what it did (the namespace is the caller's to remove)."""
@@ -240,15 +230,15 @@ class Setup:
 
     def abort(self) -> None:
         """Quietly: the failure that led here is the one to report."""
-        if self._made is not None:
-            made, self._made = self._made, None
-            self.c.netns = ""
-            made.discard()
-        elif self._finished:
-            try:
+        try:
+            if self._made is not None:
+                made, self._made = self._made, None
+                self.c.netns = ""
+                made.discard()
+            elif self._finished:
                 self.owner.teardown(self.c)
-            except Exception as ex:  # noqa: BLE001
-                log.warning("container %s: rolling back its sandbox: %s", self.c.id[:12], ex)
+        except Exception as ex:  # noqa: BLE001
+            log.warning("container %s: rolling back its sandbox: %s", self.c.id[:12], ex)
 
 
 def finish_errors(later: list) -> list[Exception]:

@@ -30,7 +30,7 @@ class Report:
     pty_master: int | None = None
     error: tuple[int, str] | None = None
     extra: list = field(default_factory=list)
-    sock: socket.socket | None = None  # held open until release() (spawn with hold=True), then until exec'd()
+    sock: socket.socket | None = None  # held open until release() (spawn with hold=True), then until exec_d()
     ready: bool = False  # a held init said it is checked and waits for go
 
 
@@ -115,6 +115,10 @@ def release(rep: Report) -> None:
     except OSError:
         with _started_lock:
             _started.pop(rep.pid, None)  # it failed just now
+    except BaseException:  # it said nothing within SYNC_TIMEOUT (StartError)
+        rep.sock = None
+        sock.close()
+        raise
     rep.sock = None
     sock.close()
     if rep.error is None:
