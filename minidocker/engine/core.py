@@ -175,17 +175,44 @@ class Engine:
                 ports.append(nft.DnatRule(proto=proto, host_ip=hip, host_port=int(hport), container_ip=ep.ip,
                                           container_port=cport, bridge=net.bridge if net else ""))
         nft.apply(rules, ports)
-        self.fw_applied = (drift.fingerprint(nft.TABLE), any(not r.internal for r in rules))
+        forward = any(not r.internal for r in rules)
+        generation = drift.generation()
+        # the fingerprint of what was applied is read back later (_applied_fingerprint), off
+        # the request's path, unless the generation cannot be known: then at once
+        fp = drift.fingerprint(nft.TABLE) if generation is None else None
+        self.fw_applied = (fp, forward, generation)
+
+    def _applied_fingerprint(self) -> str | None:
+        """The fingerprint of our table as it was applied; read back the first time
+        it is asked for after an apply (the watcher asks at once: the apply's own
+        change event wakes it). None when nothing was applied, or when another
+        nftables transaction came in between (what we applied is not known then)."""
+        fp, forward, generation = getattr(self, "fw_applied", (None, False, None))
+        if fp is not None or generation is None:
+            return fp
+        with self.lock:  # not while a verb applies
+            fp, forward, generation = self.fw_applied
+            if fp is not None or generation is None:
+                return fp
+            before = drift.generation()
+            now = drift.fingerprint(nft.TABLE)
+            if before == generation == drift.generation():
+                self.fw_applied = (now, forward, None)
+                return now
+            return None
 
     def firewall_drift(self) -> str:
         """What someone else changed in our firewall ("" when nothing): our table
         gone or its rules changed (flushed, deleted, added), ip_forward turned off,
         or Docker (re)started and its DOCKER-USER chain lacks the accepts we put there."""
         from minidocker.firewall import coexist
-        fp, forward = getattr(self, "fw_applied", (None, False))
+        fp = self._applied_fingerprint()
+        _, forward, unread = getattr(self, "fw_applied", (None, False, None))
         now = drift.fingerprint(nft.TABLE)
         if now is None:
             return f"table {nft.TABLE} deleted"
+        if fp is None and unread is not None:
+            return f"nftables changed before table {nft.TABLE} was read back"
         if fp is not None and now != fp:
             return f"rules of table {nft.TABLE} changed"
         if forward and drift.ip_forward_off():

@@ -9,18 +9,71 @@ chains, deleted or added rules, a deleted table all change it.
 ``Monitor`` is a NETLINK_NETFILTER socket in the NFNLGRP_NFTABLES group: the
 kernel sends it a message for every nftables change in the network namespace
 (ours included), so the daemon looks at once instead of on a timer.
+
+``generation()`` is the ruleset's generation id, which every committed nftables
+transaction (anyone's, in any table) advances: the fingerprint of the table
+just applied can be read later, off the request's path, as long as the
+generation is still the one the apply left.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import socket
+import struct
 
 from minidocker.readiness import readable
 from minidocker.firewall import libnft
 
 NETLINK_NETFILTER = 12
 NFNLGRP_NFTABLES = 7
+# linux/netfilter/nfnetlink.h, nf_tables.h
+NFNL_SUBSYS_NFTABLES = 10
+NFT_MSG_NEWGEN, NFT_MSG_GETGEN = 15, 16
+NFTA_GEN_ID = 1
+NLMSG_ERROR = 2
+_NLMSGHDR = struct.Struct("=IHHII")  # length, type, flags, seq, pid
+_NFGENMSG = struct.Struct("=BBH")     # family, version, res_id (big-endian)
+_ATTR = struct.Struct("=HH")
+
+
+def generation_request(seq: int = 1) -> bytes:
+    """NFT_MSG_GETGEN (`nft list ruleset`'s first question)."""
+    body = _NFGENMSG.pack(socket.AF_UNSPEC, 0, 0)
+    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN, 1, seq, 0) + body
+
+
+def generation_of(data: bytes) -> int | None:
+    """NFTA_GEN_ID of an NFT_MSG_NEWGEN answer; None when ``data`` holds none."""
+    off = 0
+    while off + _NLMSGHDR.size <= len(data):
+        length, kind = _NLMSGHDR.unpack_from(data, off)[:2]
+        if length < _NLMSGHDR.size:
+            return None
+        if kind == NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN:
+            at, end = off + _NLMSGHDR.size + _NFGENMSG.size, off + length
+            while at + _ATTR.size <= end:
+                alen, akind = _ATTR.unpack_from(data, at)
+                if alen < _ATTR.size:
+                    break
+                if akind & 0x7FFF == NFTA_GEN_ID and alen >= 8:
+                    return struct.unpack_from(">I", data, at + _ATTR.size)[0]
+                at += (alen + 3) & ~3
+        off += (length + 3) & ~3
+    return None
+
+
+def generation() -> int | None:
+    """The nftables ruleset's generation id in this network namespace; None when
+    it cannot be read (then the caller reads the fingerprint at once)."""
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_NETFILTER) as s:
+            s.bind((0, 0))
+            s.settimeout(1.0)
+            s.send(generation_request())
+            return generation_of(s.recv(1 << 16))
+    except OSError:
+        return None
 
 
 def _strip(obj):

@@ -38,3 +38,18 @@ def test_reapply_after_docker_starts(engine):
     finally:
         _nft("delete table ip filter")
     assert b.status == "running"
+
+
+def test_a_change_before_the_applied_table_is_read_back_is_drift(engine):
+    """The table just applied is fingerprinted later (off the verb's path); a rule
+    added to it before that read-back is still drift, and a re-apply removes it."""
+    from minidocker.firewall import drift, nft
+    with engine.lock:
+        engine.net.create("drift_rb", subnet="10.67.0.0/24")
+        assert engine.fw_applied[0] is None  # not read back yet
+        chain = next(c["chain"]["name"] for c in drift.libnft.list_json(f"table {nft.TABLE}") if "chain" in c)
+        subprocess.run(["nft", "add", "rule", *nft.TABLE.split(), chain, "counter"], check=True)
+    assert engine.firewall_drifted()
+    assert engine.repair_firewall()
+    assert not engine.firewall_drifted()
+    assert engine.fw_applied[0] == drift.fingerprint(nft.TABLE)  # read back once nothing came between
