@@ -8,6 +8,7 @@ through `logging` to stderr, with one line per request at debug level (--debug).
 import argparse
 import errno
 import fcntl
+import gc
 import logging
 import os
 import resource
@@ -248,6 +249,10 @@ def main(argv=None) -> int:
                     limits=framing.Limits(idle=t * 12, head=t, body=t * 3))
     engine.watch_firewall()
     engine.start_supervisor()
+    # what the daemon holds for good (modules, the engine): out of the collector's
+    # full passes, which otherwise walk it all again, at 1000 containers every few
+    # dozen starts (20-100 ms each)
+    gc.freeze()
     with open(os.path.join(args.run_dir, "minidockerd.pid"), "w") as f:
         f.write(str(os.getpid()))
 
