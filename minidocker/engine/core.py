@@ -174,8 +174,9 @@ class Engine:
                     continue  # "::": held (as Docker lists it), not DNAT'd to an IPv4 container
                 ports.append(nft.DnatRule(proto=proto, host_ip=hip, host_port=int(hport), container_ip=ep.ip,
                                           container_port=cport, bridge=net.bridge if net else ""))
-        nft.apply(rules, ports)
         forward = any(not r.internal for r in rules)
+        self.fw_applied = (None, forward, -1)  # being applied: a look meanwhile waits for the lock
+        nft.apply(rules, ports)
         generation = drift.generation()
         # the fingerprint of what was applied is read back later (_applied_fingerprint), off
         # the request's path, unless the generation cannot be known: then at once
@@ -206,8 +207,13 @@ class Engine:
         gone or its rules changed (flushed, deleted, added), ip_forward turned off,
         or Docker (re)started and its DOCKER-USER chain lacks the accepts we put there."""
         from minidocker.firewall import coexist
+        generation = drift.generation()
         fp = self._applied_fingerprint()
         _, forward, unread = getattr(self, "fw_applied", (None, False, None))
+        if generation is not None and generation == getattr(self, "fw_clean", None) and fp is not None:
+            # no nftables transaction since everything was last found in order: only
+            # ip_forward (a sysctl: no event, no generation) can have changed
+            return "net.ipv4.ip_forward turned off" if forward and drift.ip_forward_off() else ""
         now = drift.fingerprint(nft.TABLE)
         if now is None:
             return f"table {nft.TABLE} deleted"
@@ -221,6 +227,8 @@ class Engine:
         p = coexist.plan(bridges)
         if p.rules and len(p.deletes) != len(p.rules):
             return "our accepts missing from Docker's DOCKER-USER chain"
+        if generation is not None and generation == drift.generation():
+            self.fw_clean = generation  # all in order as of this generation
         return ""
 
     def firewall_drifted(self) -> bool:

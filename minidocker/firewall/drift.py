@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import struct
+import threading
 
 from minidocker.readiness import readable
 from minidocker.firewall import libnft
@@ -63,15 +65,46 @@ def generation_of(data: bytes) -> int | None:
     return None
 
 
+_gen_lock = threading.Lock()
+_gen_socket: list = [None, None]  # (namespace inode, socket) of the process's own namespace, kept open
+
+
+def _ask_generation(s: socket.socket) -> int | None:
+    s.send(generation_request())
+    return generation_of(s.recv(1 << 16))
+
+
+def _generation_socket() -> socket.socket:
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_NETFILTER)
+    s.bind((0, 0))
+    s.settimeout(1.0)
+    return s
+
+
 def generation() -> int | None:
-    """The nftables ruleset's generation id in this network namespace; None when
-    it cannot be read (then the caller reads the fingerprint at once)."""
+    """The nftables ruleset's generation id in the caller's network namespace;
+    None when it cannot be read (then the caller reads the fingerprint at once).
+    In the process's own namespace the socket stays open: closing a
+    NETLINK_NETFILTER socket makes the kernel flush nf_tables' pending destroy
+    work, an RCU grace period (about 20 ms) right after a commit. (A thread in
+    another namespace gets a socket of its own for the call: a kept one would
+    keep that namespace alive.)"""
     try:
-        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_NETFILTER) as s:
-            s.bind((0, 0))
-            s.settimeout(1.0)
-            s.send(generation_request())
-            return generation_of(s.recv(1 << 16))
+        ns = os.stat("/proc/thread-self/ns/net").st_ino
+        if ns != os.stat("/proc/self/ns/net").st_ino:
+            with _generation_socket() as s:
+                return _ask_generation(s)
+        with _gen_lock:
+            if _gen_socket[0] != ns:
+                if _gen_socket[1] is not None:
+                    _gen_socket[1].close()
+                _gen_socket[:] = [ns, _generation_socket()]
+            try:
+                return _ask_generation(_gen_socket[1])
+            except OSError:
+                _gen_socket[1].close()
+                _gen_socket[:] = [None, None]
+                raise
     except OSError:
         return None
 

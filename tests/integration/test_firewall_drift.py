@@ -53,3 +53,26 @@ def test_a_change_before_the_applied_table_is_read_back_is_drift(engine):
     assert engine.repair_firewall()
     assert not engine.firewall_drifted()
     assert engine.fw_applied[0] == drift.fingerprint(nft.TABLE)  # read back once nothing came between
+
+
+def test_the_generation_is_read_in_the_callers_namespace_and_follows_commits(tmp_path):
+    """drift.generation() keeps a socket per network namespace (closing one right
+    after a commit would wait out an RCU grace period): each namespace answers
+    for itself, and every commit there advances it."""
+    from minidocker.firewall import drift
+    from minidocker.network import namespaces
+    pins = str(tmp_path / "pins")
+    namespaces.ensure_private_dir(pins)
+    path = f"{pins}/gen"
+    try:
+        namespaces.create_netns(path)
+        here = drift.generation()
+        there = namespaces.run_in_netns(path, drift.generation)
+        assert here is not None and there is not None
+        namespaces.run_in_netns(path, subprocess.run, ["nft", "add", "table", "inet", "gen_t"], check=True)
+        assert namespaces.run_in_netns(path, drift.generation) == there + 1
+        assert drift.generation() == here
+        assert drift.generation() == here  # the same socket, asked again
+    finally:
+        namespaces.delete_netns(path)
+        namespaces.umount(pins, namespaces.MNT_DETACH)
