@@ -159,7 +159,7 @@ def teardown(side: Side, count: int) -> None:
     names = [name(i) for i in range(count)]
     for k in range(0, len(names), 200):
         side("rm", "-f", *names[k:k + 200], check=False, timeout=1200)
-    for _ in range(10):  # Docker may still hold an endpoint of a container it just removed
+    for _ in range(60):  # Docker may still hold an endpoint of a container it just removed (at 1000: > 10 s)
         side("network", "rm", NET, NET2, check=False)
         if not side("network", "ls", "-q", "--filter", f"name={NET}", check=False).strip():  # (a substring)
             return
