@@ -84,7 +84,8 @@ class Sandboxes:
                 driver.join(net, ep, ns, default_route=(i == 0), hairpin=publishes(c))
                 undo.callback(driver.leave, net, ep)
             undo.callback(self._forget_names, c)
-            self.refresh_names(c, fresh=True, run_inside=ns.run)  # the resolver's sockets: made by ns's thread
+            # the resolver's sockets: made by ns's thread; the /etc files: written by begin
+            self.refresh_names(c, fresh=True, run_inside=ns.run, files=False)
             faults.point("sandbox.dns")
             undo.pop_all()
         for ep in c.eps():
@@ -143,7 +144,7 @@ class Sandboxes:
         return [self.e.networks[ep.network_id] for ep in c.eps()
                 if not self.e.networks[ep.network_id].builtin]
 
-    def refresh_names(self, c: Container, fresh: bool = False, run_inside=None) -> None:
+    def refresh_names(self, c: Container, fresh: bool = False, run_inside=None, files: bool = True) -> None:
         """Register the container's names with the DNS, (de)attach the resolver to
         its namespace, and bring its /etc/resolv.conf and /etc/hosts in step.
 
@@ -151,7 +152,9 @@ class Sandboxes:
         (connect, disconnect, daemon restart) they are edited as Docker edits them:
         the embedded resolver, once set up, stays until the sandbox goes, and so
         does ``nameserver 127.0.0.11``. ``run_inside``: runs a function in the
-        container's namespace (the sandbox's thread), for a resolver attached now."""
+        container's namespace (the sandbox's thread), for a resolver attached now.
+        ``files=False``: the files are left as they are (a new sandbox's, written
+        by ``begin`` from the same state)."""
         e = self.e
         users = self.user_networks(c)
         for ep in c.eps():
@@ -171,7 +174,8 @@ class Sandboxes:
                 e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots, run_inside=run_inside)
         elif c.id in e.dns.attached():
             e.dns.detach(c.id)
-        self.write_etc(c, fresh=fresh, embedded=embedded)
+        if files:
+            self.write_etc(c, fresh=fresh, embedded=embedded)
 
     def _embedded_now(self, c: Container) -> bool:
         if c.id in self.e.dns.attached():

@@ -26,6 +26,7 @@ import threading
 
 from minidocker.readiness import readable
 from minidocker.firewall import libnft
+from minidocker.network import rtnl
 
 NETLINK_NETFILTER = 12
 NFNLGRP_NFTABLES = 7
@@ -33,35 +34,20 @@ NFNLGRP_NFTABLES = 7
 NFNL_SUBSYS_NFTABLES = 10
 NFT_MSG_NEWGEN, NFT_MSG_GETGEN = 15, 16
 NFTA_GEN_ID = 1
-NLMSG_ERROR = 2
-_NLMSGHDR = struct.Struct("=IHHII")  # length, type, flags, seq, pid
-_NFGENMSG = struct.Struct("=BBH")     # family, version, res_id (big-endian)
-_ATTR = struct.Struct("=HH")
+_NFGENMSG = struct.Struct("=BBH")  # family, version, res_id (big-endian)
 
 
 def generation_request(seq: int = 1) -> bytes:
     """NFT_MSG_GETGEN (`nft list ruleset`'s first question)."""
-    body = _NFGENMSG.pack(socket.AF_UNSPEC, 0, 0)
-    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN, 1, seq, 0) + body
+    return rtnl.message(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN, 0, _NFGENMSG.pack(socket.AF_UNSPEC, 0, 0), seq)
 
 
 def generation_of(data: bytes) -> int | None:
     """NFTA_GEN_ID of an NFT_MSG_NEWGEN answer; None when ``data`` holds none."""
-    off = 0
-    while off + _NLMSGHDR.size <= len(data):
-        length, kind = _NLMSGHDR.unpack_from(data, off)[:2]
-        if length < _NLMSGHDR.size:
-            return None
+    for kind, _seq, body in rtnl.messages(data):
         if kind == NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN:
-            at, end = off + _NLMSGHDR.size + _NFGENMSG.size, off + length
-            while at + _ATTR.size <= end:
-                alen, akind = _ATTR.unpack_from(data, at)
-                if alen < _ATTR.size:
-                    break
-                if akind & 0x7FFF == NFTA_GEN_ID and alen >= 8:
-                    return struct.unpack_from(">I", data, at + _ATTR.size)[0]
-                at += (alen + 3) & ~3
-        off += (length + 3) & ~3
+            gen_id = rtnl.attributes(body, _NFGENMSG.size).get(NFTA_GEN_ID, b"")
+            return struct.unpack(">I", gen_id[:4])[0] if len(gen_id) >= 4 else None
     return None
 
 

@@ -20,39 +20,28 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 import threading
 
 from pyroute2.netlink.exceptions import NetlinkError
 
 from minidocker.errors import KernelError
+from minidocker.network import rtnl
+from minidocker.network.rtnl import AF_UNSPEC, IFINFOMSG, NLMSG_ERROR, RTM_DELLINK
 from minidocker.readiness import readable
 
 RTMGRP_LINK = 1
-RTM_DELLINK = 17
-NLMSG_ERROR = 2
-NLM_F_REQUEST, NLM_F_ACK = 1, 4
-AF_UNSPEC = 0
-_TICK_S = 0.01                         # how often, while waiting, the request's thread is looked at
-_NLMSGHDR = struct.Struct("=IHHII")    # length, type, flags, seq, pid
-_IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
+_TICK_S = 0.01  # how often, while waiting, the request's thread is looked at
 
 
 def unregistered(data: bytes, index: int) -> bool:
     """Whether a batch of rtnetlink messages says link ``index`` is gone: an
     RTM_DELLINK of family AF_UNSPEC. (A bridge port's leaving its bridge is an
     RTM_DELLINK too, of family AF_BRIDGE, sent before the link goes: not that.)"""
-    off = 0
-    while off + _NLMSGHDR.size <= len(data):
-        length, mtype = _NLMSGHDR.unpack_from(data, off)[:2]
-        if length < _NLMSGHDR.size:
-            return False
-        body = off + _NLMSGHDR.size
-        if mtype == RTM_DELLINK and body + _IFINFOMSG.size <= len(data):
-            family, _type, idx = _IFINFOMSG.unpack_from(data, body)[:3]
+    for mtype, _seq, body in rtnl.messages(data):
+        if mtype == RTM_DELLINK and len(body) >= IFINFOMSG.size:
+            family, _type, idx = IFINFOMSG.unpack_from(body)[:3]
             if family == AF_UNSPEC and idx == index:
                 return True
-        off += (length + 3) & ~3
     return False
 
 
@@ -75,20 +64,14 @@ def _link_listener() -> socket.socket | None:
 
 def delete_request(index: int) -> bytes:
     """RTM_DELLINK of link ``index``, acknowledged (`ip link del`)."""
-    body = _IFINFOMSG.pack(AF_UNSPEC, 0, index, 0, 0)
-    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
+    return rtnl.message(RTM_DELLINK, rtnl.NLM_F_ACK, rtnl.del_link(index), seq=1)
 
 
 def acknowledgement(data: bytes) -> int | None:
     """The errno of the acknowledgement in ``data`` (0: done); None: none there."""
-    off = 0
-    while off + _NLMSGHDR.size + 4 <= len(data):
-        length, mtype = _NLMSGHDR.unpack_from(data, off)[:2]
-        if length < _NLMSGHDR.size:
-            return None
-        if mtype == NLMSG_ERROR:
-            return -struct.unpack_from("=i", data, off + _NLMSGHDR.size)[0]
-        off += (length + 3) & ~3
+    for mtype, _seq, body in rtnl.messages(data):
+        if mtype == NLMSG_ERROR and len(body) >= 4:
+            return rtnl.error_code(body)
     return None
 
 

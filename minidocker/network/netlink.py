@@ -175,7 +175,7 @@ class Handle:
                 return
             self._explain("link", "del", ifname)
             try:
-                self._sock.change(rtnl.RTM_DELLINK, rtnl.IFINFOMSG.pack(rtnl.AF_UNSPEC, 0, idx, 0, 0))
+                self._sock.change(rtnl.RTM_DELLINK, rtnl.del_link(idx))
             except NetlinkError as e:
                 if e.code != errno.ENODEV:
                     raise _fail(f"delete link {ifname}", e)

@@ -165,12 +165,12 @@ class Made:
                 _discard(thread)
                 raise
         _explain_ready(os.path.basename(path))
-        self._thread = thread
-        self.handle = netlink.Handle(thread.first_result, path, thread.run, thread.ident)
+        self._plumbing = contextlib.ExitStack()
+        self.handle = self._plumbing.enter_context(netlink.adopted(thread))
 
     def close(self) -> None:
         """Done plumbing: the thread and its socket end; the namespace stays pinned."""
-        self._thread.close(last=self.handle.close)
+        self._plumbing.close()
 
     def discard(self) -> None:
         """Undo: the thread ends and the namespace is unpinned (it goes with its last user)."""

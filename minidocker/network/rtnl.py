@@ -100,6 +100,11 @@ def new_bridge(name: str, mtu: int, up: bool) -> bytes:
         + attr(IFLA_LINKINFO | NLA_F_NESTED, text(IFLA_INFO_KIND, "bridge"))
 
 
+def del_link(index: int) -> bytes:
+    """RTM_DELLINK of link ``index`` (`ip link del DEV`)."""
+    return IFINFOMSG.pack(AF_UNSPEC, 0, index, 0, 0)
+
+
 def set_up(index: int) -> bytes:
     """RTM_NEWLINK raising link ``index`` (`ip link set DEV up`)."""
     return IFINFOMSG.pack(AF_UNSPEC, 0, index, IFF_UP, IFF_UP)

@@ -28,6 +28,14 @@ def _links(path: str) -> dict:
     return {l["ifname"]: l for l in json.loads(out)}
 
 
+def _made_lines(name: str) -> list[str]:
+    """What --explain says of a namespace made ready, then of lo's MAC set through its handle."""
+    return ["ip netns add " + name,
+            *[f"ip netns exec {name} sysctl -w net.ipv6.conf.{s}.disable_ipv6=1" for s in ("all", "default", "lo")],
+            f"ip -n {name} link set lo up",
+            f"ip -n {name} link set lo address 00:00:00:00:00:00"]
+
+
 def test_created_namespace_is_ready_and_served_by_one_thread(pins):
     path = os.path.join(pins, "sb1")
     with explain.recording() as lines, netns.created(path) as ns:
@@ -40,11 +48,7 @@ def test_created_namespace_is_ready_and_served_by_one_thread(pins):
     assert inode == os.stat(path).st_ino != os.stat("/proc/thread-self/ns/net").st_ino
     assert ipv6_off == "1"
     assert "UP" in _links(path)["lo"]["flags"]
-    assert lines == ["ip netns add sb1",
-                     *[f"ip netns exec sb1 sysctl -w net.ipv6.conf.{s}.disable_ipv6=1"
-                       for s in ("all", "default", "lo")],
-                     "ip -n sb1 link set lo up",
-                     "ip -n sb1 link set lo address 00:00:00:00:00:00"]
+    assert lines == _made_lines("sb1")
     netns.delete(path)
     assert netns.pins(pins) == []
 
@@ -204,11 +208,7 @@ def test_a_warm_namespace_is_taken_ready_pinned_and_explained_as_a_cold_one(pins
         assert inode == os.stat(path).st_ino != os.stat("/proc/thread-self/ns/net").st_ino
         assert ipv6_off == "1"
         assert "UP" in _links(path)["lo"]["flags"]
-        assert lines == ["ip netns add sbw",
-                         *[f"ip netns exec sbw sysctl -w net.ipv6.conf.{s}.disable_ipv6=1"
-                           for s in ("all", "default", "lo")],
-                         "ip -n sbw link set lo up",
-                         "ip -n sbw link set lo address 00:00:00:00:00:00"]
+        assert lines == _made_lines("sbw")
         _until(lambda: len(warm) == 1)  # the next one, made meanwhile
         taken_again = os.path.join(pins, "sbw")  # its pin exists: refused, and the warm one is dropped
         with pytest.raises(KernelError, match="already exists"):
