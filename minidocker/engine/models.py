@@ -13,6 +13,17 @@ def _field_names(cls) -> frozenset:
     return frozenset(f.name for f in fields(cls))
 
 
+@functools.cache
+def _field_order(cls) -> tuple:
+    return tuple(f.name for f in fields(cls))
+
+
+def shallow(obj) -> dict:
+    """An instance's fields as a dict that shares their values (no deep copy, as
+    asdict makes): for serialising at once (store.write_json), not for keeping."""
+    return {name: getattr(obj, name) for name in _field_order(type(obj))}
+
+
 def _from(cls, d: dict):
     names = _field_names(cls)  # (once per class: views build an Endpoint per container per request)
     return cls(**{k: v for k, v in d.items() if k in names})

@@ -18,9 +18,13 @@ from minidocker.engine.sandbox import finish as finish_later
 
 log = logging.getLogger(__name__)
 
-# an endpoint's address text -> its address object: every start looks at all the
-# addresses held on its network, parsed once each rather than once per start
-_address_of = functools.lru_cache(maxsize=1 << 16)(ipaddress.ip_address)
+
+@functools.lru_cache(maxsize=1 << 16)
+def _address_int(text: str) -> int:
+    """An endpoint's address text as an integer: every start looks at all the
+    addresses held on its network, parsed once each rather than once per start."""
+    return int(ipaddress.IPv4Address(text))
+
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
 OPT_ICC = "com.docker.network.bridge.enable_icc"
@@ -237,13 +241,16 @@ class NetworkVerbs:
 
     # ---- endpoints -----------------------------------------------------------
     def taken(self, net: Network) -> set:
-        """Addresses held on ``net``: aux addresses and those of the endpoints
-        that hold one (running containers, or one being started)."""
-        out = {_address_of(a) for a in net.aux.values()}
+        """Addresses held on ``net``, as integers: aux addresses and those of the
+        endpoints that hold one (running containers, or one being started)."""
+        out = {_address_int(a) for a in net.aux.values()}
+        nid = net.id
         for c in self.e.containers.values():
-            ep = c.endpoints.get(net.id)
-            if ep and ep.get("ip"):
-                out.add(_address_of(ep["ip"]))
+            ep = c.endpoints.get(nid)
+            if ep:
+                ip = ep.get("ip")
+                if ip:
+                    out.add(_address_int(ip))
         return out
 
     def endpoint_config(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:

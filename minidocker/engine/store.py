@@ -27,17 +27,21 @@ import logging
 import os
 import threading
 
-from minidocker.engine.models import Container, Network
+from minidocker.engine.models import Container, Network, shallow
 
 log = logging.getLogger(__name__)
 
 
 def write_json(path: str, data, durable: bool = True) -> None:
     """Write-to-temp, fsync, rename: a crash leaves the old or the new file, never half.
-    ``durable=False`` skips the fsync (a write-ahead record: see the module's note)."""
+    ``durable=False`` skips the fsync (a write-ahead record: see the module's note).
+    Compact JSON, as Docker's own state files are: json.dumps without an indent is
+    its C encoder, which also holds the GIL until the text is made, so ``data``
+    may share values (models.shallow) that other threads change under the lock."""
+    text = json.dumps(data)
     tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
     with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
+        f.write(text)
         if durable:
             f.flush()
             os.fsync(f.fileno())
@@ -70,7 +74,7 @@ class Store:
     # networks
     def save_network(self, n: Network, durable: bool = True) -> None:
         """``durable=False`` for a write-ahead record only (see the module's note)."""
-        write_json(os.path.join(self.root, "networks", f"{n.id}.json"), n.to_dict(), durable)
+        write_json(os.path.join(self.root, "networks", f"{n.id}.json"), shallow(n), durable)
 
     def delete_network(self, net_id: str) -> None:
         try:
@@ -94,7 +98,7 @@ class Store:
     def save_container(self, c: Container, durable: bool = True) -> None:
         """``durable=False`` for a write-ahead record only (see the module's note)."""
         os.makedirs(self.bundle(c.id), exist_ok=True)
-        write_json(os.path.join(self.bundle(c.id), "config.json"), c.to_dict(), durable)
+        write_json(os.path.join(self.bundle(c.id), "config.json"), shallow(c), durable)
 
     def load_containers(self) -> list[Container]:
         d = os.path.join(self.root, "containers")

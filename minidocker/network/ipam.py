@@ -12,6 +12,7 @@ before sending anything, and prints the bare message without the
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
 
 from minidocker.errors import Conflict, Exhausted, InvalidArgument, UntypedInvalid
@@ -218,15 +219,15 @@ def choose_pool(in_use: list[IPv4Network], host_routes: list[IPv4Network],
 
 
 def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
-             ip_range: IPv4Network | None, taken: set[IPv4Address],
+             ip_range: IPv4Network | None, taken: Iterable[IPv4Address | int],
              requested: IPv4Address | None = None, user_subnet: bool = True,
              network: str | None = None) -> IPv4Address:
     """Pick an address: `requested` if given and free, else the lowest free one.
 
     Never the subnet's network or broadcast address, the gateway or `taken`
-    (which should include aux addresses). Automatic choice stays inside
-    ip_range (clipped to the subnet); a requested address need only be in the
-    subnet. Messages (daemon-side; `docker run` exits 125):
+    (addresses or their integers; it should include aux addresses). Automatic
+    choice stays inside ip_range (clipped to the subnet); a requested address
+    need only be in the subnet. Messages (daemon-side; `docker run` exits 125):
       user specified IP address is supported only when connecting to networks
         with user configured subnets                         (InvalidArgument)
       Invalid address IP: It does not belong to any of this network's subnets
@@ -236,9 +237,11 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
       no available IPv4 addresses on this network's address pools: NAME (ID)
         (Exhausted; pass network="NAME (ID)", else a generic text)
     """
-    reserved = {subnet.network_address, subnet.broadcast_address}
+    first, last = int(subnet.network_address), int(subnet.broadcast_address)
+    # integers throughout: no address object, and no hash of one, per held address
+    held = {int(a) for a in taken} | {first, last}
     if gateway is not None:
-        reserved.add(gateway)
+        held.add(int(gateway))
     if requested is not None:
         requested = IPv4Address(requested)
         if not user_subnet:
@@ -246,16 +249,15 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
         if requested not in subnet:
             raise InvalidArgument(f"Invalid address {requested}: It does not belong "
                                   "to any of this network's subnets")
-        if requested in reserved or requested in taken:
-            if _full(subnet, reserved | set(taken)):  # Docker looks at the pool first
+        if int(requested) in held:
+            if _full(subnet, held):  # Docker looks at the pool first
                 raise Exhausted(NO_ADDRESS_IN_POOL)
             raise Conflict(ADDRESS_IN_USE)
         return requested
-    lo, hi = int(subnet.network_address) + 1, int(subnet.broadcast_address) - 1
+    lo, hi = first + 1, last - 1
     if ip_range is not None:
         lo = max(lo, int(ip_range.network_address))
         hi = min(hi, int(ip_range.broadcast_address))
-    held = {int(a) for a in reserved} | {int(a) for a in taken}  # ints: no address object per candidate
     for value in range(lo, hi + 1):
         if value not in held:
             return IPv4Address(value)
@@ -264,9 +266,11 @@ def allocate(subnet: IPv4Network, gateway: IPv4Address | None,
     raise Exhausted("no available IPv4 addresses on this network's address pools")
 
 
-def _full(subnet: IPv4Network, held: set) -> bool:
-    """No address of the subnet is free (held: taken, gateway, network, broadcast)."""
-    return subnet.num_addresses <= len({a for a in held if a in subnet})
+def _full(subnet: IPv4Network, held: set[int]) -> bool:
+    """No address of the subnet is free (held: the integers of the taken
+    addresses, gateway, network and broadcast)."""
+    first, last = int(subnet.network_address), int(subnet.broadcast_address)
+    return subnet.num_addresses <= sum(1 for a in held if first <= a <= last)
 
 
 def mac_for(ip: IPv4Address | str) -> str:

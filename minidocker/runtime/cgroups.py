@@ -154,12 +154,16 @@ class V1:
 
     def __init__(self, parent: str = "minidocker", root: str = ROOT):
         self.root, self.parent = root, parent.strip("/")
+        self._controllers: list[str] | None = None
 
     def dir(self, ctrl: str, cid: str = "") -> str:
         return os.path.join(self.root, ctrl, self.parent, cid) if cid else os.path.join(self.root, ctrl, self.parent)
 
     def controllers(self) -> list[str]:
-        return [c for c in V1_CONTROLLERS if os.path.isdir(os.path.join(self.root, c))]
+        """The hierarchies mounted (looked up once: the host's mounts stay)."""
+        if self._controllers is None:
+            self._controllers = [c for c in V1_CONTROLLERS if os.path.isdir(os.path.join(self.root, c))]
+        return self._controllers
 
     def create(self, cid: str, lim: Limits) -> None:
         made = []
@@ -169,7 +173,7 @@ class V1:
                 os.makedirs(d, exist_ok=True)
                 made.append(d)
                 explain.emit("mkdir", "-p", d)
-            self.apply(cid, lim)
+            self.apply(cid, lim, update=True)  # a new cgroup has the defaults: only what is set
         except OSError as e:
             for d in reversed(made):
                 _rmdir(d, 0)
@@ -300,7 +304,7 @@ class V2:
         d = self.dir(cid)
         os.makedirs(d, exist_ok=True)
         try:
-            self.apply(cid, lim)
+            self.apply(cid, lim, update=True)  # a new cgroup has the defaults: only what is set
         except KernelError:
             _rmdir(d, 0)
             raise

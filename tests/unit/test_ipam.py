@@ -182,6 +182,22 @@ def test_allocate_skips_gateway_and_taken_and_reuses_lowest():
     assert ipam.allocate(net, gw, None, {A("10.89.0.2")}) == A("10.89.0.3")
 
 
+def test_allocate_takes_held_addresses_as_integers_too():
+    """The engine passes the held addresses as integers (no address object per
+    running container); the answers are the same as for address objects."""
+    net, gw = N("10.89.0.0/29"), A("10.89.0.1")
+    assert ipam.allocate(net, gw, None, {int(A("10.89.0.2"))}) == A("10.89.0.3")
+    assert ipam.allocate(net, gw, None, {int(A("10.89.0.2")), A("10.89.0.3")}) == A("10.89.0.4")
+    full = {int(A(f"10.89.0.{i}")) for i in range(2, 7)}
+    with pytest.raises(Exhausted) as e:
+        ipam.allocate(net, gw, None, full, A("10.89.0.6"))
+    assert e.value.message == "No available addresses on this pool"
+    with pytest.raises(Conflict):
+        ipam.allocate(net, gw, None, full - {int(A("10.89.0.2"))}, A("10.89.0.6"))
+    with pytest.raises(Exhausted):
+        ipam.allocate(net, gw, None, full)
+
+
 def test_allocate_inside_range():
     net = N("10.88.0.0/24")
     assert ipam.allocate(net, A("10.88.0.128"), N("10.88.0.128/25"), set()) == A("10.88.0.129")
