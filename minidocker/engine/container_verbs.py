@@ -338,10 +338,7 @@ class ContainerVerbs(StopVerbs):
         e.containers.pop(c.id, None)
         bundle = e.store.bundle(c.id)
         try:
-            try:
-                os.unlink(os.path.join(bundle, "config.json"))  # gone from state first
-            except FileNotFoundError:
-                pass
+            e.store.delete_container(c.id)  # gone from state first
             faults.point("rm.state")
             process.cleanup(bundle)
             faults.point("rm.bundle")

@@ -2,6 +2,7 @@
 
     ROOT/networks/<id>.json
     ROOT/containers/<id>/config.json   (plus the container's bundle: etc files, log, overlay dirs)
+    ROOT/containers/<id>/ahead.json    (its latest write-ahead record: see below)
     ROOT/images/<name>/rootfs/ and image.json
     ROOT/ipam.json                     (default-pool cursor)
 
@@ -18,6 +19,17 @@ power loss there is nothing for such a record to undo; and when only the
 daemon's process dies, the kernel keeps its page cache, so the restarted daemon
 reads the record all the same. The next durable write of the same file (the
 final state of the start) fsyncs it along with everything written before.
+
+A container's write-ahead records go to ``ahead.json`` in its bundle, rewritten
+in place (one write of under a page; padded with spaces over a longer record,
+then cut), not to a temporary file renamed over config.json: such a rename makes
+ext4 start writing the new file out (auto_da_alloc), and on a file system
+without a journal every new inode is looked for past the inodes deleted in the
+last minute or more: both costs grow with the rate of starts (scripts/bench
+--scale). Every save of a container carries a counter (``Saved``); loading takes
+the record with the higher one, so a later durable save wins over an earlier
+record and a record over the durable state it was written after. A record that
+cannot be read is set aside and the durable state stands.
 The default pool's cursor is not fsynced either: it only spreads automatic
 subnets over the pools (Docker keeps it in memory only), and a subnet is
 checked against those in use whatever it says.
@@ -48,6 +60,23 @@ def write_json(path: str, data, durable: bool = True) -> None:
     os.replace(tmp, path)
 
 
+def write_over(path: str, data) -> None:
+    """Rewrite ``path`` in place (same inode, no fsync): one write of the new
+    record padded with spaces over what is left of a longer old one (valid JSON
+    at every moment but mid-write), then cut to length. For write-ahead records."""
+    text = json.dumps(data).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        pad = os.fstat(fd).st_size - len(text)
+        body = text + b" " * pad if pad > 0 else text
+        if os.pwrite(fd, body, 0) != len(body):
+            raise OSError(f"short write to {path}")
+        if pad > 0:
+            os.ftruncate(fd, len(text))
+    finally:
+        os.close(fd)
+
+
 def read_json(path: str, default=None):
     """A missing file is ``default``; a corrupt one is set aside (``.corrupt``) and
     reported, so one bad file cannot keep the daemon from starting."""
@@ -68,6 +97,7 @@ def read_json(path: str, default=None):
 class Store:
     def __init__(self, root: str):
         self.root = root
+        self._saved: dict[str, int] = {}  # container id -> the counter of its last save
         for sub in ("networks", "containers", "images"):
             os.makedirs(os.path.join(root, sub), exist_ok=True)
 
@@ -97,16 +127,35 @@ class Store:
 
     def save_container(self, c: Container, durable: bool = True) -> None:
         """``durable=False`` for a write-ahead record only (see the module's note)."""
-        os.makedirs(self.bundle(c.id), exist_ok=True)
-        write_json(os.path.join(self.bundle(c.id), "config.json"), shallow(c), durable)
+        bundle = self.bundle(c.id)
+        data = shallow(c)
+        data["Saved"] = self._saved[c.id] = self._saved.get(c.id, 0) + 1
+        if durable:
+            os.makedirs(bundle, exist_ok=True)
+            write_json(os.path.join(bundle, "config.json"), data)
+        else:  # the bundle exists: a container is created durably first
+            write_over(os.path.join(bundle, "ahead.json"), data)
+
+    def delete_container(self, cid: str) -> None:
+        """Its state gone (the bundle's other files are the caller's)."""
+        self._saved.pop(cid, None)
+        try:
+            os.unlink(os.path.join(self.bundle(cid), "config.json"))
+        except FileNotFoundError:
+            pass
 
     def load_containers(self) -> list[Container]:
         d = os.path.join(self.root, "containers")
         out = []
         for cid in sorted(os.listdir(d)):
             data = read_json(os.path.join(d, cid, "config.json"))
-            if data:
-                out.append(Container.from_dict(data))
+            if not data:
+                continue
+            ahead = read_json(os.path.join(d, cid, "ahead.json"))
+            if isinstance(ahead, dict) and ahead.get("Saved", 0) > data.get("Saved", 0):
+                data = ahead  # written after the durable state: the latest word
+            self._saved[cid] = data.get("Saved", 0)
+            out.append(Container.from_dict(data))
         return out
 
     # misc

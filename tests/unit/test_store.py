@@ -1,11 +1,12 @@
 """State files: atomic writes, and a corrupt file does not stop the daemon."""
+import json
 import logging
 import os
 import sys
 
 import pytest
 
-from minidocker.engine.models import Network
+from minidocker.engine.models import Container, Network
 from minidocker.engine.store import Store, read_json, write_json
 
 
@@ -42,3 +43,58 @@ def test_write_ahead_records_skip_fsync_durable_ones_do_not(tmp_path, monkeypatc
     write_json(path, {"k": 2}, durable=False)
     assert len(synced) == 1 and read_json(path) == {"k": 2}
     assert [f for f in os.listdir(tmp_path) if ".tmp." in f] == []
+
+
+def _container(cid: str, status: str = "created") -> Container:
+    return Container(id=cid, name="/c", created="now", image="busybox", image_id="sha256:x", argv=["true"],
+                     status=status)
+
+
+def test_a_containers_write_ahead_record_is_rewritten_in_place_and_the_later_save_wins(tmp_path, monkeypatch):
+    """durable=False goes to ahead.json, same inode, no fsync and no rename; on
+    load the record saved last wins, whichever file holds it."""
+    s = Store(str(tmp_path))
+    c = _container("c" * 64)
+    s.save_container(c)  # created: durable
+    bundle = tmp_path / "containers" / c.id
+    synced, renamed = [], []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    monkeypatch.setattr(os, "replace", lambda a, b: (renamed.append(b), real_replace(a, b)))
+    c.endpoints = {"n" * 64: {"ip": "10.0.0.2", "aliases": ["a" * 40]}}
+    s.save_container(c, durable=False)  # a long record
+    inode = os.stat(bundle / "ahead.json").st_ino
+    c.endpoints = {"n" * 64: {"ip": "10.0.0.2"}}
+    c.handle = {"pid": 42}
+    s.save_container(c, durable=False)  # a shorter one over it: cut to length, still JSON
+    assert synced == [] and renamed == []
+    assert os.stat(bundle / "ahead.json").st_ino == inode
+    assert json.loads((bundle / "ahead.json").read_text())["handle"] == {"pid": 42}
+    assert (bundle / "ahead.json").read_bytes().endswith(b"}")
+    # a crash here: the record is newer than config.json
+    [loaded] = Store(str(tmp_path)).load_containers()
+    assert loaded.handle == {"pid": 42} and loaded.endpoints == {"n" * 64: {"ip": "10.0.0.2"}}
+    # the final state, durable: it is newer than the record
+    c.status = "running"
+    s.save_container(c)
+    assert len(synced) == 1
+    s2 = Store(str(tmp_path))
+    [loaded] = s2.load_containers()
+    assert loaded.status == "running"
+    # the counter goes on from what was loaded: a record after a restart still wins
+    loaded.pid = 7
+    s2.save_container(loaded, durable=False)
+    [again] = Store(str(tmp_path)).load_containers()
+    assert again.pid == 7
+
+
+def test_an_unreadable_write_ahead_record_is_set_aside_and_the_durable_state_stands(tmp_path, daemon_stderr):
+    s = Store(str(tmp_path))
+    c = _container("d" * 64, status="exited")
+    s.save_container(c)
+    (tmp_path / "containers" / c.id / "ahead.json").write_text('{"Saved": 9, "status": "runn')
+    [loaded] = Store(str(tmp_path)).load_containers()
+    assert loaded.status == "exited"
+    assert (tmp_path / "containers" / c.id / "ahead.json.corrupt").exists()
+    s.delete_container(c.id)
+    assert Store(str(tmp_path)).load_containers() == []
