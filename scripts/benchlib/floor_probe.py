@@ -60,6 +60,34 @@ def unshare_all() -> None:
         raise OSError("unshare of all namespaces failed")
 
 
+STATE_ROOT = os.environ.get("MINIDOCKER_ROOT", "/var/lib/minidocker")
+NEW_FILE = "floor: a new file in the state root's file system"  # in µs (floor.UNITS)
+
+
+def new_files(n: int = 40) -> list[float]:
+    """What one new inode costs in the file system of the state root, in µs: every
+    start creates some twenty (its bundle's files and directories, the overlay's
+    work files). On ext4 without a journal each new inode is looked for past the
+    inodes deleted in the last minute or more, so this moves with recent removals
+    (both daemons'), not only with the machine."""
+    parent = STATE_ROOT if os.path.isdir(STATE_ROOT) else tempfile.gettempdir()
+    d = tempfile.mkdtemp(prefix=".floor-", dir=parent)
+    out = []
+    try:
+        for i in range(n):
+            t0 = time.perf_counter()
+            os.close(os.open(os.path.join(d, str(i)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            out.append((time.perf_counter() - t0) * 1e6)
+    finally:
+        for i in range(n):
+            try:
+                os.unlink(os.path.join(d, str(i)))
+            except FileNotFoundError:
+                pass
+        os.rmdir(d)
+    return out
+
+
 def main(runs: int) -> None:
     global HOST_FD, BRIDGE
     check(libc.unshare(CLONE_NEWNET | CLONE_NEWNS), "unshare")
@@ -82,6 +110,7 @@ def main(runs: int) -> None:
             out["floor: fork + unshare of all namespaces"].append((time.perf_counter() - t0) * 1e3)
         for i in range(runs):
             libc.umount2(os.path.join(pins, f"ns{i}").encode(), MNT_DETACH)
+    out[NEW_FILE] = new_files()
     print(json.dumps(out))
 
 
