@@ -9,13 +9,13 @@ from dataclasses import asdict, dataclass, field, fields
 
 
 @functools.cache
-def _field_names(cls) -> frozenset:
-    return frozenset(f.name for f in fields(cls))
+def _field_order(cls) -> tuple:
+    return tuple(f.name for f in fields(cls))
 
 
 @functools.cache
-def _field_order(cls) -> tuple:
-    return tuple(f.name for f in fields(cls))
+def _field_names(cls) -> frozenset:
+    return frozenset(_field_order(cls))
 
 
 def shallow(obj) -> dict:

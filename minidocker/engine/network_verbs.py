@@ -269,8 +269,8 @@ class NetworkVerbs:
 
     def _give_back(self, nid: str, ip: str, cid: str) -> None:
         held = self._held_on.get(nid)
-        if held is not None and ip and held.get(_address_int(ip)) == cid:
-            del held[_address_int(ip)]
+        if held is not None and ip and held.get(key := _address_int(ip)) == cid:
+            del held[key]
 
     def give_back_all(self, c: Container) -> None:
         """A container's addresses, whatever is left of them (it is being removed)."""
@@ -367,19 +367,15 @@ class NetworkVerbs:
                 return
             ifname = f"eth{_next_ifindex(c)}"
             ep = self.endpoint_config(net, c, ip, list(aliases or []), ifname)
-            if c.status == "running":
-                self._address(net, c, ep)
-                try:
-                    faults.point("connect.ipam")
-                except BaseException:
-                    self._give_back(net.id, ep.ip, c.id)
-                    raise
-            elif not net.builtin:
-                ep.aliases = list(aliases or []) + [c.id[:12]]
             with contextlib.ExitStack() as undo:
-                undo.callback(e.store.save_container, c)  # undone last: the state as it was
                 if c.status == "running":
-                    undo.callback(self._give_back, net.id, ep.ip, c.id)
+                    self._address(net, c, ep)
+                    undo.callback(self._give_back, net.id, ep.ip, c.id)  # (undone last: in memory only)
+                    faults.point("connect.ipam")
+                elif not net.builtin:
+                    ep.aliases = list(aliases or []) + [c.id[:12]]
+                undo.callback(e.store.save_container, c)  # the state as it was
+                if c.status == "running":
                     undo.callback(e.ctr.sandbox.refresh_names, c)  # (after the endpoint is gone)
                 c.endpoints[net.id] = ep.to_dict()
                 undo.callback(c.endpoints.pop, net.id, None)
