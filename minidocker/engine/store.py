@@ -1,7 +1,8 @@
 """JSON state under the state root, written atomically (tmp + os.replace).
 
     ROOT/networks/<id>.json
-    ROOT/containers/<id>/config.json   (plus the container's bundle: etc files, log, overlay dirs)
+    ROOT/containers/<id>/config.json   (plus the container's bundle: etc files, log, overlay dirs;
+                                        containers/ is a top directory for ext4: top_dir.py)
     ROOT/containers/<id>/ahead.json    (its latest write-ahead record: see below)
     ROOT/images/<name>/rootfs/ and image.json
     ROOT/ipam.json                     (default-pool cursor)
@@ -39,6 +40,7 @@ import logging
 import os
 import threading
 
+from minidocker.engine import top_dir
 from minidocker.engine.models import Container, Network, shallow
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ class Store:
         self._saved: dict[str, int] = {}  # container id -> the counter of its last save
         for sub in ("networks", "containers", "images"):
             os.makedirs(os.path.join(root, sub), exist_ok=True)
+        top_dir.mark(os.path.join(root, "containers"))  # bundles spread over block groups (top_dir.py)
 
     # networks
     def save_network(self, n: Network, durable: bool = True) -> None:

@@ -98,3 +98,23 @@ def test_an_unreadable_write_ahead_record_is_set_aside_and_the_durable_state_sta
     assert (tmp_path / "containers" / c.id / "ahead.json.corrupt").exists()
     s.delete_container(c.id)
     assert Store(str(tmp_path)).load_containers() == []
+
+
+def test_containers_dir_is_a_top_directory(tmp_path):
+    """containers/ carries ext4's FS_TOPDIR_FL (chattr +T), so bundles spread over
+    block groups (engine/top_dir.py); a bundle does not inherit it."""
+    from minidocker.engine import top_dir
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    if not top_dir.mark(str(probe)):
+        pytest.skip("the file system under the tests has no FS_TOPDIR_FL")
+    s = Store(str(tmp_path / "root"))
+    containers = os.path.join(s.root, "containers")
+    assert top_dir.flags(containers) & top_dir.FS_TOPDIR_FL
+    s.save_container(Container(id="c" * 64, name="/x", created="now", image="busybox", image_id="i", argv=[]))
+    assert not top_dir.flags(s.bundle("c" * 64)) & top_dir.FS_TOPDIR_FL
+    Store(s.root)  # a second start finds it marked and leaves it so
+    assert top_dir.flags(containers) & top_dir.FS_TOPDIR_FL
+    other = tmp_path / "plain"
+    other.mkdir()
+    assert not top_dir.flags(str(other)) & top_dir.FS_TOPDIR_FL
