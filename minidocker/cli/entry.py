@@ -5,7 +5,7 @@ Importing the click command tree costs tens of milliseconds; `minidocker --versi
 only this module imported. Every other command line
 goes to minidocker.cli.main.
 """
-import os
+import posix  # not os: see cli/wire.py
 import sys
 
 VERSION = "0.1.0"  # pyproject.toml's version (tests/unit/test_cli_version.py checks)
@@ -27,7 +27,7 @@ def exit_now(code: int) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         sys.exit(code)
-    os._exit(code)
+    posix._exit(code)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ here, as run_command.py and container_commands.py word them.
 
 MINIDOCKER_FAST=0 turns the fast path off.
 """
-import os
+import posix
 import sys
 
 from minidocker.cli import wire
@@ -104,8 +104,8 @@ def env_items(values: list) -> list:
             raise Fallback(text)  # the full CLI's "invalid environment variable"
         if "=" in text:
             out.append(text)
-        elif key in os.environ:
-            out.append(f"{key}={os.environ[key]}")
+        elif (value := wire.env(key)) is not None:
+            out.append(f"{key}={value}")
     return out
 
 
@@ -280,11 +280,11 @@ def do_run(plan: dict) -> int:
     if plan["detach"]:  # the docker CLI prints the id before it starts the container
         _say(sys.stdout, cid + "\n")
         return _start_error(_after("POST", f"/containers/{cid}/start", {}))
-    devnull = os.open(os.devnull, os.O_RDONLY)
+    devnull = posix.open("/dev/null", posix.O_RDONLY)
     try:
         started = _after("POST", f"/containers/{cid}/start", {}, fds=[0 if plan["interactive"] else devnull, 1, 2])
     finally:
-        os.close(devnull)
+        posix.close(devnull)
     failed = _start_error(started)
     if failed:
         return failed
@@ -323,11 +323,11 @@ def do_exec(plan: dict) -> int:
             _say(sys.stderr, f"Error response from daemon: {answer.message}\n")
             return 1
         return 0
-    devnull = os.open(os.devnull, os.O_RDONLY)
+    devnull = posix.open("/dev/null", posix.O_RDONLY)
     try:
         answer = _after("POST", start, {}, fds=[0 if plan["interactive"] else devnull, 1, 2])
     finally:
-        os.close(devnull)
+        posix.close(devnull)
     data = answer.json() or {}
     if answer.status < 400 and answer.status != 0:
         return data["ExitCode"]
@@ -376,8 +376,8 @@ VERBS = {"run": (plan_run, do_run), "exec": (plan_exec, do_exec), "network": (pl
 
 def main(argv: list) -> int | None:
     """The exit code of a command line done here, or None: the full CLI takes it."""
-    if not argv or argv[0] not in VERBS or os.environ.get("MINIDOCKER_FAST", "1") == "0" \
-            or os.environ.get("MINIDOCKER_EXPLAIN") == "1":
+    if not argv or argv[0] not in VERBS or wire.env("MINIDOCKER_FAST", "1") == "0" \
+            or wire.env("MINIDOCKER_EXPLAIN") == "1":
         return None
     plan_of, do = VERBS[argv[0]]
     try:

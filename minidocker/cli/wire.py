@@ -2,15 +2,18 @@
 with file descriptors attached, for the CLI's fast path (cli/fastpath.py).
 
 It imports only what the interpreter has already loaded or builds in (`_socket`,
-`_json`, `os`): `socket`, `json`, `re` and `enum` cost about 15 ms of start-up
-together, more than the daemon needs to create and start a container. The full
+`_json`, `posix`): `socket`, `json`, `re` and `enum` cost about 15 ms of start-up
+together, more than the daemon needs to create and start a container, and `os`
+alone 2-3 ms (its environ mapping, posixpath, stat, _collections_abc) in an
+interpreter started with -S, which has not loaded it. The full
 client (api/client.py with api/framing.py) stays the one every other command uses;
 this one speaks the same protocol (a request with ``Connection: close``, an answer
 framed by Content-Length, chunks, or the end of the connection).
 """
 import _json
 import _socket
-import os
+import posix
+import sys
 
 API_PREFIX = "/v1.41"
 _SCM_RIGHTS = 1
@@ -70,8 +73,21 @@ def loads(data: bytes):
     return obj
 
 
+def env(name: str, default: str | None = None) -> str | None:
+    """os.environ.get(name, default), without importing os: where os is loaded
+    (not in the -S launcher), its environ, which may have been changed since;
+    else posix.environ, the bytes the process started with, decoded as os does."""
+    os = sys.modules.get("os")
+    if os is not None:
+        return os.environ.get(name, default)
+    enc = sys.getfilesystemencoding()
+    value = posix.environ.get(name.encode(enc, "surrogateescape"))
+    return default if value is None else value.decode(enc, "surrogateescape")
+
+
 def socket_path() -> str:
-    return os.path.join(os.environ.get("MINIDOCKER_RUN", "/run/minidocker"), "minidocker.sock")
+    run = env("MINIDOCKER_RUN", "/run/minidocker")
+    return run + ("minidocker.sock" if not run or run.endswith("/") else "/minidocker.sock")  # os.path.join's
 
 
 def connect():

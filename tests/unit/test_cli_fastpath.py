@@ -1,6 +1,7 @@
 """cli/fastpath.py sends the same requests as the click commands, or leaves the
 command line to them; cli/wire.py encodes and decodes JSON as the json module does."""
 import json
+import os
 import subprocess
 import sys
 from urllib.parse import urlencode
@@ -9,6 +10,8 @@ import pytest
 
 from minidocker.api import client as api_client
 from minidocker.cli import fastpath, wire
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def click_requests(argv, monkeypatch) -> list:
@@ -141,6 +144,9 @@ def test_other_command_lines_go_to_the_full_cli(argv):
 
 
 def test_verbs_it_does_not_know_and_switches_go_to_the_full_cli(monkeypatch):
+    def no_request(*args, **kwargs):
+        raise AssertionError("the fast path sent a request")
+    monkeypatch.setattr(wire, "request", no_request)
     assert fastpath.main(["inspect", "c1"]) is None
     assert fastpath.main([]) is None
     monkeypatch.setenv("MINIDOCKER_FAST", "0")
@@ -148,6 +154,21 @@ def test_verbs_it_does_not_know_and_switches_go_to_the_full_cli(monkeypatch):
     monkeypatch.setenv("MINIDOCKER_FAST", "1")
     monkeypatch.setenv("MINIDOCKER_EXPLAIN", "1")
     assert fastpath.main(["ps"]) is None
+
+
+def test_wire_reads_the_environment_as_os_environ_does(monkeypatch):
+    """With os loaded (here) the live os.environ; without it (the -S launcher)
+    the environment the process started with, decoded as os.environ decodes it."""
+    monkeypatch.setenv("MINIDOCKER_RUN", "/tmp/some-run")
+    assert wire.env("MINIDOCKER_RUN") == "/tmp/some-run" and wire.socket_path() == "/tmp/some-run/minidocker.sock"
+    monkeypatch.delenv("MINIDOCKER_RUN")
+    assert wire.env("MINIDOCKER_RUN", "dflt") == "dflt" and wire.socket_path() == "/run/minidocker/minidocker.sock"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from minidocker.cli import wire; "
+            "print(ascii(('os' in sys.modules, wire.env('X1'), wire.env('X2', 'd'), wire.socket_path())))")
+    env = {"X1": "caf\u00e9 \udcff", "MINIDOCKER_RUN": "/r/"}
+    out = subprocess.run([sys.executable, "-S", "-c", code, REPO], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out == ascii((False, "caf\u00e9 \udcff", "d", "/r/minidocker.sock")) + "\n"
 
 
 def test_no_daemon_goes_to_the_full_cli(tmp_path, monkeypatch):
@@ -172,9 +193,11 @@ def test_wire_json_refuses_what_json_refuses():
 
 
 def test_the_fast_path_loads_no_heavy_module():
-    """Its point: none of click, json, re, socket, enum (tens of ms) is imported."""
+    """Its point: none of click, json, re, socket, enum (tens of ms) is imported,
+    nor os (2-3 ms in an interpreter started with -S)."""
     code = ("import sys; sys.argv = ['minidocker', 'ps']; import minidocker.cli.fastpath, minidocker.cli.entry; "
-            "print(sorted(m for m in ('click', 'json', 're', 'socket', 'enum', 'subprocess', 'minidocker.api.client')"
+            "print(sorted(m for m in ('click', 'json', 're', 'socket', 'enum', 'subprocess', 'minidocker.api.client',"
+            " 'os')"
             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2])).stdout
