@@ -104,7 +104,10 @@ class DNSServer:
         self.upstream_port = upstream_port
         self.loop = Loop()
         self.upstream_timers = self.loop.fifo(upstream_timeout)  # every forward's, on this loop
-        self._sandboxes: dict[str, _Sandbox] = {}
+        self._sandboxes: dict[str, _Sandbox] = {}  # (loop thread only)
+        # the keys attached, as the callers see them: each attach, update and detach
+        # is decided from here without a round trip to the loop (calls reach it in order)
+        self._keys: set[str] = set()
         self._conns: OrderedDict[int, TcpConn] = OrderedDict()  # least recently active first
         self._inflight = 0
         self._host_fd = -1
@@ -120,6 +123,7 @@ class DNSServer:
 
     def stop(self) -> None:
         self.loop.stop()
+        self._keys.clear()
         for key in list(self._sandboxes):
             self._remove(key)
         self.loop.close()
@@ -137,9 +141,13 @@ class DNSServer:
     def attach(self, key: str, netns_path: str, networks: list[str], dns_servers: list[str],
                internal: bool, ndots_set: bool = False, run_inside=None) -> None:
         """``run_inside``: runs a function inside that namespace (a thread the
-        caller has in there already); else a thread enters it for the listeners."""
+        caller has in there already); else a thread enters it for the listeners.
+        The listeners are bound here, so a query sent after the return waits in
+        their buffers until the loop, told without waiting, reads them."""
         servers = _valid_servers(dns_servers)
-        self.loop.call(lambda: self._remove(key))  # re-attach: free 127.0.0.11:53 first
+        if key in self._keys:  # re-attach: free 127.0.0.11:53 first
+            self.loop.call(lambda: self._remove(key))
+            self._keys.discard(key)
         try:
             if run_inside is not None:
                 udp, tcp = run_inside(_listeners)
@@ -156,32 +164,46 @@ class DNSServer:
         sb = _Sandbox(key, netns_path, ns_fd, udp, tcp, networks, servers, internal)
         sb.ndots_set = ndots_set
         sb.sockets = SocketPool(ns_fd, lambda: self._host_fd, self._budget)
-        try:
-            self.loop.call(lambda: self._add(sb))
-        except BaseException:
-            udp.close()
-            tcp.close()
-            os.close(ns_fd)
-            raise
+
+        def add():
+            try:
+                self._add(sb)
+            except BaseException:
+                self._keys.discard(key)
+                udp.close()
+                tcp.close()
+                os.close(ns_fd)
+                raise
+        self._keys.add(key)
+        self.loop.post(add)
 
     def update(self, key: str, networks: list[str], dns_servers: list[str], internal: bool,
                ndots_set: bool = False) -> None:
         servers = _valid_servers(dns_servers)
+        if key not in self._keys:
+            raise NotFound(f"no DNS resolver attached for {key}")
 
         def do():
             sb = self._sandboxes.get(key)
-            if sb is None:
-                raise NotFound(f"no DNS resolver attached for {key}")
+            if sb is None:  # detached since
+                return
             sb.networks, sb.dns_servers, sb.internal = list(networks), servers, internal
             sb.ndots_set = ndots_set
             sb.cache_version = -1
             sb.upstreams = None
-        self.loop.call(do)
+        self.loop.post(do)
 
     def detach(self, key: str) -> None:
-        self.loop.call(lambda: self._remove(key))
+        """Waits: the listeners are closed on return (a new attach binds them again)."""
+        if key in self._keys:
+            self._keys.discard(key)
+            self.loop.call(lambda: self._remove(key))
+
+    def is_attached(self, key: str) -> bool:
+        return key in self._keys
 
     def attached(self) -> list[str]:
+        """The keys the loop serves (after every attach and detach before the call)."""
         return self.loop.call(lambda: list(self._sandboxes))
 
     def _add(self, sb: _Sandbox) -> None:

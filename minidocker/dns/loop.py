@@ -121,6 +121,22 @@ class Loop:
             raise box[1]
         return box[0]
 
+    def post(self, fn) -> None:
+        """Run ``fn`` on the loop thread without waiting for it (inline if the loop
+        is not running), after every call and post before it; its failure is logged."""
+        with self._lock:
+            running = self.thread is not None and self.thread.is_alive() and not self._stopping
+            if running and not self.on_loop():
+                self._calls.append((fn, None, None))
+                fn = None
+        if fn is None:
+            self._wake()
+            return
+        try:
+            fn()
+        except Exception:
+            log.exception("dns call failed")
+
     def _wake(self) -> None:
         try:
             self._wwake.send(b"\0")
@@ -137,6 +153,12 @@ class Loop:
     def _run_calls(self) -> None:
         while self._calls:
             fn, box, done = self._calls.popleft()
+            if done is None:  # posted: nobody waits for it
+                try:
+                    fn()
+                except Exception:
+                    log.exception("dns call failed")
+                continue
             try:
                 box[0] = fn()
             except BaseException as e:  # handed back to the caller

@@ -168,17 +168,17 @@ class Sandboxes:
             ids = [n.id for n in users]
             internal = bool(users) and all(n.internal for n in users)
             ndots = any(o.startswith("ndots:") for o in c.dns_options)
-            if not fresh and c.id in e.dns.attached():  # (a new sandbox's: attach, which replaces any)
+            if not fresh and e.dns.is_attached(c.id):  # (a new sandbox's: attach, which replaces any)
                 e.dns.update(c.id, ids, c.dns, internal, ndots_set=ndots)
             else:
                 e.dns.attach(c.id, c.netns, ids, c.dns, internal, ndots_set=ndots, run_inside=run_inside)
-        elif c.id in e.dns.attached():
+        elif e.dns.is_attached(c.id):
             e.dns.detach(c.id)
         if files:
             self.write_etc(c, fresh=fresh, embedded=embedded)
 
     def _embedded_now(self, c: Container) -> bool:
-        if c.id in self.e.dns.attached():
+        if self.e.dns.is_attached(c.id):
             return True
         path = os.path.join(self.e.store.bundle(c.id), "resolv.conf")
         return etcfiles.uses_embedded_dns(etcfiles.read_host_file(path, ""))

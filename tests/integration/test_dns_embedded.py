@@ -19,6 +19,7 @@ from dnslib.server import DNSServer as UpstreamServer
 from minidocker.network import namespaces
 from minidocker.dns.records import Table
 from minidocker.dns.embedded import DNSServer
+from minidocker.errors import NotFound
 
 NSDIR = "/run/netns"
 _seq = itertools.count()
@@ -291,6 +292,42 @@ def test_reattach_after_restart(no_leaks, make_ns, make_server):
     assert addrs(query(c, "web", tcp=True)) == ["10.1.0.2"]
     srv2.attach("c1", c, ["n1"], [], False)  # idempotent
     assert addrs(query(c, "web")) == ["10.1.0.2"]
+
+
+def test_attach_and_update_do_not_wait_for_a_busy_loop(no_leaks, make_ns, make_server):
+    """A start or a connect does not wait for the resolver's thread: attach binds
+    the listeners and tells the loop; a query sent meanwhile waits in their buffer
+    and is answered once the loop is free. Detach, and a re-attach, still wait."""
+    c = make_ns()
+    srv = make_server(basic_table())
+    busy, free = threading.Event(), threading.Event()
+    srv.loop.post(lambda: (busy.set(), free.wait(10)))
+    assert busy.wait(5)
+    done = threading.Event()
+
+    def attach_and_update():
+        srv.attach("c1", c, ["n1"], [], False)
+        srv.update("c1", ["n1", "n2"], [], False)
+        done.set()
+    threading.Thread(target=attach_and_update, daemon=True).start()
+    try:
+        assert done.wait(5), "attach or update waited for the loop"
+        assert srv.is_attached("c1")
+        with pytest.raises(NotFound):
+            srv.update("c9", ["n1"], [], False)
+        answer: list = []
+        asking = threading.Thread(target=lambda: answer.append(query(c, "other")), daemon=True)
+        asking.start()
+        time.sleep(0.2)
+        assert answer == []  # in the listener's buffer
+    finally:
+        free.set()
+    asking.join(10)
+    assert addrs(answer[0]) == ["10.2.0.2"]  # after the update (n2), in order
+    srv.attach("c1", c, ["n1"], [], False)  # re-attach: the old listeners go first
+    assert addrs(query(c, "web")) == ["10.1.0.2"]
+    srv.detach("c1")
+    assert not srv.is_attached("c1") and srv.attached() == []
 
 
 @pytest.mark.parametrize("tcp", [False, True])
