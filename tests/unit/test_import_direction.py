@@ -16,8 +16,8 @@ PKG = pathlib.Path(__file__).resolve().parents[2] / "minidocker"
 
 LEAVES = ("minidocker.errors", "minidocker.ids", "minidocker.explain", "minidocker.validation", "minidocker.faults",
           "minidocker.readiness")
-KERNEL = ("minidocker.network.netlink", "minidocker.network.rtnl", "minidocker.network.link_delete",
-          "minidocker.network.namespaces", "minidocker.network.sysctl")
+KERNEL = ("minidocker.network.netlink", "minidocker.network.rtnl", "minidocker.network.ctnl",
+          "minidocker.network.link_delete", "minidocker.network.namespaces", "minidocker.network.sysctl")
 PLUMBING = ("minidocker.network.drivers", "minidocker.network.netns", "minidocker.firewall",
             "minidocker.dns", "minidocker.runtime", "minidocker.observe")
 
@@ -44,6 +44,7 @@ ALLOWED = {
     "minidocker.observe": ("minidocker.observe",) + KERNEL,
     "minidocker.network.netlink": KERNEL,
     "minidocker.network.rtnl": KERNEL,
+    "minidocker.network.ctnl": KERNEL,
     "minidocker.network.link_delete": KERNEL,
     "minidocker.network.namespaces": KERNEL,
     "minidocker.network.sysctl": KERNEL,
