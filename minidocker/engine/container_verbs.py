@@ -334,7 +334,7 @@ class ContainerVerbs(StopVerbs):
         e.changed.notify_all()
         for ep in c.eps():
             e.dns_table.remove_endpoint(ep.network_id, c.id)
-        e.net.give_back_all(c)
+        e.net.held.give_back_all(c)
         c.endpoints.clear()
         e.containers.pop(c.id, None)
         bundle = e.store.bundle(c.id)

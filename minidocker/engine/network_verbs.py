@@ -4,7 +4,6 @@ Validate everything first, then apply kernel steps under an undo stack, then sav
 """
 import logging
 import contextlib
-import functools
 import ipaddress
 
 from minidocker import faults
@@ -13,17 +12,11 @@ from minidocker import validation
 from minidocker.network.drivers import registry as drivers
 from minidocker.ids import new_id as e_new_id, now as e_now
 from minidocker.errors import Conflict, Forbidden, InvalidArgument, MinidockerError, NotFound
+from minidocker.engine.held_addresses import HeldAddresses
 from minidocker.engine.models import Container, Endpoint, Network
 from minidocker.engine.sandbox import finish as finish_later
 
 log = logging.getLogger(__name__)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _address_int(text: str) -> int:
-    """An endpoint's address text as an integer: every start looks at all the
-    addresses held on its network, parsed once each rather than once per start."""
-    return int(ipaddress.IPv4Address(text))
 
 
 OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
@@ -47,7 +40,7 @@ def _bool_opt(value: str, key: str) -> bool:
 class NetworkVerbs:
     def __init__(self, engine):
         self.e = engine
-        self._held_on: dict[str, dict[int, str]] = {}  # network id -> {address: container id}
+        self.held = HeldAddresses(lambda: engine.containers.values())  # (held_addresses.py)
 
     # ---- built-in networks ---------------------------------------------------
     def ensure_builtin(self) -> None:
@@ -209,7 +202,7 @@ class NetworkVerbs:
                     c.endpoints[n.id]["network_name"] = n.name
                     e.store.save_container(c)
             del e.networks[n.id]
-            self.forget_network(n.id)
+            self.held.forget(n.id)
             later: list = []  # the bridge's delete (~35 ms of RCU barriers): the firewall is re-rendered meanwhile
             try:
                 try:
@@ -242,49 +235,6 @@ class NetworkVerbs:
             return gone
 
     # ---- endpoints -----------------------------------------------------------
-    # The addresses held on each network, kept as endpoints take them and give them
-    # back (libnetwork's IPAM keeps a bitmap the same way), so that a start does not
-    # look at every container. Built from the containers' state at its first use
-    # (after a restart: from what was saved). An address is taken only in _address;
-    # it is given back by release_addresses, disconnect, a failed connect and the
-    # removal of a container or network. A give-back missed would only hold an
-    # address too long (never hand one out twice).
-    def _held(self, nid: str) -> dict[int, str]:
-        held = self._held_on.get(nid)
-        if held is None:
-            held = self._held_on[nid] = self.scan_held(nid)
-        return held
-
-    def scan_held(self, nid: str) -> dict[int, str]:
-        """{address: container id} of the endpoints on network ``nid`` that hold
-        one (running containers, or one being started), from their state."""
-        out = {}
-        for c in self.e.containers.values():
-            ep = c.endpoints.get(nid)
-            if ep:
-                ip = ep.get("ip")
-                if ip:
-                    out[_address_int(ip)] = c.id
-        return out
-
-    def _give_back(self, nid: str, ip: str, cid: str) -> None:
-        held = self._held_on.get(nid)
-        if held is not None and ip and held.get(key := _address_int(ip)) == cid:
-            del held[key]
-
-    def give_back_all(self, c: Container) -> None:
-        """A container's addresses, whatever is left of them (it is being removed)."""
-        for nid, ep in c.endpoints.items():
-            self._give_back(nid, ep.get("ip") or "", c.id)
-
-    def forget_network(self, nid: str) -> None:
-        self._held_on.pop(nid, None)
-
-    def taken(self, net: Network) -> set:
-        """Addresses held on ``net``, as integers: aux addresses and those of the
-        endpoints that hold one."""
-        return {_address_int(a) for a in net.aux.values()} | self._held(net.id).keys()
-
     def endpoint_config(self, net: Network, c: Container, ip: str, aliases: list, ifname: str) -> Endpoint:
         """A container's endpoint as configured (create, connect of a stopped
         container): no address yet; Docker checks the address at start."""
@@ -313,10 +263,10 @@ class NetworkVerbs:
         subnet = ipaddress.ip_network(net.network)
         addr = ipam.allocate(subnet, ipaddress.ip_address(net.gateway),
                              ipaddress.ip_network(net.ip_range) if net.ip_range else None,
-                             self.taken(net), ipaddress.IPv4Address(ep.static_ip) if ep.static_ip else None,
+                             self.held.taken(net), ipaddress.IPv4Address(ep.static_ip) if ep.static_ip else None,
                              net.user_subnet, network=f"{net.name} ({net.id})")
-        self._give_back(net.id, ep.ip, c.id)  # (one it held before, if any)
-        self._held(net.id)[int(addr)] = c.id
+        self.held.give_back(net.id, ep.ip, c.id)  # (one it held before, if any)
+        self.held.take(net.id, int(addr), c.id)
         ep.id = e_new_id()
         ep.ip, ep.prefixlen, ep.gateway = str(addr), subnet.prefixlen, net.gateway
         ep.mac = ep.static_mac or ipam.mac_for(addr)
@@ -349,7 +299,7 @@ class NetworkVerbs:
             ep = Endpoint.from_dict(c.endpoints[nid])
             if only is None and ep.ip:
                 ep.joined = True
-            self._give_back(nid, ep.ip, c.id)
+            self.held.give_back(nid, ep.ip, c.id)
             ep.id, ep.ip, ep.prefixlen, ep.gateway, ep.mac, ep.host_veth = "", "", 0, "", "", ""
             if nid in self.e.networks:
                 ep.network_name = self.e.networks[nid].name
@@ -370,7 +320,7 @@ class NetworkVerbs:
             with contextlib.ExitStack() as undo:
                 if c.status == "running":
                     self._address(net, c, ep)
-                    undo.callback(self._give_back, net.id, ep.ip, c.id)  # (undone last: in memory only)
+                    undo.callback(self.held.give_back, net.id, ep.ip, c.id)  # (undone last: in memory only)
                     faults.point("connect.ipam")
                 elif not net.builtin:
                     ep.aliases = list(aliases or []) + [c.id[:12]]
@@ -417,7 +367,7 @@ class NetworkVerbs:
                 if c.status == "running":
                     e.ctr.sandbox.leave(c, net, ep, later)
                 del c.endpoints[net.id]
-                self._give_back(net.id, ep.ip, c.id)
+                self.held.give_back(net.id, ep.ip, c.id)
                 if c.status == "running":
                     e.ctr.sandbox.refresh_names(c)
                 e.store.save_container(c)

@@ -1,5 +1,5 @@
 """The addresses held on a network are kept as endpoints take and give them back
-(network_verbs: no look at every container per start). Every verb that takes or
+(held_addresses.py: no look at every container per start). Every verb that takes or
 gives one back leaves the kept set equal to what the containers' state says, and
 the lowest free address is handed out as Docker 20.10 does."""
 import pytest
@@ -16,7 +16,7 @@ def _ip(engine, c, net) -> str:
 
 def _kept_is_the_state(engine, *nets) -> None:
     for net in nets:
-        assert engine.net._held(net.id) == engine.net.scan_held(net.id)
+        assert engine.net.held.of(net.id) == engine.net.held.scan(net.id)
 
 
 def test_held_addresses_follow_start_stop_connect_disconnect_and_rm(engine):
@@ -59,6 +59,6 @@ def test_held_addresses_follow_start_stop_connect_disconnect_and_rm(engine):
     for x in (a, b, d, other, e2):
         engine.ctr.remove(x.id, force=True)
     _kept_is_the_state(engine, net)
-    assert engine.net._held(net.id) == {}
+    assert engine.net.held.of(net.id) == {}
     engine.net.remove("heldnet")
-    assert net.id not in engine.net._held_on
+    assert net.id not in engine.net.held
