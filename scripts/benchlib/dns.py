@@ -12,6 +12,7 @@ benchmark's own network, so no query leaves the machine.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -89,10 +90,24 @@ def own_client(pid: int, name: str, n: int) -> dict:
     return json.loads(out.stdout)
 
 
-def measure(sides: list[Side], runs: int, seconds: float, res: Results) -> None:
-    if not shutil.which("dnsperf"):
-        res.notes.append("dns: dnsperf not found (apt-get install dnsperf): no DNS rows")
-        return
+def ensure_dnsperf(progress) -> bool:
+    """dnsperf from Debian (installed here if missing, as --plot installs matplotlib)."""
+    if shutil.which("dnsperf"):
+        return True
+    progress("installing dnsperf (apt-get)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "dnsperf"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
+        subprocess.run(install, env=env, capture_output=True)
+    return shutil.which("dnsperf") is not None
+
+
+def measure(sides: list[Side], runs: int, seconds: float, res: Results, progress=lambda msg: None) -> None:
+    with_dnsperf = ensure_dnsperf(progress)
+    if not with_dnsperf:
+        res.notes.append("dns: dnsperf could not be installed (apt-get install dnsperf): "
+                         "only our own client's rows (1 outstanding)")
     responders = {}
     try:
         for side in sides:
@@ -108,7 +123,7 @@ def measure(sides: list[Side], runs: int, seconds: float, res: Results) -> None:
                             higher_is_better=True)
                     if own["errors"]:
                         res.notes.append(f"dns: {side.name} {what}: {own['errors']} queries unanswered")
-                    for q in (1, 50):
+                    for q in (1, 50) if with_dnsperf else ():
                         qps, lat, lost = dnsperf(pids[side.name], name, q, seconds)
                         if q > 1:
                             res.add(f"DNS {what}, {q} outstanding: qps (dnsperf)", side.name, qps, "qps",

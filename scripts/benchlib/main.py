@@ -78,7 +78,7 @@ def run(opts: argparse.Namespace) -> int:
     jobs = {
         "startup": lambda: ops.startup(sides, opts.runs, res),
         "ops": lambda: ops.measure(sides, opts.runs, res),
-        "dns": lambda: dns.measure(sides, max(1, opts.runs // 5), opts.dns_seconds, res),
+        "dns": lambda: dns.measure(sides, max(1, opts.runs // 5), opts.dns_seconds, res, progress),
         "scale": lambda: scale.measure(sides, opts.containers, opts.scale, min(opts.runs, 5), res, progress),
         "floor": lambda: floor.measure(opts.runs, res),
     }
