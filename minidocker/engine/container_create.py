@@ -80,8 +80,7 @@ def create(verbs, body: dict, name: str = "") -> Container:
         netmode.place(e, c, net_request)  # what only start can settle waits for it
         undo_volumes = volume_verbs.prepare(e, points)
         e.containers[cid] = c
-        try:
-            verbs.sandbox.write_etc(c)
+        try:  # (no /etc files yet: the first start writes them, as Docker's)
             e.store.save_container(c)
             faults.point("create.state")
         except BaseException:

@@ -58,6 +58,7 @@ class Sandboxes:
             return Setup(self, c, shared, None)
         c.sandbox_id = new_id()
         if c.network_mode == "host":
+            self.write_etc(c)  # the host's hosts file and resolver, as the container sees them
             return Setup(self, c, None, None)
         path = self.pin_path(c)
         if self._warm is None:

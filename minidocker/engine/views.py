@@ -93,6 +93,18 @@ def _networks(c: Container, networks: dict, running: bool) -> tuple[dict, dict]:
     return nets, primary
 
 
+def etc_paths(c: Container, bundle: str) -> dict:
+    """ResolvConfPath, HostnamePath and HostsPath as Docker 20.10 shows them: empty
+    until the first start writes the files; for --network container:X, X's files
+    (which the container binds)."""
+    if c.started_at in ("", ZERO_TIME):
+        return {"ResolvConfPath": "", "HostnamePath": "", "HostsPath": ""}
+    if c.network_mode.startswith("container:"):
+        bundle = os.path.join(os.path.dirname(bundle), c.network_mode.split(":", 1)[1])
+    return {"ResolvConfPath": os.path.join(bundle, "resolv.conf"), "HostnamePath": os.path.join(bundle, "hostname"),
+            "HostsPath": os.path.join(bundle, "hosts")}
+
+
 def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
                       image_rootfs: str = "") -> dict:
     running = c.status == "running"
@@ -106,9 +118,7 @@ def container_inspect(c: Container, networks: dict, image_id: str, bundle: str,
                   "ExitCode": c.exit_code, "Error": c.error, "StartedAt": c.started_at,
                   "FinishedAt": c.finished_at, **({"Health": c.health} if c.health else {})},
         "Image": image_id,
-        "ResolvConfPath": os.path.join(bundle, "resolv.conf"),
-        "HostnamePath": os.path.join(bundle, "hostname"),
-        "HostsPath": os.path.join(bundle, "hosts"),
+        **etc_paths(c, bundle),
         "LogPath": os.path.join(bundle, "container.log"),
         "Name": "/" + c.name, "RestartCount": c.restart_count, "Driver": "overlay", "Platform": "linux",
         "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": list(c.exec_ids) or None,

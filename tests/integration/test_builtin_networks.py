@@ -1,4 +1,6 @@
 """Issue 2: none, host, the default bridge, joined containers — on the real kernel."""
+import os
+
 import pytest
 
 from minidocker.errors import Conflict, Forbidden, InvalidArgument, NotFound
@@ -129,3 +131,26 @@ def test_joined_errors_change_nothing(engine, cfg, err, msg):
     drop_created(engine, known)
     assert kernel_snapshot(engine) == before
     assert s.status == "created"
+
+
+def test_etc_files_come_with_the_first_start_in_every_mode(engine):
+    """As Docker 20.10: create writes no /etc files and inspect shows no paths;
+    the first start writes them (host mode: the host's hosts and hostname) and
+    inspect shows them, a joined container's being those of the one it joined."""
+    from .enginehelp import docker_body
+    made = {}
+    for name, network in (("etcb", "default"), ("etch", "host")):
+        c = made[name] = engine.ctr.create(docker_body(Image="busybox", Cmd=["sleep", "600"], NetworkMode=network),
+                                           name=name)
+        bundle = engine.store.bundle(c.id)
+        assert not any(os.path.exists(os.path.join(bundle, f)) for f in ("hosts", "hostname", "resolv.conf"))
+        assert engine.inspect_container(c)["HostsPath"] == ""
+        engine.ctr.start(c.id)
+        view = engine.inspect_container(c)
+        assert view["HostsPath"] == os.path.join(bundle, "hosts") and os.path.exists(view["HostsPath"])
+        assert os.path.exists(view["HostnamePath"]) and os.path.exists(view["ResolvConfPath"])
+    assert ex(engine, made["etch"], "cat", "/etc/hostname")[1].strip() == os.uname().nodename
+    j = run(engine, name="etcj", network="container:etcb")
+    assert engine.inspect_container(j)["HostsPath"] == engine.inspect_container(made["etcb"])["HostsPath"]
+    for c in (j, made["etcb"], made["etch"]):
+        engine.ctr.remove(c.id, force=True)

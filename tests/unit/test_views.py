@@ -61,3 +61,21 @@ def test_stopped_endpoints_as_docker_shows_them():
     c = _container(status="running", network_mode="inner", endpoints={inner.id: ep.to_dict()},
                    exposed_ports={"80/tcp": {}})
     assert views.container_inspect(c, {inner.id: inner}, c.image_id, "/b")["NetworkSettings"]["Ports"] == {}
+
+
+def test_etc_paths_empty_until_the_first_start_and_the_joined_containers_for_container_mode():
+    """Docker 20.10: a created container's ResolvConfPath, HostnamePath and HostsPath
+    are empty (the files come with the first start); they stay once it stopped; a
+    --network container:X container shows X's files, which it binds."""
+    root = "/var/lib/minidocker/containers"
+    created = _container()
+    view = views.container_inspect(created, {}, created.image_id, f"{root}/{created.id}")
+    assert (view["ResolvConfPath"], view["HostnamePath"], view["HostsPath"]) == ("", "", "")
+    stopped = _container(started_at="2026-12-02T10:00:00.000000000Z", status="exited")
+    view = views.container_inspect(stopped, {}, stopped.image_id, f"{root}/{stopped.id}")
+    assert view["HostsPath"] == f"{root}/{stopped.id}/hosts"
+    assert view["ResolvConfPath"] == f"{root}/{stopped.id}/resolv.conf"
+    assert view["HostnamePath"] == f"{root}/{stopped.id}/hostname"
+    joined = _container(network_mode="container:" + "c" * 64, started_at="2026-12-02T10:00:00Z")
+    view = views.container_inspect(joined, {}, joined.image_id, f"{root}/{joined.id}")
+    assert view["HostsPath"] == f"{root}/{'c' * 64}/hosts"
