@@ -22,6 +22,13 @@ EPOLLIN = select.EPOLLIN
 log = logging.getLogger("minidocker.dns")
 
 
+def _run_posted(fn) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("dns call failed")
+
+
 class Timer:
     __slots__ = ("deadline", "fn", "cancelled")
 
@@ -106,11 +113,13 @@ class Loop:
     def on_loop(self) -> bool:
         return threading.current_thread() is self.thread
 
+    def _running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive() and not self._stopping
+
     def call(self, fn):
         """Run ``fn`` on the loop thread (or inline if the loop is not running)."""
         with self._lock:
-            running = self.thread is not None and self.thread.is_alive() and not self._stopping
-            if not running or self.on_loop():
+            if not self._running() or self.on_loop():
                 return fn()
             done = threading.Event()
             box: list = [None, None]
@@ -125,17 +134,13 @@ class Loop:
         """Run ``fn`` on the loop thread without waiting for it (inline if the loop
         is not running), after every call and post before it; its failure is logged."""
         with self._lock:
-            running = self.thread is not None and self.thread.is_alive() and not self._stopping
-            if running and not self.on_loop():
+            queued = self._running() and not self.on_loop()
+            if queued:
                 self._calls.append((fn, None, None))
-                fn = None
-        if fn is None:
+        if queued:
             self._wake()
-            return
-        try:
-            fn()
-        except Exception:
-            log.exception("dns call failed")
+        else:
+            _run_posted(fn)
 
     def _wake(self) -> None:
         try:
@@ -154,10 +159,7 @@ class Loop:
         while self._calls:
             fn, box, done = self._calls.popleft()
             if done is None:  # posted: nobody waits for it
-                try:
-                    fn()
-                except Exception:
-                    log.exception("dns call failed")
+                _run_posted(fn)
                 continue
             try:
                 box[0] = fn()

@@ -205,8 +205,7 @@ class ContainerVerbs(StopVerbs):
 
     def _etc_files(self, c: Container) -> dict:
         """A joined container sees the /etc files of the container it joined."""
-        owner = c.network_mode.split(":", 1)[1] if c.network_mode.startswith("container:") else c.id
-        bundle = self.e.store.bundle(owner)
+        bundle = self.e.store.bundle(c.etc_owner())
         return {name: os.path.join(bundle, name) for name in ("hostname", "hosts", "resolv.conf")}
 
     def _watch(self, cid: str, handle) -> None:

@@ -165,5 +165,10 @@ class Container:
     def from_dict(cls, d):
         return _from(cls, d)
 
+    def etc_owner(self) -> str:
+        """Whose bundle holds the /etc files this container binds: the container a
+        --network container:X one joined, else its own."""
+        return self.network_mode.split(":", 1)[1] if self.network_mode.startswith("container:") else self.id
+
     def eps(self) -> list[Endpoint]:
         return [Endpoint.from_dict(e) for e in self.endpoints.values()]

@@ -26,11 +26,15 @@ FS_IOC_SETFLAGS = 0x40086602  # _IOW('f', 2, long); the kernel reads an int
 FS_TOPDIR_FL = 0x00020000
 
 
+def _flags_of(fd: int) -> int:
+    return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+
+
 def flags(path: str) -> int:
     """The inode flags of ``path`` (``lsattr -d``); OSError where unsupported."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        return _flags_of(fd)
     finally:
         os.close(fd)
 
@@ -40,7 +44,7 @@ def mark(path: str) -> bool:
     has no such flag (nothing to do there)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        now = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        now = _flags_of(fd)
         if not now & FS_TOPDIR_FL:
             fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", now | FS_TOPDIR_FL))
         return True

@@ -99,8 +99,7 @@ def etc_paths(c: Container, bundle: str) -> dict:
     (which the container binds)."""
     if c.started_at in ("", ZERO_TIME):
         return {"ResolvConfPath": "", "HostnamePath": "", "HostsPath": ""}
-    if c.network_mode.startswith("container:"):
-        bundle = os.path.join(os.path.dirname(bundle), c.network_mode.split(":", 1)[1])
+    bundle = os.path.join(os.path.dirname(bundle), c.etc_owner())
     return {"ResolvConfPath": os.path.join(bundle, "resolv.conf"), "HostnamePath": os.path.join(bundle, "hostname"),
             "HostsPath": os.path.join(bundle, "hosts")}
 

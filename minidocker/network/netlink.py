@@ -205,10 +205,11 @@ class Handle:
         published port, must not inherit them.
 
         The kernel filters (a delete with CTA_FILTER: one in-kernel walk of the
-        table per tuple field, about 0.2 ms; sent raw by ctnl.py). A kernel that cannot (it wants a full
-        tuple) says EINVAL or EOPNOTSUPP without deleting anything; then, or with
-        ``filtered=False``, the table is dumped and matched here (a netlink dump
-        of the whole table: about 11 ms even when it is empty)."""
+        table per tuple field, about 0.2 ms; sent raw by ctnl.py). A kernel that
+        cannot (it wants a full tuple) says EINVAL or EOPNOTSUPP without deleting
+        anything; then, or with ``filtered=False``, the table is dumped and
+        matched here (a netlink dump of the whole table: about 11 ms even when it
+        is empty)."""
         self._explain_conntrack(ip)
 
         def work():
